@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# MPTCP assertions. Each prints what it expected and what it saw, so a
+# failing TAP line explains itself, and saves the state dump on failure.
+
+# $1: what, $2: actual, $3: operator (-ge -le -eq -gt -lt), $4: expected
+expect() {
+	local what=$1 actual=$2 op=$3 want=$4
+	if [[ ! $actual =~ ^-?[0-9]+$ ]]; then
+		__assert_fail "$what: expected a number $op $want, got '${actual}'"
+		return 1
+	fi
+	if ! test "$actual" "$op" "$want"; then
+		local words
+		case $op in
+		-ge) words='at least' ;; -le) words='at most' ;;
+		-eq) words='exactly' ;; -gt) words='more than' ;;
+		-lt) words='less than' ;; *) words=$op ;;
+		esac
+		__assert_fail "$what: expected $words $want, got $actual"
+		return 1
+	fi
+	harness_diag "$what: $actual (want $op $want)"
+}
+
+# A diagnostic line under the current test, in TAP. $@: text
+harness_diag() {
+	if { true >&3; } 2>/dev/null; then
+		printf '# %s\n' "$*" >&3
+	fi
+	printf '%s: %s\n' "${BATS_TEST_DESCRIPTION:-setup}" "$*" >>"$MPTH_ART_DIR/figures.txt"
+}
+
+# $@: message
+__assert_fail() {
+	printf '%s\n' "$*" >>"$MPTH_ART_DIR/assertions-failed.txt"
+	printf '# %s\n' "$*" >&2
+	obs_failure_dump 2>/dev/null || true
+	printf '# artifacts: %s\n' "$MPTH_ART_DIR" >&2
+}
+
+# A JSON field of a traffic run's summary. $1: client|server, $2: jq
+# filter, $3: tag
+traffic_json() {
+	local f
+	f=$(traffic_dir "${3:-}")/$1.json
+	[[ -s $f ]] || { echo "missing"; return 1; }
+	jq -r "$2" "$f" 2>/dev/null
+}
+
+# Longest gap in the server's receive timeline that ends after a moment.
+# Prints ms. $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional)
+traffic_outage_ms() {
+	local f
+	f=$(traffic_dir "$1")/server.timeline
+	[[ -s $f ]] || { echo missing; return 1; }
+	awk -v from="$2" -v until="${3:-0}" '
+		$2 > 0 {
+			if (prev != "" && $1 > from && (until == 0 || prev < until)) {
+				gap = $1 - prev - 10
+				if (gap > max) max = gap
+			}
+			prev = $1
+			if ($1 > from) seen = 1
+		}
+		END {
+			# No byte after the fault at all: the outage never ended.
+			if (!seen) { print 999999; exit }
+			printf "%d\n", max
+		}' "$f"
+}
+
+# The run's exit codes and the server's verdict show every byte arrived
+# and matched. $1: tag
+assert_transfer_intact() {
+	local tag=${1:-} dir want got crc src mism
+	dir=$(traffic_dir "$tag")
+	crc=$(cat "$dir/client.rc" 2>/dev/null || echo none)
+	src=$(cat "$dir/server.rc" 2>/dev/null || echo none)
+	mism=$(traffic_json server '.mismatch_offset' "$tag")
+	if [[ $mism != -1 ]]; then
+		__assert_fail "data corrupted: first mismatch at byte offset $mism (server exit $src)"
+		return 1
+	fi
+	want=$(traffic_json client '.bytes_sent' "$tag")
+	got=$(traffic_json server '.bytes_received' "$tag")
+	if [[ $crc != 0 || $src != 0 ]]; then
+		__assert_fail "transfer failed: client exit $crc, server exit $src" \
+			"(see $dir/client.log, server.log)"
+		return 1
+	fi
+	expect "bytes received by the server (client sent $want)" "$got" -eq "$want"
+}

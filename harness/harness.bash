@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# Entry point for scenarios: `load ../harness/harness` in a .bats file.
+# Sources lib/ and every harness module, and gives each scenario a private
+# set of namespaces, a work directory and an undo stack.
+
+MPTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export MPTH_ROOT
+
+# shellcheck source=lib/log.sh
+source "$MPTH_ROOT/lib/log.sh"
+# shellcheck source=lib/wait.sh
+source "$MPTH_ROOT/lib/wait.sh"
+# shellcheck source=lib/defer.sh
+source "$MPTH_ROOT/lib/defer.sh"
+# shellcheck source=lib/features.sh
+source "$MPTH_ROOT/lib/features.sh"
+# shellcheck source=lib/runstate.sh
+source "$MPTH_ROOT/lib/runstate.sh"
+# shellcheck source=harness/topology.sh
+source "$MPTH_ROOT/harness/topology.sh"
+# shellcheck source=harness/shape.sh
+source "$MPTH_ROOT/harness/shape.sh"
+# shellcheck source=harness/pm.sh
+source "$MPTH_ROOT/harness/pm.sh"
+# shellcheck source=harness/traffic.sh
+source "$MPTH_ROOT/harness/traffic.sh"
+# shellcheck source=harness/faults.sh
+source "$MPTH_ROOT/harness/faults.sh"
+# shellcheck source=harness/observe.sh
+source "$MPTH_ROOT/harness/observe.sh"
+# shellcheck source=harness/recipes.sh
+source "$MPTH_ROOT/harness/recipes.sh"
+# shellcheck source=harness/assert.sh
+source "$MPTH_ROOT/harness/assert.sh"
+
+if [[ -n "${BATS_TEST_FILENAME:-}" ]]; then
+	load '/usr/lib/bats/bats-support/load'
+	load '/usr/lib/bats/bats-assert/load'
+fi
+
+# A TAP comment line (shown by Bats) that is also kept with the artifacts.
+# $@: text
+harness_note() {
+	if { true >&3; } 2>/dev/null; then
+		printf '# %s\n' "$*" >&3
+	else
+		printf '# %s\n' "$*" >&2
+	fi
+	[[ -z "${MPTH_RUN_DIR:-}" ]] || printf '%s\n' "$*" >>"$MPTH_RUN_DIR/notes"
+}
+
+# Set up this scenario's private state. Call first in setup_file, as
+#	harness_init || return 0
+# It returns non-zero when a requirement is missing: the reason is recorded
+# and every @test of the file then skips with it (Bats 1.8 cannot skip from
+# setup_file itself).
+harness_init() {
+	local scn
+	scn=$(basename "${BATS_TEST_FILENAME:-adhoc}" .bats)
+	MPTH_SCENARIO=$scn
+	runstate_ensure || return 1
+	# Namespace names carry the run id, so concurrent runs never collide
+	# and `run.sh clean` can tell whose they are.
+	MPTH_NS_PREFIX="mpth-$MPTH_RUN_ID-${scn:0:12}${MPTH_ITER:+-$MPTH_ITER}-"
+	MPTH_RUN_DIR=$(mktemp -d "$MPTH_TMP/$scn.XXXXXX") || return 1
+	MPTH_ART_DIR=${MPTH_ARTIFACTS:-$MPTH_RUN_DIR/artifacts}/$scn${MPTH_ITER:+-$MPTH_ITER}
+	mkdir -p "$MPTH_ART_DIR" || return 1
+	: >"$MPTH_RUN_DIR/roles"
+	: >"$MPTH_RUN_DIR/facts"
+	defer_init "$MPTH_RUN_DIR/defer"
+	export MPTH_SCENARIO MPTH_NS_PREFIX MPTH_RUN_DIR MPTH_ART_DIR
+	harness_require mptcp ip_mptcp || return 1
+	# shellcheck disable=SC2046 # the header lists words
+	harness_require $(harness_header_requires "${BATS_TEST_FILENAME:-}")
+}
+
+# The features a scenario declares in its header line "# requires: a b c".
+# $1: scenario file
+harness_header_requires() {
+	[[ -r $1 ]] || return 0
+	sed -n 's/^# requires:[[:space:]]*//p' "$1" | head -n1
+}
+
+# Undo everything this scenario made. Call from teardown_file; safe twice.
+harness_teardown() {
+	[[ -n "${MPTH_RUN_DIR:-}" ]] || return 0
+	traffic_stop 2>/dev/null
+	defer_run_all
+	# Backstop: whatever still carries our prefix goes too.
+	runstate_sweep_prefix "$MPTH_NS_PREFIX"
+	[[ "${MPTH_RUN_OWNED:-0}" != 1 ]] || runstate_finish "${MPTH_KEEP:-0}"
+}
+
+# Record a skip (or, in strict mode, a failure) unless every feature exists.
+# $@: feature names (see lib/features.sh)
+harness_require() {
+	local f
+	for f in "$@"; do
+		feat_have "$f" && continue
+		printf 'needs %s: %s\n' "$f" "$FEAT_REASON" >"$MPTH_RUN_DIR/skip"
+		harness_note "skip: needs $f: $FEAT_REASON"
+		return 1
+	done
+}
+
+# Per-test setup: skip (or fail in strict mode) when setup_file found a
+# missing requirement.
+harness_setup() {
+	local why
+	[[ -s "${MPTH_RUN_DIR:-}/skip" ]] || return 0
+	why=$(<"$MPTH_RUN_DIR/skip")
+	if [[ "${MPTH_STRICT:-0}" == 1 ]]; then
+		echo "strict mode: a skip is a failure: $why" >&2
+		return 1
+	fi
+	skip "$why"
+}
+
+# Scenarios may override these; an override must call the harness_ one.
+setup() { harness_setup; }
+teardown_file() { harness_teardown; }

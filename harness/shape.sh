@@ -1,0 +1,104 @@
+# shellcheck shell=bash
+# Shaping, on the routers' interfaces (in the network, not on the hosts):
+# router i's "s" interface shapes the upload direction of path i, its "c"
+# interface the download direction. netem where the kernel has it; without
+# it, tbf gives the rate and nftables numgen (or iptables statistic) the
+# loss, and delay is reported as not emulated.
+
+SHAPE_METHOD=''
+
+# $1: router namespace, $2: dev, $3: rate, $4: delay, $5: loss percent
+__shape_dev() {
+	local ns=$1 dev=$2 rate=$3 delay=$4 loss=$5 args=()
+	if [[ $SHAPE_METHOD == netem ]]; then
+		[[ -n $delay ]] && args+=(delay "$delay")
+		[[ -n $loss ]] && args+=(loss "$loss%")
+		[[ -n $rate ]] && args+=(rate "$rate")
+		((${#args[@]})) || return 0
+		tc -n "$ns" qdisc replace dev "$dev" root netem "${args[@]}" limit 1000
+		return
+	fi
+	if [[ -n $rate ]]; then
+		# 64 KiB of burst keeps tbf accurate at tens of Mbit/s with
+		# TSO-sized packets; 100 ms of queue is a typical access link.
+		tc -n "$ns" qdisc replace dev "$dev" root tbf rate "$rate" \
+			burst 64k latency 100ms || return 1
+	fi
+	[[ -z $loss ]] || __shape_loss "$ns" "$dev" "$loss"
+}
+
+# Random loss without netem. $1: ns, $2: dev (egress), $3: percent
+__shape_loss() {
+	local ns=$1 dev=$2 pct=$3 permille
+	permille=$(awk -v p="$pct" 'BEGIN { printf "%d", p * 10 + 0.5 }')
+	if feat_have nft_numgen; then
+		ip netns exec "$ns" nft -f - <<-NFT
+			table inet mpth_shape {
+				chain fwd {
+					type filter hook forward priority 0; policy accept;
+					oifname "$dev" numgen random mod 1000 < $permille counter drop
+				}
+			}
+		NFT
+	elif feat_have iptables_statistic; then
+		ip netns exec "$ns" iptables -A FORWARD -o "$dev" -m statistic \
+			--mode random --probability "$(awk -v p="$pct" 'BEGIN { print p / 100 }')" -j DROP
+	else
+		log_err "no way to emulate loss: no netem, nftables numgen or iptables statistic"
+		return 1
+	fi
+}
+
+# Shape every path the same way, or one path.
+#   --rate RATE  --delay D  --loss PCT  --path I
+shape_paths() {
+	local rate='' delay='' loss='' only='' i rns
+	while (($#)); do
+		case $1 in
+		--rate) rate=$2 ;;
+		--delay) delay=$2 ;;
+		--loss) loss=$2 ;;
+		--path) only=$2 ;;
+		*)
+			log_err "shape_paths: unknown option '$1'"
+			return 2
+			;;
+		esac
+		shift 2 || { log_err "shape_paths: $1 needs a value"; return 2; }
+	done
+	if [[ -z $SHAPE_METHOD ]]; then
+		if feat_have netem; then
+			SHAPE_METHOD=netem
+		else
+			SHAPE_METHOD=tbf
+			SHAPE_NO_NETEM_REASON=$FEAT_REASON
+		fi
+	fi
+	if [[ -n $delay && $SHAPE_METHOD != netem ]]; then
+		SHAPE_DELAY_SKIPPED="delay $delay not emulated: $SHAPE_NO_NETEM_REASON"
+		harness_note "$SHAPE_DELAY_SKIPPED"
+		delay=''
+	fi
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		[[ -z $only || $only == "$i" ]] || continue
+		rns=$(topo_ns "r$i")
+		__shape_dev "$rns" s "$rate" "$delay" "$loss" || return 1
+		__shape_dev "$rns" c "$rate" "$delay" "$loss" || return 1
+		[[ -z $rate ]] || SHAPE_RATE[i]=$rate
+	done
+	harness_note "shaping: $SHAPE_METHOD${rate:+, rate $rate}${delay:+, delay $delay}${loss:+, loss $loss%} per path and direction"
+	export SHAPE_METHOD SHAPE_DELAY_SKIPPED
+}
+
+# Rate of a path in bit/s, from what was asked. $1: path index
+shape_rate_bps() {
+	local r=${SHAPE_RATE[$1]:-}
+	[[ -n $r ]] || { echo 0; return; }
+	awk -v r="$r" 'BEGIN {
+		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
+		m = 1
+		if (u == "kbit") m = 1e3; else if (u == "mbit") m = 1e6
+		else if (u == "gbit") m = 1e9
+		printf "%d\n", n * m
+	}'
+}

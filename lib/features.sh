@@ -1,0 +1,224 @@
+# shellcheck shell=bash
+# Feature detection: probe what the kernel and tools can do, never guess from
+# a version number. Probes that need a network run in a throwaway namespace
+# made by unshare(1), so the host's own namespace is never touched and
+# nothing can be left behind. run.sh doctor and the scenario skips share this
+# code, so they cannot disagree.
+#
+# feat_have NAME returns 0 when the feature is present and sets FEAT_HOW to
+# how it was detected; otherwise it returns 1 and sets FEAT_REASON.
+# Results are cached per run in $MPTH_FEATURE_CACHE when set.
+
+# shellcheck disable=SC2034 # read by run.sh doctor
+MPTH_FEATURES=(mptcp ip_mptcp mptcp_fullmesh mptcp_monitor ss_mptcp
+	pm_userspace netem tbf htb nft nft_numgen iptables iptables_statistic
+	tcpoptstrip tcpdump mptcpd mptcpize iperf3 socat python3 perl qemu kvm
+	userns gnuplot)
+
+# $1: shell snippet, run as root in a fresh network namespace
+__feat_in_netns() {
+	unshare -n sh -c "ip link set lo up && $1" >/dev/null 2>&1
+}
+
+__feat_netem() {
+	local probe='tc qdisc add dev lo root netem delay 1ms'
+	if __feat_in_netns "$probe"; then
+		FEAT_HOW="tc qdisc add ... netem succeeded in a scratch netns"
+		return 0
+	fi
+	# A modular kernel may just not have loaded it yet.
+	if [[ -d /lib/modules/$(uname -r) ]] && command -v modprobe >/dev/null &&
+		modprobe -q sch_netem 2>/dev/null && __feat_in_netns "$probe"; then
+		FEAT_HOW="after modprobe sch_netem"
+		return 0
+	fi
+	FEAT_REASON="kernel has no sch_netem (tc netem failed; no module to load)"
+	return 1
+}
+
+# $1: feature name
+__feat_probe() {
+	FEAT_HOW='' FEAT_REASON=''
+	case $1 in
+	mptcp)
+		local f=${MPTH_PROC_SYS:-/proc/sys}/net/mptcp/enabled
+		if [[ ! -r $f ]]; then
+			FEAT_REASON="kernel has no MPTCP ($f missing; needs CONFIG_MPTCP, Linux >= 5.6)"
+			return 1
+		fi
+		if [[ $(<"$f") != 1 ]]; then
+			FEAT_REASON="MPTCP is disabled: net.mptcp.enabled=0 (enable with: sysctl -w net.mptcp.enabled=1)"
+			return 1
+		fi
+		FEAT_HOW="$f = 1"
+		;;
+	ip_mptcp)
+		if ! __feat_in_netns 'ip mptcp limits show'; then
+			FEAT_REASON="'ip mptcp' not supported by this iproute2 or kernel"
+			return 1
+		fi
+		FEAT_HOW="ip mptcp limits show"
+		;;
+	mptcp_fullmesh)
+		if ! __feat_in_netns 'ip mptcp endpoint add 198.18.0.1 subflow fullmesh'; then
+			FEAT_REASON="ip or kernel rejects 'ip mptcp endpoint ... fullmesh'"
+			return 1
+		fi
+		FEAT_HOW="ip mptcp endpoint add ... fullmesh"
+		;;
+	mptcp_monitor)
+		if ! ip mptcp help 2>&1 | grep -qw monitor; then
+			FEAT_REASON="this iproute2 has no 'ip mptcp monitor'"
+			return 1
+		fi
+		FEAT_HOW="'ip mptcp help' lists monitor"
+		;;
+	ss_mptcp)
+		if ! __feat_in_netns 'ss -HM'; then
+			FEAT_REASON="'ss -M' not supported (iproute2 too old or no MPTCP diag)"
+			return 1
+		fi
+		FEAT_HOW="ss -HM"
+		;;
+	pm_userspace)
+		local pm=${MPTH_PROC_SYS:-/proc/sys}/net/mptcp/pm_type
+		if [[ ! -e $pm ]]; then
+			FEAT_REASON="no net.mptcp.pm_type sysctl (userspace PM needs Linux >= 5.19)"
+			return 1
+		fi
+		FEAT_HOW="$pm exists"
+		;;
+	netem) __feat_netem || return 1 ;;
+	tbf)
+		__feat_in_netns 'tc qdisc add dev lo root tbf rate 1mbit burst 32k latency 50ms' || {
+			FEAT_REASON="kernel has no sch_tbf"
+			return 1
+		}
+		FEAT_HOW="tc qdisc add ... tbf"
+		;;
+	htb)
+		__feat_in_netns 'tc qdisc add dev lo root handle 1: htb' || {
+			FEAT_REASON="kernel has no sch_htb"
+			return 1
+		}
+		FEAT_HOW="tc qdisc add ... htb"
+		;;
+	nft)
+		command -v nft >/dev/null || {
+			FEAT_REASON="nft not installed (package nftables)"
+			return 1
+		}
+		__feat_in_netns 'nft add table inet probe' || {
+			FEAT_REASON="kernel has no nf_tables"
+			return 1
+		}
+		FEAT_HOW="nft add table in a scratch netns"
+		;;
+	nft_numgen)
+		if ! command -v nft >/dev/null ||
+			! __feat_in_netns 'nft add table inet p && nft add chain inet p c && nft add rule inet p c numgen random mod 100 \< 1 drop'; then
+			FEAT_REASON="nftables numgen (random loss) unavailable"
+			return 1
+		fi
+		FEAT_HOW="nft rule with numgen random"
+		;;
+	iptables)
+		if ! command -v iptables >/dev/null || ! __feat_in_netns 'iptables -S'; then
+			FEAT_REASON="iptables not installed or not usable"
+			return 1
+		fi
+		FEAT_HOW="iptables -S in a scratch netns"
+		;;
+	iptables_statistic)
+		__feat_in_netns 'iptables -A FORWARD -m statistic --mode random --probability 0.01 -j DROP' || {
+			FEAT_REASON="iptables statistic match unavailable"
+			return 1
+		}
+		FEAT_HOW="iptables -m statistic"
+		;;
+	tcpoptstrip)
+		__feat_in_netns 'iptables -t mangle -A FORWARD -p tcp -j TCPOPTSTRIP --strip-options 30' || {
+			FEAT_REASON="iptables TCPOPTSTRIP target unavailable (xt_TCPOPTSTRIP)"
+			return 1
+		}
+		FEAT_HOW="iptables -j TCPOPTSTRIP --strip-options 30"
+		;;
+	userns)
+		# As root, unshare -U always works; what matters is whether an
+		# unprivileged user could do it.
+		local clone=/proc/sys/kernel/unprivileged_userns_clone
+		if [[ -r $clone && $(<"$clone") == 0 ]]; then
+			FEAT_REASON="kernel.unprivileged_userns_clone=0"
+			return 1
+		fi
+		if command -v setpriv >/dev/null &&
+			! setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn true 2>/dev/null; then
+			FEAT_REASON="unshare -Urn fails for an unprivileged user"
+			return 1
+		fi
+		FEAT_HOW="unshare -Urn as uid 65534"
+		;;
+	kvm)
+		if [[ ! -w /dev/kvm ]]; then
+			FEAT_REASON="/dev/kvm missing or not writable"
+			return 1
+		fi
+		# A paused VM that is still running when timeout kills it proves
+		# that KVM accepted it; a broken KVM makes qemu exit at once.
+		local rc=0
+		command -v qemu-system-x86_64 >/dev/null || {
+			FEAT_REASON="qemu-system-x86_64 not installed"
+			return 1
+		}
+		timeout 3 qemu-system-x86_64 -accel kvm -machine none -nodefaults \
+			-display none -S >/dev/null 2>&1 || rc=$?
+		if ((rc != 124)); then
+			FEAT_REASON="/dev/kvm present but qemu cannot use it (TCG will be used)"
+			return 1
+		fi
+		FEAT_HOW="qemu -accel kvm started"
+		;;
+	mptcpd)
+		[[ -x /usr/libexec/mptcpd ]] || {
+			FEAT_REASON="mptcpd not installed (package mptcpd)"
+			return 1
+		}
+		FEAT_HOW="/usr/libexec/mptcpd"
+		;;
+	qemu) __feat_cmd qemu-system-x86_64 qemu-system-x86 || return 1 ;;
+	*) __feat_cmd "$1" "$1" || return 1 ;;
+	esac
+	return 0
+}
+
+# $1: command, $2: Debian package
+__feat_cmd() {
+	if command -v "$1" >/dev/null; then
+		FEAT_HOW="$(command -v "$1")"
+		return 0
+	fi
+	FEAT_REASON="$1 not installed (package $2)"
+	return 1
+}
+
+# $1: feature name. Cached: the cache file holds "name<TAB>0|1<TAB>text".
+feat_have() {
+	local name=$1 cache=${MPTH_FEATURE_CACHE:-} line rc
+	if [[ -n $cache && -r $cache ]]; then
+		line=$(grep -m1 "^$name	" "$cache" 2>/dev/null) && {
+			IFS=$'\t' read -r _ rc FEAT_HOW <<<"$line"
+			FEAT_REASON=$FEAT_HOW
+			return "$rc"
+		}
+	fi
+	__feat_probe "$name"
+	rc=$?
+	if [[ -n $cache ]]; then
+		if ((rc == 0)); then
+			printf '%s\t0\t%s\n' "$name" "$FEAT_HOW" >>"$cache"
+		else
+			printf '%s\t1\t%s\n' "$name" "$FEAT_REASON" >>"$cache"
+		fi
+	fi
+	return "$rc"
+}

@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# mptcp-harness: run MPTCP scenarios in network namespaces.
+# See README.md, or ./run.sh --help.
+#
+# Exit codes (kselftest style): 0 all passed, 1 something failed,
+# 2 usage or environment error (nothing was run), 4 everything skipped.
+
+set -uo pipefail
+
+MPTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export MPTH_ROOT
+# shellcheck source=lib/log.sh
+source "$MPTH_ROOT/lib/log.sh"
+# shellcheck source=lib/wait.sh
+source "$MPTH_ROOT/lib/wait.sh"
+# shellcheck source=lib/features.sh
+source "$MPTH_ROOT/lib/features.sh"
+# shellcheck source=lib/runstate.sh
+source "$MPTH_ROOT/lib/runstate.sh"
+# shellcheck source=lib/deps.sh
+source "$MPTH_ROOT/lib/deps.sh"
+
+EXIT_FAIL=1
+EXIT_USAGE=2
+EXIT_SKIP=4
+
+usage() {
+	cat <<'EOF'
+Usage: run.sh [OPTIONS] SCENARIO...
+       run.sh [OPTIONS] all | test
+       run.sh list | doctor | clean
+
+Scenarios are files in scenarios/; name one as failover, failover.bats,
+scenarios/failover or a path to any .bats file.
+
+Commands:
+  all              run every scenario in scenarios/
+  test             run the self-tests (tests/*.bats), then every scenario
+  list             print each scenario, what it proves and what it needs
+  doctor           print what this machine and kernel can do
+  clean            remove what killed runs left behind (namespaces,
+                   processes, temp dirs); never touches a live run
+
+Options:
+  --no-install     do not apt-get missing packages; print the command
+  --strict         a skipped test counts as a failure
+  --artifacts DIR  keep artifacts here (default: artifacts/ in the repo)
+  --keep           keep bulky artifacts and temp files of passing runs
+  --seed N         seed for every random choice (default: random, printed)
+  --repeat N       run each scenario N times and report the pass rate
+  --filter REGEX   only run tests whose name matches (bats --filter)
+  --junit FILE     also write a JUnit XML report
+  --json FILE      also write a JSON summary
+  -v, --verbose    show the harness's debug output
+  -h, --help       this text
+
+Exit codes: 0 passed, 1 failed, 2 usage or environment error, 4 all skipped.
+EOF
+}
+
+OPT_INSTALL=1
+OPT_STRICT=${MPTH_STRICT:-0}
+OPT_ARTIFACTS=''
+OPT_KEEP=0
+OPT_SEED=''
+OPT_REPEAT=1
+OPT_FILTER=''
+OPT_JUNIT=''
+OPT_JSON=''
+COMMAND=''
+TARGETS=()
+
+# $1: option, $2: value
+need_value() {
+	[[ -n ${2+x} && $2 != --* ]] || die $EXIT_USAGE "option $1 needs a value (see --help)"
+}
+
+# $1: option, $2: value
+need_uint() {
+	[[ $2 =~ ^[0-9]+$ ]] || die $EXIT_USAGE "option $1 wants a non-negative integer, got '$2'"
+}
+
+parse_args() {
+	while (($#)); do
+		case $1 in
+		-h | --help)
+			usage
+			exit 0
+			;;
+		--no-install) OPT_INSTALL=0 ;;
+		--strict) OPT_STRICT=1 ;;
+		--keep) OPT_KEEP=1 ;;
+		-v | --verbose) export MPTH_VERBOSE=1 ;;
+		--artifacts | --seed | --repeat | --filter | --junit | --json)
+			need_value "$1" "${2-}"
+			case $1 in
+			--artifacts) OPT_ARTIFACTS=$2 ;;
+			--seed)
+				need_uint "$1" "$2"
+				OPT_SEED=$2
+				;;
+			--repeat)
+				need_uint "$1" "$2"
+				(($2 >= 1 && $2 <= 10000)) ||
+					die $EXIT_USAGE "option --repeat wants 1..10000, got '$2'"
+				OPT_REPEAT=$2
+				;;
+			--filter) OPT_FILTER=$2 ;;
+			--junit) OPT_JUNIT=$2 ;;
+			--json) OPT_JSON=$2 ;;
+			esac
+			shift
+			;;
+		--) shift; TARGETS+=("$@"); break ;;
+		-*) die $EXIT_USAGE "unknown option '$1' (see --help)" ;;
+		all | test | list | doctor | clean)
+			[[ -z $COMMAND && ${#TARGETS[@]} == 0 ]] ||
+				die $EXIT_USAGE "'$1' cannot be combined with other commands or scenarios"
+			COMMAND=$1
+			;;
+		*)
+			[[ -z $COMMAND ]] ||
+				die $EXIT_USAGE "'$COMMAND' takes no scenario names (got '$1')"
+			TARGETS+=("$1")
+			;;
+		esac
+		shift
+	done
+	[[ -n $COMMAND || ${#TARGETS[@]} -gt 0 ]] || {
+		usage >&2
+		exit $EXIT_USAGE
+	}
+}
+
+# Scenario files, sorted.
+scenario_files() {
+	local f
+	for f in "$MPTH_ROOT"/scenarios/*.bats; do
+		[[ -e $f ]] && printf '%s\n' "$f"
+	done
+}
+
+# Map a user's name for a scenario to its file. $1: name
+resolve_scenario() {
+	local name=$1 base
+	# Names are plain words and paths; anything a shell could interpret,
+	# or a climb out of a directory, is refused before it is used.
+	if [[ ! $name =~ ^[A-Za-z0-9._/+-]+$ || $name == *..* ]]; then
+		log_err "invalid scenario name '$name' (letters, digits, . _ / + - only; no '..')"
+		return 1
+	fi
+	if [[ $name == *.bats && -f $name ]]; then
+		realpath "$name"
+		return
+	fi
+	base=${name%/}
+	base=${base##*/}
+	base=${base%.bats}
+	case $name in
+	*/*) [[ ${name%/*} =~ ^(\./)?(scenarios?|$MPTH_ROOT/scenarios)$ ]] || base='' ;;
+	esac
+	if [[ -n $base && -f $MPTH_ROOT/scenarios/$base.bats ]]; then
+		printf '%s\n' "$MPTH_ROOT/scenarios/$base.bats"
+		return
+	fi
+	log_err "unknown scenario '$name'. Known scenarios:"
+	scenario_files | sed 's|.*/||; s|\.bats$||; s|^|  |' >&2
+	return 1
+}
+
+# The one-line description of a scenario: the first comment sentence.
+# $1: file
+scenario_title() {
+	awk 'NR > 1 && /^# / { sub(/^# /, ""); t = t (t ? " " : "") $0
+		if ($0 ~ /\.$/) { print t; exit } next }
+		NR > 1 && t { print t; exit }' "$1"
+}
+
+cmd_list() {
+	local f name req
+	printf '%-16s %-s\n' SCENARIO 'WHAT IT PROVES / REQUIRES'
+	while read -r f; do
+		name=$(basename "$f" .bats)
+		req=$(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1)
+		printf '%-16s %s\n' "$name" "$(scenario_title "$f")"
+		printf '%-16s requires: %s\n' '' "mptcp ip_mptcp${req:+ $req}"
+	done < <(scenario_files)
+}
+
+cmd_doctor() {
+	local f name req missing why
+	printf '%-20s %-4s %s\n' FEATURE OK 'HOW DETECTED / WHY NOT'
+	for f in "${MPTH_FEATURES[@]}"; do
+		if feat_have "$f"; then
+			printf '%-20s %-4s %s\n' "$f" yes "$FEAT_HOW"
+		else
+			printf '%-20s %-4s %s\n' "$f" no "$FEAT_REASON"
+		fi
+	done
+	echo
+	printf '%-16s %-5s %s\n' SCENARIO WILL 'REASON'
+	while read -r f; do
+		name=$(basename "$f" .bats)
+		req=$(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1)
+		missing=''
+		for f in mptcp ip_mptcp $req; do
+			feat_have "$f" || { missing=$f why=$FEAT_REASON; break; }
+		done
+		if [[ -z $missing ]]; then
+			printf '%-16s %-5s\n' "$name" run
+		else
+			printf '%-16s %-5s needs %s: %s\n' "$name" skip "$missing" "$why"
+		fi
+	done < <(scenario_files)
+}
+
+cmd_clean() {
+	local out
+	out=$(runstate_clean_stale)
+	if [[ -n $out ]]; then
+		printf '%s\n' "$out"
+	else
+		echo "nothing to clean"
+	fi
+}
+
+# Check the environment before anything is created.
+preflight() {
+	if ((EUID != 0)); then
+		die $EXIT_USAGE "must run as root (network namespaces need CAP_SYS_ADMIN): try sudo $0"
+	fi
+	local extra=''
+	[[ $COMMAND == all || $COMMAND == test ]] && extra=extra
+	deps_ensure "$OPT_INSTALL" "$extra" || exit $EXIT_USAGE
+	if ! feat_have mptcp; then
+		die $EXIT_USAGE "$FEAT_REASON"
+	fi
+	if ! feat_have ip_mptcp; then
+		die $EXIT_USAGE "$FEAT_REASON (package iproute2 >= 5.7)"
+	fi
+	if [[ -n $OPT_ARTIFACTS ]]; then
+		{ mkdir -p -- "$OPT_ARTIFACTS" 2>/dev/null && [[ -w $OPT_ARTIFACTS ]]; } ||
+			die $EXIT_USAGE "artifacts directory '$OPT_ARTIFACTS' cannot be created or written"
+	fi
+	local out
+	for out in "$OPT_JUNIT" "$OPT_JSON"; do
+		[[ -z $out ]] && continue
+		[[ -w $(dirname -- "$out") ]] ||
+			die $EXIT_USAGE "cannot write '$out': its directory is missing or not writable"
+	done
+}
+
+build_samples() {
+	local log
+	log=$(make -C "$MPTH_ROOT/c-samples" -s 2>&1) || {
+		printf '%s\n' "$log" >&2
+		die $EXIT_FAIL "building c-samples failed"
+	}
+	[[ -z $log ]] || log_debug "$log"
+}
+
+# Kill a process and all its descendants. $1: pid
+# shellcheck disable=SC2317 # reached from the signal traps
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1" 2>/dev/null); do
+		kill_tree "$child"
+	done
+	kill -TERM "$1" 2>/dev/null
+}
+
+BATS_PID=''
+CLEANED=0
+# shellcheck disable=SC2317 # reached from the EXIT trap
+cleanup() {
+	((CLEANED)) && return
+	CLEANED=1
+	if [[ -n $BATS_PID ]] && kill -0 "$BATS_PID" 2>/dev/null; then
+		kill_tree "$BATS_PID"
+		sleep 0.2
+		wait "$BATS_PID" 2>/dev/null
+	fi
+	runstate_finish "$OPT_KEEP"
+}
+
+# shellcheck disable=SC2317 # reached from the INT and TERM traps
+on_signal() {
+	log_warn "interrupted: cleaning up"
+	cleanup
+	exit 130
+}
+
+TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
+SUMMARY_ROWS=()
+
+# Run one bats file, stream its TAP, count the results.
+# $1: file, $2: iteration (empty when not repeating)
+run_bats() {
+	local file=$1 iter=$2 name tap start dur pass=0 fail=0 skip=0 rc=0 line
+	local args=(--tap)
+	name=$(basename "$file" .bats)
+	tap=$MPTH_ARTIFACTS/$name${iter:+-$iter}.tap
+	[[ -z $OPT_FILTER ]] || args+=(--filter "$OPT_FILTER")
+	start=$(now_ms)
+	printf '# scenario %s%s\n' "$name" "${iter:+ (run $iter of $OPT_REPEAT)}"
+	MPTH_ITER=$iter bats "${args[@]}" "$file" >"$tap" 2>&1 &
+	BATS_PID=$!
+	# Both in the background: a trapped signal interrupts `wait` at once,
+	# where it would wait for a foreground command to end.
+	tail -n +1 --pid="$BATS_PID" -f "$tap" 2>/dev/null &
+	wait "$BATS_PID" || rc=$?
+	BATS_PID=''
+	wait
+	while IFS= read -r line; do
+		case $line in
+		'ok '*'# skip'*) skip=$((skip + 1)) ;;
+		'ok '*) pass=$((pass + 1)) ;;
+		'not ok '*) fail=$((fail + 1)) ;;
+		esac
+	done <"$tap"
+	# bats failed without a failing test: a parse error or a crash.
+	if ((rc != 0 && fail == 0)); then
+		fail=1
+		printf 'not ok - %s: bats exited %d without a test result\n' "$name" "$rc"
+	fi
+	if ((OPT_STRICT && skip > 0)); then
+		printf '# strict mode: %d skipped test(s) in %s count as failures\n' "$skip" "$name"
+		fail=$((fail + skip))
+		skip=0
+	fi
+	dur=$(($(now_ms) - start))
+	TOTAL_PASS=$((TOTAL_PASS + pass))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+	TOTAL_SKIP=$((TOTAL_SKIP + skip))
+	SUMMARY_ROWS+=("$name${iter:+#$iter}	$pass	$fail	$skip	$dur")
+	printf '# %s: %d passed, %d failed, %d skipped in %d.%01d s\n' "$name" \
+		"$pass" "$fail" "$skip" $((dur / 1000)) $((dur % 1000 / 100))
+}
+
+print_summary() {
+	local row name pass fail skip dur
+	echo "#"
+	printf '# %-24s %6s %6s %7s %8s\n' SCENARIO PASSED FAILED SKIPPED SECONDS
+	for row in "${SUMMARY_ROWS[@]}"; do
+		IFS=$'\t' read -r name pass fail skip dur <<<"$row"
+		printf '# %-24s %6d %6d %7d %8s\n' "$name" "$pass" "$fail" "$skip" \
+			"$((dur / 1000)).$((dur % 1000 / 100))"
+	done
+	printf '%d passed, %d failed, %d skipped\n' "$TOTAL_PASS" "$TOTAL_FAIL" "$TOTAL_SKIP"
+}
+
+main() {
+	parse_args "$@"
+	case $COMMAND in
+	list)
+		cmd_list
+		exit 0
+		;;
+	doctor)
+		cmd_doctor
+		exit 0
+		;;
+	esac
+
+	local files=() f i
+	case $COMMAND in
+	all) mapfile -t files < <(scenario_files) ;;
+	test)
+		for f in "$MPTH_ROOT"/tests/*.bats; do
+			[[ -e $f ]] && files+=("$f")
+		done
+		mapfile -t -O "${#files[@]}" files < <(scenario_files)
+		;;
+	'' )
+		for f in "${TARGETS[@]}"; do
+			f=$(resolve_scenario "$f") || exit $EXIT_USAGE
+			files+=("$f")
+		done
+		;;
+	esac
+	for f in "${files[@]}"; do
+		bats --count "$f" >/dev/null 2>&1 ||
+			die $EXIT_USAGE "scenario $f does not parse (check it with: bats --count $f)"
+	done
+
+	if [[ $COMMAND == clean ]]; then
+		((EUID == 0)) || die $EXIT_USAGE "clean must run as root (it removes network namespaces)"
+		cmd_clean
+		exit 0
+	fi
+	preflight
+	# What a killed run left behind goes first.
+	runstate_clean_stale | while read -r f; do log_info "$f"; done
+	build_samples
+
+	runstate_new $$ || die $EXIT_USAGE "cannot create run state"
+	trap cleanup EXIT
+	trap on_signal INT TERM
+	MPTH_SEED=${OPT_SEED:-$((RANDOM * 32768 + RANDOM))}
+	MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
+	mkdir -p "$MPTH_ARTIFACTS" || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
+	MPTH_FEATURE_CACHE=$MPTH_TMP/features
+	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
+	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"
+
+	for f in "${files[@]}"; do
+		if ((OPT_REPEAT > 1)); then
+			for ((i = 1; i <= OPT_REPEAT; i++)); do
+				run_bats "$f" "$i"
+			done
+		else
+			run_bats "$f" ''
+		fi
+	done
+	print_summary
+	((TOTAL_FAIL > 0)) && exit $EXIT_FAIL
+	((TOTAL_PASS == 0 && TOTAL_SKIP > 0)) && exit $EXIT_SKIP
+	exit 0
+}
+
+main "$@"

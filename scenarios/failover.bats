@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# The path of the initial subflow fails mid-transfer, by interface down and
+# by a silent blackhole; MPTCP carries on over the second path with every
+# byte intact, and a new subflow joins when the path comes back.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------|      |
+#      p1    +------+  20 Mbit/s      |server|
+#      p2    +------+                 |      |
+#   client --| r2   |-- path 2 -------|      |
+#            +------+  20 Mbit/s      +------+
+#
+# Shaping sits on the routers; 10 ms delay where the kernel has netem.
+# requires: mptcp ip_mptcp nft
+
+load ../harness/harness
+
+# Knobs, so tests/failover.bats can prove that each check can fail.
+: "${FAILOVER_FAULTS:=link-down blackhole}"
+: "${FAILOVER_BYTES:=24M}"
+: "${FAILOVER_SUBFLOWS:=2}"
+: "${FAILOVER_SUBFLOW_LIMIT:=2}"
+: "${FAILOVER_RESTORE:=1}"
+: "${FAILOVER_CORRUPT_AT:=}"
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2 --rate 20mbit --delay 10ms
+	pm_limits all subflows="$FAILOVER_SUBFLOW_LIMIT" add_addr_accepted=2
+	# An endpoint for path 1 too: it names the initial subflow's address,
+	# so the subflow can be closed and re-created after the failure.
+	pm_endpoint client 1 subflow
+	pm_endpoint client 2 subflow
+	local fault
+	for fault in $FAILOVER_FAULTS; do
+		recipe_failover --tag "$fault" --fault "$fault" --path 1 \
+			--bytes "$FAILOVER_BYTES" --subflows "$FAILOVER_SUBFLOWS" \
+			--restore "$FAILOVER_RESTORE" \
+			${FAILOVER_CORRUPT_AT:+--corrupt-at "$FAILOVER_CORRUPT_AT"}
+	done
+}
+
+# $1: fault. Skips the tests of a fault this run did not inject.
+ran() {
+	[[ " $FAILOVER_FAULTS " == *" $1 "* ]] || skip "fault $1 not selected (FAILOVER_FAULTS)"
+}
+
+@test "link-down: a second subflow joins before the fault (MIB, ss -M, MPTCP_INFO)" {
+	ran link-down
+	check_joined_before_fault link-down "$FAILOVER_SUBFLOWS"
+}
+
+@test "link-down: path 1 goes down after a quarter of the bytes, and every byte arrives intact" {
+	ran link-down
+	check_fault_mid_transfer link-down
+	assert_transfer_intact link-down
+}
+
+@test "link-down: path 2 carries at least 90% of the bytes after the failure" {
+	ran link-down
+	check_survivor_carried link-down 90
+}
+
+@test "link-down: the outage after the failure is at most 1 s" {
+	ran link-down
+	check_outage_below link-down 1000
+}
+
+@test "link-down: a new subflow joins over path 1 within 5 s of its return" {
+	ran link-down
+	check_rejoined_within link-down 5000
+}
+
+@test "blackhole: a second subflow joins before the fault (MIB, ss -M, MPTCP_INFO)" {
+	ran blackhole
+	check_joined_before_fault blackhole "$FAILOVER_SUBFLOWS"
+}
+
+@test "blackhole: path 1 is silently dropped after a quarter of the bytes, and every byte arrives intact" {
+	ran blackhole
+	check_fault_mid_transfer blackhole
+	assert_transfer_intact blackhole
+}
+
+@test "blackhole: path 2 carries at least 90% of the bytes after the failure" {
+	ran blackhole
+	check_survivor_carried blackhole 90
+}
+
+@test "blackhole: the outage after the failure is at most 5 s" {
+	ran blackhole
+	check_outage_below blackhole 5000
+}
+
+@test "blackhole: a new subflow joins over path 1 within 5 s of its return" {
+	ran blackhole
+	check_rejoined_within blackhole 5000
+}
