@@ -197,12 +197,13 @@ traffic_client_subflows() {
 	grep '"conn":0' "$dir/client.info" 2>/dev/null | tail -n1 | jq -r '.subflows // 0' 2>/dev/null || echo 0
 }
 
-# $1: count
+# $1: count, $2: tag
 __traffic_has_subflows() {
-	(($(traffic_client_subflows) >= $1))
+	(($(traffic_client_subflows "${2:-}") >= $1))
 }
 
-# Wait until the client reports at least N subflows. $1: N, $2: timeout ms
+# Wait until the client reports at least N subflows.
+# $1: N, $2: timeout ms, $3: tag (default: latest)
 traffic_wait_subflows() {
-	busywait "${2:-5000}" __traffic_has_subflows "$1"
+	busywait "${2:-5000}" __traffic_has_subflows "$1" "${3:-}"
 }

@@ -51,7 +51,10 @@ deps_missing() {
 # $2: "extra" to include the optional packages.
 deps_ensure() {
 	local install=$1 pkgs=() opt=()
-	mapfile -t pkgs < <(deps_missing "${DEPS_CORE[@]}")
+	local more=()
+	# MPTH_DEPS_REQUIRE adds "test:package" words (used by the self-tests).
+	read -r -a more <<<"${MPTH_DEPS_REQUIRE:-}"
+	mapfile -t pkgs < <(deps_missing "${DEPS_CORE[@]}" "${more[@]}")
 	[[ ${2:-} == extra ]] && mapfile -t opt < <(deps_missing "${DEPS_EXTRA[@]}")
 	((${#pkgs[@]} + ${#opt[@]})) || return 0
 	if ! command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# run.sh refuses bad input clearly, with exit 2, and changes nothing.
+
+load helpers
+
+setup() {
+	SNAP_BEFORE=$BATS_TEST_TMPDIR/before
+	host_snapshot "$SNAP_BEFORE"
+}
+
+teardown() {
+	host_snapshot "$BATS_TEST_TMPDIR/after"
+	diff -u "$SNAP_BEFORE" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "an unknown scenario lists the known ones and exits 2" {
+	run "$RUN" --no-install nosuch
+	assert_failure 2
+	assert_output --partial "unknown scenario 'nosuch'"
+	assert_output --partial failover
+}
+
+@test "a scenario name with shell metacharacters or .. is refused" {
+	local name
+	for name in 'fail;over' 'failover$(id)' '../scenarios/failover' 'a b' '*'; do
+		run "$RUN" --no-install "$name"
+		assert_failure 2
+		assert_output --partial "invalid scenario name"
+	done
+}
+
+@test "every spelling of a scenario name resolves to the same file" {
+	local name
+	for name in failover failover.bats scenarios/failover scenario/failover \
+		scenarios/failover.bats "$REPO/scenarios/failover.bats"; do
+		run "$RUN" --no-install --filter 'no test matches this' "$name"
+		refute_output --partial "unknown scenario"
+		refute_output --partial "invalid scenario"
+	done
+}
+
+@test "a scenario file with a syntax error is refused before anything runs" {
+	local f=$BATS_TEST_TMPDIR/broken.bats
+	printf '@test "never closed" {\n\ttrue\n' >"$f"
+	run "$RUN" --no-install "$f"
+	assert_failure 2
+	assert_output --partial "does not parse"
+}
+
+@test "bad options and option values exit 2 with the reason" {
+	run "$RUN" --frobnicate failover
+	assert_failure 2
+	assert_output --partial "unknown option '--frobnicate'"
+	run "$RUN" --repeat abc failover
+	assert_failure 2
+	assert_output --partial "--repeat wants a non-negative integer"
+	run "$RUN" --repeat 0 failover
+	assert_failure 2
+	run "$RUN" --seed -5 failover
+	assert_failure 2
+	run "$RUN" --seed
+	assert_failure 2
+	assert_output --partial "needs a value"
+	run "$RUN" list failover
+	assert_failure 2
+	run "$RUN"
+	assert_failure 2
+	assert_output --partial "Usage:"
+}
+
+@test "an artifacts directory that cannot be written is refused" {
+	run "$RUN" --no-install --artifacts /proc/mpth-cannot-exist failover
+	assert_failure 2
+	assert_output --partial "cannot be created or written"
+}
+
+@test "not root: a clear message and exit 2" {
+	command -v setpriv || skip "setpriv missing (package util-linux)"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$RUN" --no-install failover
+	assert_failure 2
+	assert_output --partial "must run as root"
+}
+
+@test "MPTCP disabled (net.mptcp.enabled=0): a clear message and exit 2" {
+	local ns=mpth-selftest-$$-off
+	ip netns add "$ns"
+	ip netns exec "$ns" sysctl -qw net.mptcp.enabled=0
+	run ip netns exec "$ns" "$RUN" --no-install failover
+	ip netns del "$ns"
+	assert_failure 2
+	assert_output --partial "net.mptcp.enabled=0"
+}
+
+@test "a kernel without MPTCP: a clear message and exit 2" {
+	# The sysctl tree is read through MPTH_PROC_SYS, so an empty one
+	# stands for a kernel built without MPTCP.
+	MPTH_PROC_SYS=$BATS_TEST_TMPDIR run "$RUN" --no-install failover
+	assert_failure 2
+	assert_output --partial "kernel has no MPTCP"
+}
+
+@test "a missing tool with --no-install prints the apt-get command and exits 2" {
+	MPTH_DEPS_REQUIRE="mpth-no-such-tool:mpth-no-such-package" \
+		run "$RUN" --no-install failover
+	assert_failure 2
+	assert_output --partial "missing packages: mpth-no-such-package"
+	assert_output --partial "apt-get install -y mpth-no-such-package"
+}
+
+@test "without apt-get a missing tool is named and the run exits 2" {
+	local bin=$BATS_TEST_TMPDIR/bin c
+	mkdir "$bin"
+	# A PATH with everything the preflight uses but apt-get.
+	for c in bash env dirname basename cat sed awk grep sort mktemp ip nft iptables \
+		bats gcc make jq ping unshare pgrep tr od head realpath; do
+		ln -s "$(command -v "$c")" "$bin/$c"
+	done
+	MPTH_DEPS_REQUIRE="mpth-no-such-tool:mpth-no-such-package" PATH=$bin \
+		run "$RUN" failover
+	assert_failure 2
+	assert_output --partial "no apt-get here"
+}
+
+@test "list names every scenario with its requirements" {
+	run "$RUN" list
+	assert_success
+	assert_output --partial failover
+	assert_output --partial "requires: mptcp ip_mptcp"
+}
+
+@test "doctor reports MPTCP and the shaping features with how they were found" {
+	run "$RUN" doctor
+	assert_success
+	assert_output --regexp 'mptcp +yes +/proc/sys/net/mptcp/enabled = 1'
+	assert_output --regexp 'netem +(yes|no)'
+	assert_output --regexp 'failover +run'
+}
+
+@test "--help documents every option" {
+	run "$RUN" --help
+	assert_success
+	local opt
+	for opt in --no-install --strict --artifacts --keep --seed --repeat --filter \
+		--junit --json --verbose; do
+		assert_output --partial -- "$opt"
+	done
+}
