@@ -71,13 +71,13 @@ recipe_failover() {
 	fact_set "$tag.mib_server_joins_base" "$(obs_mib server MPTcpExtMPJoinAckRx)"
 	traffic_start --tag "$tag" --bytes "$bytes" --mode "$mode" \
 		--family "$fam" "${extra[@]}" || return 1
-	traffic_wait_subflows "$want" 5000 ||
+	traffic_wait_subflows "$want" 5000 "$tag" ||
 		log_warn "$tag: client reports $(traffic_client_subflows "$tag") subflows, waited for $want"
 	__recipe_record_joins "$tag"
 	obs_snapshot "$tag-joined"
 
 	# The fault comes only once a quarter of the bytes has arrived.
-	traffic_wait_received "$q" 20000 ||
+	traffic_wait_received "$q" 20000 "$tag" ||
 		log_warn "$tag: only $(traffic_received "$tag") of $q bytes before the fault"
 	fact_set "$tag.fault_recv" "$(traffic_received "$tag")"
 	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes "$survivor" up)"
@@ -85,7 +85,7 @@ recipe_failover() {
 	fact_set "$tag.fault_ms" "$(fact_get "fault.$path.${fault}_ms")"
 
 	# Let the survivor carry another quarter alone before restoring.
-	traffic_wait_received "$(($(fact_get "$tag.fault_recv") + q))" 20000 ||
+	traffic_wait_received "$(($(fact_get "$tag.fault_recv") + q))" 20000 "$tag" ||
 		log_warn "$tag: transfer stalled after the fault"
 	fact_set "$tag.survivor_bytes_at_restore" "$(obs_path_bytes "$survivor" up)"
 	fact_set "$tag.restore_recv" "$(traffic_received "$tag")"

@@ -184,10 +184,17 @@ __traffic_reached() {
 	(($(traffic_received "${2:-}") >= $1))
 }
 
-# Wait until the server has received a number of bytes.
-# $1: bytes, $2: timeout ms
+# $1: byte count, $2: tag. Done waiting: reached, or the client is gone.
+__traffic_reached_or_over() {
+	__traffic_reached "$@" || ! traffic_running "${2:-}"
+}
+
+# Wait until the server has received a number of bytes. Gives up early
+# when the client has already exited (a failed run need not time out).
+# $1: bytes, $2: timeout ms, $3: tag
 traffic_wait_received() {
-	busywait "${2:-20000}" __traffic_reached "$1"
+	busywait "${2:-20000}" __traffic_reached_or_over "$1" "${3:-}" &&
+		__traffic_reached "$1" "${3:-}"
 }
 
 # Latest subflow count the client reported for connection 0. $1: tag

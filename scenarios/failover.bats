@@ -22,6 +22,9 @@ load ../harness/harness
 : "${FAILOVER_SUBFLOW_LIMIT:=2}"
 : "${FAILOVER_RESTORE:=1}"
 : "${FAILOVER_CORRUPT_AT:=}"
+: "${FAILOVER_LINKDOWN_MAX_MS:=1000}"
+: "${FAILOVER_BLACKHOLE_MAX_MS:=5000}"
+: "${FAILOVER_SURVIVOR_PCT:=90}"
 
 setup_file() {
 	harness_init || return 0
@@ -58,12 +61,12 @@ ran() {
 
 @test "link-down: path 2 carries at least 90% of the bytes after the failure" {
 	ran link-down
-	check_survivor_carried link-down 90
+	check_survivor_carried link-down "$FAILOVER_SURVIVOR_PCT"
 }
 
 @test "link-down: the outage after the failure is at most 1 s" {
 	ran link-down
-	check_outage_below link-down 1000
+	check_outage_below link-down "$FAILOVER_LINKDOWN_MAX_MS"
 }
 
 @test "link-down: a new subflow joins over path 1 within 5 s of its return" {
@@ -84,12 +87,12 @@ ran() {
 
 @test "blackhole: path 2 carries at least 90% of the bytes after the failure" {
 	ran blackhole
-	check_survivor_carried blackhole 90
+	check_survivor_carried blackhole "$FAILOVER_SURVIVOR_PCT"
 }
 
 @test "blackhole: the outage after the failure is at most 5 s" {
 	ran blackhole
-	check_outage_below blackhole 5000
+	check_outage_below blackhole "$FAILOVER_BLACKHOLE_MAX_MS"
 }
 
 @test "blackhole: a new subflow joins over path 1 within 5 s of its return" {

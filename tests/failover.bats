@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# Each check of the failover scenario can fail: break one thing on purpose
+# through the scenario's knobs and watch the matching test, and only it,
+# report "not ok" with the reason.
+
+load helpers
+
+# Run the failover scenario with knobs, link-down only, a smaller transfer.
+# $@: VAR=value knobs
+sabotage() {
+	run env FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M "$@" \
+		"$RUN" --no-install --artifacts "$BATS_TEST_TMPDIR/art" failover
+}
+
+@test "expecting 3 subflows where there are 2 fails the join check, with the counts" {
+	sabotage FAILOVER_SUBFLOWS=3
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ link-down: a second subflow joins'
+	assert_output --partial "expected at least 3, got 2"
+	# The rest of the run is unaffected.
+	assert_output --regexp 'ok [0-9]+ link-down: path 1 goes down after a quarter'
+}
+
+@test "a subflow limit of 0 (no join possible) fails the join check" {
+	sabotage FAILOVER_SUBFLOW_LIMIT=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ link-down: a second subflow joins'
+	assert_output --regexp 'client MIB MPJoinSynAckRx: expected at least 1, got 0|MPTCP_INFO.*expected at least 2, got 1'
+}
+
+@test "a corrupted byte fails the integrity check at its offset" {
+	sabotage FAILOVER_CORRUPT_AT=5000000
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ link-down: path 1 goes down after a quarter of the bytes, and every byte arrives intact'
+	assert_output --partial "first mismatch at byte offset 5000000"
+}
+
+@test "a link never restored fails the rejoin check; impossible bounds fail outage and carriage" {
+	sabotage FAILOVER_RESTORE=0 FAILOVER_LINKDOWN_MAX_MS=0 FAILOVER_SURVIVOR_PCT=1000
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ link-down: a new subflow joins over path 1'
+	assert_output --partial "no new subflow from path 1"
+	assert_output --regexp 'not ok [0-9]+ link-down: the outage after the failure'
+	assert_output --regexp 'outage after the fault \(ms, longest receive gap\): expected at most 0, got [1-9]'
+	assert_output --regexp 'not ok [0-9]+ link-down: path 2 carries'
+	# Data still arrives intact on path 2 alone.
+	assert_output --regexp 'ok [0-9]+ link-down: path 1 goes down after a quarter'
+}
