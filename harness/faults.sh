@@ -14,7 +14,7 @@ __fault_event() {
 	printf '%s\t%s\t%s\t%s\n' "$t" "$1" "$2" "${*:3}" >>"$MPTH_RUN_DIR/events"
 	fact_set "fault.$2.$1_ms" "$t"
 	fact_set "fault.last_ms" "$t"
-	harness_note "event: $1 on path $2${3:+ ($*)}"
+	harness_note "event: $1 on path $2${3:+ (${*:3})}"
 }
 
 # $1: path index
@@ -34,7 +34,7 @@ fault_blackhole() {
 	__fault_event blackhole "$i"
 	ip netns exec "$(topo_ns "r$i")" nft -f - <<-'NFT' || return 1
 		table inet mpth_fault {
-			chain fwd {
+			chain blackhole {
 				type filter hook forward priority -100; policy accept;
 				counter drop
 			}

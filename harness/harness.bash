@@ -86,9 +86,25 @@ harness_teardown() {
 	[[ -n "${MPTH_RUN_DIR:-}" ]] || return 0
 	traffic_stop 2>/dev/null
 	defer_run_all
+	harness_collect
 	# Backstop: whatever still carries our prefix goes too.
 	runstate_sweep_prefix "$MPTH_NS_PREFIX"
 	[[ "${MPTH_RUN_OWNED:-0}" != 1 ]] || runstate_finish "${MPTH_KEEP:-0}"
+}
+
+# Copy what the run produced into the artifacts directory: the samples'
+# JSON, timelines and logs, the events and the facts.
+harness_collect() {
+	local d
+	for d in "$MPTH_RUN_DIR"/traffic-*; do
+		[[ -d $d ]] || continue
+		mkdir -p "$MPTH_ART_DIR/${d##*/}"
+		cp -p "$d"/*.json "$d"/*.timeline "$d"/*.info "$d"/*.log "$d"/*.rc \
+			"$MPTH_ART_DIR/${d##*/}/" 2>/dev/null
+	done
+	cp -p "$MPTH_RUN_DIR/events" "$MPTH_RUN_DIR/facts" "$MPTH_RUN_DIR/notes" \
+		"$MPTH_ART_DIR/" 2>/dev/null
+	return 0
 }
 
 # Record a skip (or, in strict mode, a failure) unless every feature exists.

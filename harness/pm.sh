@@ -54,7 +54,8 @@ pm_endpoint_del() {
 		log_err "pm_endpoint_del: no endpoint for $addr on $role"
 		return 1
 	}
-	ip -n "$(topo_ns "$role")" mptcp endpoint delete id "$id" "$addr"
+	# Only id 0 (the initial subflow's address) is named by address too.
+	ip -n "$(topo_ns "$role")" mptcp endpoint delete id "$id"
 }
 
 # Print the endpoint id of a path's address. $1: role, $2: path, $3: 4|6

@@ -20,9 +20,10 @@ __shape_dev() {
 	fi
 	if [[ -n $rate ]]; then
 		# 64 KiB of burst keeps tbf accurate at tens of Mbit/s with
-		# TSO-sized packets; 100 ms of queue is a typical access link.
+		# TSO-sized packets. 25 ms of queue: a deep one would inflate the
+		# RTT, hence the RTO, hence every failover time measured.
 		tc -n "$ns" qdisc replace dev "$dev" root tbf rate "$rate" \
-			burst 64k latency 100ms || return 1
+			burst 64k latency 25ms || return 1
 	fi
 	[[ -z $loss ]] || __shape_loss "$ns" "$dev" "$loss"
 }
@@ -34,7 +35,7 @@ __shape_loss() {
 	if feat_have nft_numgen; then
 		ip netns exec "$ns" nft -f - <<-NFT
 			table inet mpth_shape {
-				chain fwd {
+				chain loss {
 					type filter hook forward priority 0; policy accept;
 					oifname "$dev" numgen random mod 1000 < $permille counter drop
 				}

@@ -46,10 +46,10 @@ timeline() {
 }
 
 @test "the survivor check fails when the path carried too little" {
-	fact_set t.fault_recv 1000
+	fact_set t.window_recv 1000
 	fact_set t.restore_recv 11000
 	fact_set t.survivor 2
-	fact_set t.survivor_bytes_at_fault 0
+	fact_set t.survivor_bytes_at_window 0
 	fact_set t.survivor_bytes_at_restore 8000
 	run check_survivor_carried t 90
 	assert_failure

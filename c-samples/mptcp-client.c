@@ -1,0 +1,1061 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mptcp-client: open one or more MPTCP (or TCP) connections to
+ * mptcp-server, move pattern bytes in the chosen direction(s), verify what
+ * comes back, watch the subflows while it runs and report as JSON.
+ * One thread, one epoll loop, non-blocking sockets.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define TICK_MS		5	/* < 10 ms so timeline bins close on time */
+#define IO_BURST	8	/* syscalls per event before serving others */
+#define MAX_CONNS	4096
+
+static bool cfg_mptcp = true;
+static const char *cfg_host;
+static const char *cfg_port;
+static const char *cfg_bind;
+static uint64_t cfg_bytes = 16u << 20;
+static bool cfg_bytes_set;
+static unsigned int cfg_duration_ms;
+static uint32_t cfg_seed = 1;
+static int cfg_mode = MODE_UPLOAD;
+static unsigned int cfg_conns = 1;
+static int64_t cfg_corrupt_at = -1;
+static const char *cfg_json;
+static const char *cfg_info;
+static const char *cfg_timeline;
+static unsigned int cfg_info_interval_ms = 100;
+static unsigned int cfg_connect_timeout_ms = 5000;
+static unsigned int cfg_timeout_ms;
+static bool cfg_require_mptcp;
+
+enum cstate {
+	CS_CONNECTING,
+	CS_ACTIVE,
+	CS_DONE,
+};
+
+struct cconn {
+	int idx;
+	int fd;
+	enum cstate state;
+	uint32_t seed;
+	uint32_t events;
+	int64_t start_us, est_us, end_us, tx_deadline_us, next_info_us;
+	char local[ADDR_STRLEN];
+
+	uint8_t hdr[HDR_LEN];
+	size_t hdr_sent;
+	uint8_t *tab;
+
+	bool tx_on;		/* we send payload (upload, bidir) */
+	bool tx_done;
+	uint64_t tx_bytes;
+
+	bool rx_on;		/* we receive payload (download, bidir) */
+	bool rx_eof;
+	uint64_t rx_bytes;
+	int64_t mismatch;
+	struct gap gap;
+
+	uint8_t resbuf[RES_LEN];	/* upload: the server's verdict */
+	size_t res_have;
+	bool res_done;
+	int64_t peer_mismatch;
+
+	bool mptcp;
+	const char *fallback_reason;
+	unsigned int max_subflows, end_subflows;
+	unsigned int mptcpi_subflows;	/* raw, last seen */
+	bool end_sampled;
+
+	const char *status;
+	char *error;
+};
+
+static struct cconn *cc;
+static unsigned int n_open;
+static int epfd;
+static struct addrinfo *dst;
+static struct sockaddr_storage bind_ss;
+static socklen_t bind_len;
+static char dst_str[ADDR_STRLEN];
+static bool sock_mptcp;
+static char sock_why[128];
+static struct timeline tl;
+static FILE *info_f;
+static int64_t stop_us;
+
+static void __noreturn usage(int code)
+{
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f,
+"Usage: mptcp-client [options] HOST PORT\n"
+"Transfer pattern bytes to/from mptcp-server and verify them.\n"
+"\n"
+"  -t, --type mptcp|tcp        socket protocol (default mptcp; falls back to\n"
+"                              TCP if the kernel has no usable MPTCP)\n"
+"  -B, --bind ADDR             local address to bind to\n"
+"  -m, --mode upload|download|bidir   direction of the payload (default upload)\n"
+"  -b, --bytes N[K|M|G]        payload per direction (default 16M, binary)\n"
+"  -d, --duration MS           send for MS instead of a byte count\n"
+"  -s, --seed N                pattern seed (default 1; connection i uses N+i)\n"
+"  -c, --connections N         parallel connections (default 1)\n"
+"      --corrupt-at OFFSET     flip the byte at OFFSET of connection 0's\n"
+"                              upload (proves the check can fail)\n"
+"  -j, --json FILE             summary JSON at exit (\"-\" = stdout)\n"
+"      --info FILE             JSON line per connection per poll\n"
+"      --info-interval MS      subflow polling period (default 100)\n"
+"      --timeline FILE         bytes received per 10 ms bin: \"EPOCH_MS BYTES\"\n"
+"      --connect-timeout MS    per connection (default 5000)\n"
+"      --timeout MS            whole run (default 0 = none)\n"
+"      --require-mptcp         exit 8 if a connection ended up plain TCP\n"
+"  -h, --help                  this text\n"
+"\n"
+"Exit codes (first match wins):\n"
+"  4 data mismatch (found here, or reported by the server for an upload)\n"
+"  3 socket or connect error\n"
+"  7 peer closed early, truncated transfer, reset or other I/O error\n"
+"  6 --timeout expired, or interrupted by SIGINT/SIGTERM\n"
+"  8 --require-mptcp and a connection is plain TCP\n"
+"  0 ok\n"
+"  2 usage error, 1 local error (output files, memory)\n");
+	exit(code);
+}
+
+static void parse_opts(int argc, char **argv)
+{
+	enum {
+		OPT_CORRUPT = 256, OPT_INFO, OPT_INFO_INTERVAL, OPT_TIMELINE,
+		OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_REQUIRE,
+	};
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "bind", required_argument, NULL, 'B' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "corrupt-at", required_argument, NULL, OPT_CORRUPT },
+		{ "json", required_argument, NULL, 'j' },
+		{ "info", required_argument, NULL, OPT_INFO },
+		{ "info-interval", required_argument, NULL, OPT_INFO_INTERVAL },
+		{ "timeline", required_argument, NULL, OPT_TIMELINE },
+		{ "connect-timeout", required_argument, NULL,
+		  OPT_CONNECT_TIMEOUT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "require-mptcp", no_argument, NULL, OPT_REQUIRE },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "t:B:m:b:d:s:c:j:h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 't':
+			cfg_mptcp = opt_proto("--type", optarg);
+			break;
+		case 'B':
+			cfg_bind = optarg;
+			break;
+		case 'm':
+			cfg_mode = mode_parse(optarg);
+			if (cfg_mode < 0)
+				die_usage("--mode: expected upload, download or bidir, got '%s'",
+					  optarg);
+			break;
+		case 'b':
+			cfg_bytes = opt_size("--bytes", optarg);
+			cfg_bytes_set = true;
+			break;
+		case 'd':
+			cfg_duration_ms = opt_uint("--duration", optarg,
+						   UINT32_MAX);
+			if (!cfg_duration_ms)
+				die_usage("--duration must be > 0");
+			break;
+		case 's':
+			cfg_seed = opt_uint("--seed", optarg, UINT32_MAX);
+			break;
+		case 'c':
+			cfg_conns = opt_uint("--connections", optarg,
+					     MAX_CONNS);
+			if (!cfg_conns)
+				die_usage("--connections must be > 0");
+			break;
+		case OPT_CORRUPT:
+			cfg_corrupt_at = opt_uint("--corrupt-at", optarg,
+						  INT64_MAX);
+			break;
+		case 'j':
+			cfg_json = optarg;
+			break;
+		case OPT_INFO:
+			cfg_info = optarg;
+			break;
+		case OPT_INFO_INTERVAL:
+			cfg_info_interval_ms = opt_uint("--info-interval",
+							optarg, INT32_MAX);
+			if (!cfg_info_interval_ms)
+				die_usage("--info-interval must be > 0");
+			break;
+		case OPT_TIMELINE:
+			cfg_timeline = optarg;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			cfg_connect_timeout_ms = opt_uint("--connect-timeout",
+							  optarg, INT32_MAX);
+			break;
+		case OPT_TIMEOUT:
+			cfg_timeout_ms = opt_uint("--timeout", optarg,
+						  INT32_MAX);
+			break;
+		case OPT_REQUIRE:
+			cfg_require_mptcp = true;
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		default:
+			die_usage("unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		die_usage("expected HOST PORT, got %d argument(s)",
+			  argc - optind);
+	cfg_host = argv[optind];
+	cfg_port = argv[optind + 1];
+	opt_uint("PORT", cfg_port, 65535);
+
+	if (cfg_bytes_set && cfg_duration_ms)
+		die_usage("--bytes and --duration are mutually exclusive");
+	if (cfg_duration_ms)
+		cfg_bytes = LEN_UNLIMITED;
+	if (cfg_corrupt_at >= 0 && cfg_mode == MODE_DOWNLOAD)
+		die_usage("--corrupt-at needs --mode upload or bidir (it alters what we send)");
+	if (cfg_corrupt_at >= 0 && (uint64_t)cfg_corrupt_at >= cfg_bytes)
+		die_usage("--corrupt-at %lld is beyond the %llu bytes sent",
+			  (long long)cfg_corrupt_at,
+			  (unsigned long long)cfg_bytes);
+}
+
+/* Accept "[v6]" as well as a bare literal or a name. */
+static struct addrinfo *resolve(const char *what, const char *host,
+				const char *port, int family, int flags)
+{
+	struct addrinfo hints = {
+		.ai_family = family,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICSERV | flags,
+	};
+	struct addrinfo *res;
+	char buf[256];
+	size_t len = strlen(host);
+	int rc;
+
+	if (len >= 2 && len < sizeof(buf) && host[0] == '[' &&
+	    host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		host = buf;
+	}
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc)
+		die_usage("%s '%s': %s", what, host, gai_strerror(rc));
+	return res;
+}
+
+static void setup_addresses(void)
+{
+	struct addrinfo *b = NULL;
+	int family = AF_UNSPEC;
+
+	if (cfg_bind) {
+		b = resolve("--bind", cfg_bind, "0", AF_UNSPEC,
+			    AI_NUMERICHOST | AI_PASSIVE);
+		family = b->ai_family;
+		memcpy(&bind_ss, b->ai_addr, b->ai_addrlen);
+		bind_len = b->ai_addrlen;
+		freeaddrinfo(b);
+	}
+	dst = resolve("HOST", cfg_host, cfg_port, family, 0);
+	sa_str(dst->ai_addr, dst_str, sizeof(dst_str));
+}
+
+static void conn_set_events(struct cconn *c, uint32_t events)
+{
+	if (c->events == events)
+		return;
+	c->events = events;
+	xepoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, events, c);
+}
+
+static void write_info(struct cconn *c, const struct mp_sample *s,
+		       int64_t now)
+{
+	struct json j;
+
+	json_init(&j, info_f);
+	json_open(&j, NULL, '{');
+	json_int(&j, "t_ms", epoch_ms(now));
+	json_int(&j, "conn", c->idx);
+	json_str(&j, "protocol", s->mptcp ? "mptcp" : "tcp");
+	json_bool(&j, "fallback", sock_mptcp && !s->mptcp);
+	json_uint(&j, "mptcpi_subflows", s->mptcpi_subflows);
+	json_uint(&j, "subflows", s->subflows);
+	json_uint(&j, "bytes_sent", c->tx_bytes);
+	json_uint(&j, "bytes_received", c->rx_bytes);
+	if (s->has_bytes_acked)
+		json_uint(&j, "bytes_acked", s->bytes_acked);
+	else
+		json_null(&j, "bytes_acked");
+	json_sf_list(&j, s);
+	json_close(&j, '}');
+	fputc('\n', info_f);
+	/* The harness tails this file while we run. */
+	fflush(info_f);
+}
+
+static void conn_sample(struct cconn *c, int64_t now, bool log)
+{
+	struct mp_sample s;
+
+	mp_sample(c->fd, &s, log && info_f);
+	if (c->mptcp && !s.mptcp) {
+		c->mptcp = false;
+		c->fallback_reason = "fell back to TCP during the transfer";
+	}
+	c->max_subflows = MAX(c->max_subflows, s.subflows);
+	c->end_subflows = s.subflows;
+	c->mptcpi_subflows = s.mptcpi_subflows;
+	if (log && info_f)
+		write_info(c, &s, now);
+}
+
+static void conn_close(struct cconn *c, int64_t now)
+{
+	if (c->state == CS_DONE)
+		return;
+	if (c->state == CS_ACTIVE && !c->end_sampled)
+		conn_sample(c, now, false);
+	close(c->fd);
+	c->fd = -1;
+	c->state = CS_DONE;
+	c->end_us = now;
+	free(c->tab);
+	c->tab = NULL;
+	n_open--;
+}
+
+static void __printf(3, 4) conn_fail(struct cconn *c, const char *status,
+				     const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	/* The first failure is the interesting one; later ones follow from it. */
+	if (c->error)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->status = status;
+	c->error = xstrdup(msg);
+	warnx("connection %d to %s: %s", c->idx, dst_str, msg);
+}
+
+/* The numbers that matter are those when the data is done, before close. */
+static void conn_data_done(struct cconn *c, int64_t now)
+{
+	conn_sample(c, now, true);
+	c->end_sampled = true;
+}
+
+static void conn_check_done(struct cconn *c, int64_t now)
+{
+	if (c->tx_done && c->rx_eof && (c->rx_on || c->res_done))
+		conn_close(c, now);
+}
+
+static void conn_established(struct cconn *c, int64_t now)
+{
+	struct mp_sample s;
+	struct hdr h = {
+		.version = HDR_VERSION,
+		.mode = cfg_mode,
+		.seed = c->seed,
+		.duration_ms = cfg_duration_ms,
+		.length = cfg_bytes,
+	};
+	char remote[ADDR_STRLEN];
+
+	c->state = CS_ACTIVE;
+	c->est_us = now;
+	c->next_info_us = now;
+	sock_names(c->fd, c->local, remote, sizeof(remote));
+
+	/* A client learns about the fallback from the SYN/ACK, i.e. by now. */
+	mp_sample(c->fd, &s, false);
+	c->mptcp = s.mptcp;
+	c->max_subflows = s.subflows;
+	if (sock_mptcp && !s.mptcp)
+		c->fallback_reason = "peer did not answer MP_CAPABLE";
+
+	hdr_encode(&h, c->hdr);
+	c->tab = pat_new(c->seed);
+	c->tx_on = cfg_mode != MODE_DOWNLOAD;
+	c->rx_on = cfg_mode != MODE_UPLOAD;
+	if (cfg_duration_ms)
+		c->tx_deadline_us = now + cfg_duration_ms * 1000LL;
+	conn_set_events(c, EPOLLIN | EPOLLOUT);
+}
+
+static void conn_connecting(struct cconn *c, int64_t now)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	if (err) {
+		conn_fail(c, "connect_error", "connect: %s", strerror(err));
+		conn_close(c, now);
+		return;
+	}
+	conn_established(c, now);
+}
+
+static void conn_tx_finish(struct cconn *c, int64_t now)
+{
+	c->tx_done = true;
+	/*
+	 * Download: keep our side open until the server is done, a half
+	 * closed connection gets no new subflows.
+	 */
+	if (c->tx_on && shutdown(c->fd, SHUT_WR) && errno != ENOTCONN) {
+		conn_fail(c, "error", "shutdown: %s", strerror(errno));
+		conn_close(c, now);
+		return;
+	}
+	conn_set_events(c, EPOLLIN);
+	conn_check_done(c, now);
+}
+
+static void conn_writable(struct cconn *c, int64_t now)
+{
+	int64_t corrupt = c->idx == 0 ? cfg_corrupt_at : -1;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < IO_BURST && c->state == CS_ACTIVE && !c->tx_done;
+	     i++) {
+		if (c->hdr_sent < HDR_LEN) {
+			n = send(c->fd, c->hdr + c->hdr_sent,
+				 HDR_LEN - c->hdr_sent, MSG_NOSIGNAL);
+		} else if (!c->tx_on || c->tx_bytes >= cfg_bytes ||
+			   (c->tx_deadline_us && now >= c->tx_deadline_us)) {
+			conn_tx_finish(c, now);
+			return;
+		} else {
+			n = pat_send(c->fd, c->tab, c->tx_bytes,
+				     cfg_bytes - c->tx_bytes, corrupt);
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			conn_fail(c, "error", "send after %llu bytes: %s",
+				  (unsigned long long)c->tx_bytes,
+				  strerror(errno));
+			conn_close(c, now);
+			return;
+		}
+		if (c->hdr_sent < HDR_LEN)
+			c->hdr_sent += n;
+		else
+			c->tx_bytes += n;
+	}
+}
+
+static void conn_result(struct cconn *c, int64_t now)
+{
+	char why[128];
+	struct res r;
+
+	if (res_parse(c->resbuf, RES_LEN, &r, why, sizeof(why)) != PARSE_OK) {
+		conn_fail(c, "error", "bad result from server: %s", why);
+		conn_close(c, now);
+		return;
+	}
+	c->res_done = true;
+	conn_data_done(c, now);
+	switch (r.status) {
+	case RES_OK:
+		if (r.bytes != c->tx_bytes)
+			conn_fail(c, "truncated",
+				  "server received %llu of the %llu bytes we sent",
+				  (unsigned long long)r.bytes,
+				  (unsigned long long)c->tx_bytes);
+		break;
+	case RES_MISMATCH:
+		c->peer_mismatch = r.mismatch;
+		conn_fail(c, "mismatch",
+			  "server found a data mismatch at payload offset %llu",
+			  (unsigned long long)r.mismatch);
+		break;
+	case RES_TRUNCATED:
+		conn_fail(c, "truncated",
+			  "server reports a truncated upload (%llu bytes)",
+			  (unsigned long long)r.bytes);
+		break;
+	default:
+		conn_fail(c, "error", "server reports an error after %llu bytes",
+			  (unsigned long long)r.bytes);
+		break;
+	}
+	/* No point sending more once the server has given up. */
+	if (!c->tx_done)
+		conn_tx_finish(c, now);
+}
+
+static void conn_rx_eof(struct cconn *c, int64_t now)
+{
+	c->rx_eof = true;
+	if (!c->rx_on && !c->res_done) {
+		if (c->tx_done)
+			conn_fail(c, "truncated",
+				  "server closed without a result after we sent %llu bytes",
+				  (unsigned long long)c->tx_bytes);
+		else
+			conn_fail(c, "truncated",
+				  "server closed after we sent %llu bytes",
+				  (unsigned long long)c->tx_bytes);
+		conn_close(c, now);
+		return;
+	}
+	if (c->rx_on) {
+		if (cfg_bytes != LEN_UNLIMITED && c->rx_bytes < cfg_bytes) {
+			conn_fail(c, "truncated",
+				  "server closed after %llu of %llu bytes",
+				  (unsigned long long)c->rx_bytes,
+				  (unsigned long long)cfg_bytes);
+			conn_close(c, now);
+			return;
+		}
+		conn_data_done(c, now);
+	}
+	conn_check_done(c, now);
+}
+
+static void conn_rx_data(struct cconn *c, size_t n, int64_t now)
+{
+	uint64_t room = cfg_bytes - c->rx_bytes;
+	size_t use = n > room ? room : n;
+	int64_t bad;
+
+	bad = pat_check(c->tab, c->rx_bytes, rx_buf, use);
+	if (bad >= 0) {
+		c->mismatch = bad;
+		use = bad - c->rx_bytes + 1;
+	}
+	c->rx_bytes += use;
+	gap_note(&c->gap, now);
+	tl_add(&tl, now, use);
+	if (bad >= 0) {
+		conn_fail(c, "mismatch",
+			  "data mismatch at payload offset %lld (seed %u)",
+			  (long long)bad, c->seed);
+		conn_close(c, now);
+	} else if (use < n) {
+		conn_fail(c, "error", "server sent more than %llu bytes",
+			  (unsigned long long)cfg_bytes);
+		conn_close(c, now);
+	}
+}
+
+static void conn_readable(struct cconn *c, int64_t now)
+{
+	uint8_t *buf;
+	size_t want;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < IO_BURST && c->state == CS_ACTIVE && !c->rx_eof;
+	     i++) {
+		/* Upload: read exactly the result record, then expect EOF. */
+		if (!c->rx_on && !c->res_done) {
+			buf = c->resbuf + c->res_have;
+			want = RES_LEN - c->res_have;
+		} else {
+			buf = rx_buf;
+			want = RX_BUF_LEN;
+		}
+		n = recv(c->fd, buf, want, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			conn_fail(c, "error", "recv after %llu bytes: %s",
+				  (unsigned long long)c->rx_bytes,
+				  strerror(errno));
+			conn_close(c, now);
+			return;
+		}
+		if (n == 0) {
+			conn_rx_eof(c, now);
+			return;
+		}
+		if (c->rx_on) {
+			conn_rx_data(c, n, now);
+			if (n < (ssize_t)want)
+				return;
+		} else if (!c->res_done) {
+			c->res_have += n;
+			if (c->res_have == RES_LEN)
+				conn_result(c, now);
+		} else {
+			conn_fail(c, "error",
+				  "server sent %zd unexpected bytes after its result",
+				  n);
+			conn_close(c, now);
+			return;
+		}
+	}
+}
+
+static void conn_event(struct cconn *c, uint32_t events, int64_t now)
+{
+	if (c->state == CS_CONNECTING) {
+		conn_connecting(c, now);
+		return;
+	}
+	/* Errors and hangups surface through the recv()/send() below. */
+	if (c->state == CS_ACTIVE && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		conn_readable(c, now);
+	if (c->state == CS_ACTIVE && !c->tx_done &&
+	    (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		conn_writable(c, now);
+}
+
+static void conn_start(struct cconn *c, int64_t now)
+{
+	bool got_mptcp;
+	int fd;
+
+	c->start_us = now;
+	fd = sock_create(dst->ai_family, cfg_mptcp, &got_mptcp, sock_why,
+			 sizeof(sock_why));
+	if (fd < 0)
+		die(EXIT_SOCKET, "socket(%s): %s",
+		    cfg_mptcp ? "IPPROTO_MPTCP" : "IPPROTO_TCP",
+		    strerror(errno));
+	if (c->idx == 0) {
+		sock_mptcp = got_mptcp;
+		if (sock_why[0])
+			warnx("MPTCP socket not available, using TCP: %s",
+			      sock_why);
+	}
+	c->fd = fd;
+	n_open++;
+	if (bind_len && bind(fd, (struct sockaddr *)&bind_ss, bind_len)) {
+		char a[ADDR_STRLEN];
+
+		sa_str((struct sockaddr *)&bind_ss, a, sizeof(a));
+		conn_fail(c, "connect_error", "bind %s: %s", a,
+			  strerror(errno));
+		close(fd);
+		c->fd = -1;
+		c->state = CS_DONE;
+		c->end_us = now;
+		n_open--;
+		return;
+	}
+	c->events = EPOLLOUT;
+	xepoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLOUT, c);
+	if (!connect(fd, dst->ai_addr, dst->ai_addrlen)) {
+		conn_established(c, now);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		conn_fail(c, "connect_error", "connect: %s", strerror(errno));
+		conn_close(c, now);
+	}
+}
+
+static void tick(int64_t now)
+{
+	bool receiving = false;
+	unsigned int i;
+	struct cconn *c;
+
+	for (i = 0; i < cfg_conns; i++) {
+		c = &cc[i];
+		if (c->state == CS_CONNECTING &&
+		    now - c->start_us >= cfg_connect_timeout_ms * 1000LL) {
+			conn_fail(c, "connect_error",
+				  "connect: timed out after %u ms",
+				  cfg_connect_timeout_ms);
+			conn_close(c, now);
+		}
+		if (c->state != CS_ACTIVE)
+			continue;
+		/* A full send buffer would hide the deadline. */
+		if (!c->tx_done && c->hdr_sent == HDR_LEN &&
+		    c->tx_deadline_us && now >= c->tx_deadline_us)
+			conn_tx_finish(c, now);
+		if (c->state == CS_ACTIVE && now >= c->next_info_us) {
+			conn_sample(c, now, true);
+			c->next_info_us = now + cfg_info_interval_ms * 1000LL;
+		}
+		if (c->rx_on && !c->rx_eof)
+			receiving = true;
+	}
+	if (receiving)
+		tl_tick(&tl, now);
+}
+
+static const char *const status_order[] = {
+	"mismatch", "connect_error", "truncated", "error", "timeout",
+	"not_mptcp",
+};
+
+static int status_code(const char *st)
+{
+	if (!strcmp(st, "mismatch"))
+		return EXIT_MISMATCH;
+	if (!strcmp(st, "connect_error"))
+		return EXIT_SOCKET;
+	if (!strcmp(st, "truncated") || !strcmp(st, "error"))
+		return EXIT_TRUNCATED;
+	if (!strcmp(st, "timeout"))
+		return EXIT_TIMEOUT;
+	if (!strcmp(st, "not_mptcp"))
+		return EXIT_NOT_MPTCP;
+	return EXIT_OK;
+}
+
+/* The connection whose status decides the exit code. */
+static const struct cconn *worst_conn(void)
+{
+	unsigned int s, i;
+
+	for (s = 0; s < ARRAY_SIZE(status_order); s++)
+		for (i = 0; i < cfg_conns; i++)
+			if (!strcmp(cc[i].status, status_order[s]))
+				return &cc[i];
+	return &cc[0];
+}
+
+static void json_gap(struct json *j, const struct gap *g, bool rx)
+{
+	if (!rx || !g->last_us) {
+		json_null(j, "max_gap_ms");
+		json_null(j, "max_gap_at_ms");
+		return;
+	}
+	json_int(j, "max_gap_ms", g->max_us / 1000);
+	json_int(j, "max_gap_at_ms",
+		 epoch_ms(g->max_at_us ? g->max_at_us : g->last_us));
+}
+
+static void json_conn(struct json *j, const struct cconn *c)
+{
+	int64_t dur = c->est_us ? c->end_us - c->est_us : 0;
+
+	json_open(j, NULL, '{');
+	json_int(j, "conn", c->idx);
+	json_uint(j, "seed", c->seed);
+	json_str(j, "local", c->local[0] ? c->local : NULL);
+	json_str(j, "protocol", c->mptcp ? "mptcp" : "tcp");
+	json_str(j, "fallback_reason",
+		 c->fallback_reason ? c->fallback_reason :
+		 sock_why[0] ? sock_why : NULL);
+	json_uint(j, "bytes_sent", c->tx_bytes);
+	json_uint(j, "bytes_received", c->rx_bytes);
+	if (c->est_us) {
+		json_int(j, "connect_ms", (c->est_us - c->start_us) / 1000);
+		json_int(j, "start_ms", epoch_ms(c->est_us));
+		json_int(j, "end_ms", epoch_ms(c->end_us));
+	} else {
+		json_null(j, "connect_ms");
+		json_null(j, "start_ms");
+		json_null(j, "end_ms");
+	}
+	json_num(j, "duration_ms", dur / 1000.0);
+	json_num(j, "goodput_mbps", mbps(c->tx_bytes + c->rx_bytes, dur));
+	json_uint(j, "max_subflows", c->max_subflows);
+	json_uint(j, "subflows_at_end", c->end_subflows);
+	json_uint(j, "mptcpi_subflows", c->mptcpi_subflows);
+	json_gap(j, &c->gap, c->rx_on);
+	json_int(j, "mismatch_offset", c->mismatch);
+	if (c->res_done)
+		json_int(j, "peer_mismatch_offset", c->peer_mismatch);
+	else
+		json_null(j, "peer_mismatch_offset");
+	json_str(j, "status", c->status);
+	json_str(j, "error", c->error);
+	json_close(j, '}');
+}
+
+struct totals {
+	uint64_t tx, rx;
+	int64_t start_us, end_us;
+	unsigned int max_sf, end_sf, mptcpi_sf;
+	int64_t mismatch;
+	const struct cconn *gapc;
+};
+
+static void totals(struct totals *t)
+{
+	const struct cconn *c;
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	t->mismatch = -1;
+	for (i = 0; i < cfg_conns; i++) {
+		c = &cc[i];
+		t->tx += c->tx_bytes;
+		t->rx += c->rx_bytes;
+		if (c->est_us && (!t->start_us || c->est_us < t->start_us))
+			t->start_us = c->est_us;
+		if (c->est_us && c->end_us > t->end_us)
+			t->end_us = c->end_us;
+		t->max_sf = MAX(t->max_sf, c->max_subflows);
+		t->end_sf = MAX(t->end_sf, c->end_subflows);
+		t->mptcpi_sf = MAX(t->mptcpi_sf, c->mptcpi_subflows);
+		if (t->mismatch < 0)
+			t->mismatch = c->mismatch >= 0 ? c->mismatch :
+				      c->peer_mismatch;
+		if (c->gap.last_us &&
+		    (!t->gapc || c->gap.max_us > t->gapc->gap.max_us))
+			t->gapc = c;
+	}
+}
+
+static bool write_json(const struct totals *t, const struct cconn *w,
+		       int code)
+{
+	const struct cconn *c0 = &cc[0];
+	struct afile a;
+	struct json j;
+	unsigned int i;
+
+	if (!afile_open(&a, cfg_json))
+		return false;
+	json_init(&j, a.f);
+	json_open(&j, NULL, '{');
+	json_str(&j, "role", "client");
+	json_str(&j, "protocol", c0->mptcp ? "mptcp" : "tcp");
+	json_str(&j, "requested", cfg_mptcp ? "mptcp" : "tcp");
+	json_str(&j, "fallback_reason",
+		 sock_why[0] ? sock_why : c0->fallback_reason);
+	json_str(&j, "mode", mode_name(cfg_mode));
+	json_str(&j, "family", dst->ai_family == AF_INET6 ? "ipv6" : "ipv4");
+	json_str(&j, "server", dst_str);
+	json_uint(&j, "connections", cfg_conns);
+	json_uint(&j, "seed", cfg_seed);
+	if (cfg_bytes == LEN_UNLIMITED)
+		json_null(&j, "requested_bytes");
+	else
+		json_uint(&j, "requested_bytes", cfg_bytes);
+	json_uint(&j, "requested_duration_ms", cfg_duration_ms);
+	json_uint(&j, "bytes_sent", t->tx);
+	json_uint(&j, "bytes_received", t->rx);
+	if (t->start_us) {
+		json_int(&j, "start_ms", epoch_ms(t->start_us));
+		json_int(&j, "end_ms", epoch_ms(t->end_us));
+	} else {
+		json_null(&j, "start_ms");
+		json_null(&j, "end_ms");
+	}
+	json_num(&j, "duration_ms", (t->end_us - t->start_us) / 1000.0);
+	json_num(&j, "goodput_mbps", mbps(t->tx + t->rx,
+					  t->end_us - t->start_us));
+	json_uint(&j, "max_subflows", t->max_sf);
+	json_uint(&j, "subflows_at_end", t->end_sf);
+	json_uint(&j, "mptcpi_subflows", t->mptcpi_sf);
+	json_gap(&j, t->gapc ? &t->gapc->gap : &c0->gap, cfg_mode != MODE_UPLOAD);
+	json_int(&j, "mismatch_offset", t->mismatch);
+	json_str(&j, "status", w->status);
+	json_str(&j, "error", w->error);
+	json_int(&j, "exit_code", code);
+	json_open(&j, "conns", '[');
+	for (i = 0; i < cfg_conns; i++)
+		json_conn(&j, &cc[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	fputc('\n', a.f);
+	return afile_commit(&a);
+}
+
+static int signal_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		die(EXIT_LOCAL, "sigprocmask: %s", strerror(errno));
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		die(EXIT_LOCAL, "signalfd: %s", strerror(errno));
+	return fd;
+}
+
+static void run(void)
+{
+	static int signal_tag;
+	struct epoll_event evs[64];
+	int64_t now, last_tick = 0;
+	const char *stop_why = NULL;
+	int sfd, n, i, timeout;
+	unsigned int k;
+
+	sfd = signal_fd();
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		die(EXIT_LOCAL, "epoll_create1: %s", strerror(errno));
+	xepoll_ctl(epfd, EPOLL_CTL_ADD, sfd, EPOLLIN, &signal_tag);
+
+	now = now_us();
+	if (cfg_timeout_ms)
+		stop_us = now + cfg_timeout_ms * 1000LL;
+	for (k = 0; k < cfg_conns; k++)
+		conn_start(&cc[k], now);
+
+	while (n_open && !stop_why) {
+		timeout = TICK_MS;
+		n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), timeout);
+		if (n < 0 && errno != EINTR)
+			die(EXIT_LOCAL, "epoll_wait: %s", strerror(errno));
+		now = now_us();
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &signal_tag) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+					stop_why = strsignal(si.ssi_signo);
+				continue;
+			}
+			conn_event(evs[i].data.ptr, evs[i].events, now);
+		}
+		if (now - last_tick >= 1000 || n <= 0) {
+			tick(now);
+			last_tick = now;
+		}
+		if (stop_us && now >= stop_us)
+			stop_why = "timeout";
+	}
+
+	for (k = 0; k < cfg_conns; k++) {
+		if (cc[k].state == CS_DONE)
+			continue;
+		if (!strcmp(stop_why, "timeout"))
+			conn_fail(&cc[k], "timeout",
+				  "not finished after --timeout %u ms (sent %llu, received %llu bytes)",
+				  cfg_timeout_ms,
+				  (unsigned long long)cc[k].tx_bytes,
+				  (unsigned long long)cc[k].rx_bytes);
+		else
+			conn_fail(&cc[k], "timeout", "interrupted by %s",
+				  stop_why);
+		conn_close(&cc[k], now);
+	}
+	close(sfd);
+	close(epfd);
+}
+
+static void human_size(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 10u << 20)
+		snprintf(buf, len, "%.1f MiB", b / 1048576.0);
+	else if (b >= 10u << 10)
+		snprintf(buf, len, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cconn *w;
+	char tx[32], rx[32];
+	struct totals t;
+	unsigned int i;
+	int code;
+
+	prog_name = "mptcp-client";
+	parse_opts(argc, argv);
+	clock_init();
+	signal(SIGPIPE, SIG_IGN);
+	setup_addresses();
+	rx_buf = xmalloc(RX_BUF_LEN);
+	if (cfg_info)
+		info_f = out_open(cfg_info, "--info");
+	if (cfg_timeline && cfg_mode != MODE_UPLOAD) {
+		tl.f = out_open(cfg_timeline, "--timeline");
+		tl.path = cfg_timeline;
+	}
+
+	cc = xcalloc(cfg_conns, sizeof(*cc));
+	for (i = 0; i < cfg_conns; i++) {
+		cc[i].idx = i;
+		cc[i].fd = -1;
+		cc[i].seed = cfg_seed + i;
+		cc[i].mismatch = -1;
+		cc[i].peer_mismatch = -1;
+		cc[i].status = "ok";
+	}
+
+	run();
+	tl_close(&tl);
+	/*
+	 * --require-mptcp is checked after the transfer rather than at
+	 * connect: the data is still verified, and the server does not see
+	 * a client vanish.
+	 */
+	for (i = 0; cfg_require_mptcp && i < cfg_conns; i++)
+		if (!cc[i].mptcp && !strcmp(cc[i].status, "ok"))
+			conn_fail(&cc[i], "not_mptcp",
+				  "--require-mptcp: connection is plain TCP (%s)",
+				  cc[i].fallback_reason ? cc[i].fallback_reason :
+				  sock_why[0] ? sock_why : "--type tcp");
+	if (info_f && info_f != stdout && fclose(info_f))
+		warnx("--info %s: %s", cfg_info, strerror(errno));
+
+	totals(&t);
+	w = worst_conn();
+	code = status_code(w->status);
+	if (cfg_json && !write_json(&t, w, code) && code == EXIT_OK)
+		code = EXIT_LOCAL;
+
+	human_size(t.tx, tx, sizeof(tx));
+	human_size(t.rx, rx, sizeof(rx));
+	warnx("%s %s x%u to %s: sent %s, received %s in %.1f ms = %.1f Mbit/s, subflows max %u end %u, %s (exit %d)",
+	      cc[0].mptcp ? "mptcp" : "tcp", mode_name(cfg_mode), cfg_conns,
+	      dst_str, tx, rx, (t.end_us - t.start_us) / 1000.0,
+	      t.end_us > t.start_us ? mbps(t.tx + t.rx, t.end_us - t.start_us) : 0.0,
+	      t.max_sf, t.end_sf, w->status, code);
+
+	for (i = 0; i < cfg_conns; i++)
+		free(cc[i].error);
+	free(cc);
+	free(rx_buf);
+	freeaddrinfo(dst);
+	return code;
+}

@@ -1,0 +1,714 @@
+# shellcheck shell=bash
+# VM runner: runs a command inside a qemu guest that boots another kernel (for
+# example a Debian kernel that has sch_netem), with the host root shared
+# read-only over 9p, so the harness can use what the host kernel lacks.
+#
+# Public API (sourced; nothing runs at source time):
+#   vm_kernel_resolve SPEC [MODULES_DIR]
+#       SPEC: host | debian:VERSION | PATH-to-bzImage (MODULES_DIR only with a path).
+#       Sets VM_VMLINUZ and VM_MODULES_DIR and prints "VMLINUZ<TAB>MODULES_DIR"
+#       (nothing for host, both variables then empty).
+#       Returns 0 ok, 2 bad spec / unknown version / missing or corrupt image,
+#       5 the download or extraction failed (network, apt).
+#   vm_run VMLINUZ MODULES_DIR TIMEOUT_S WORKDIR -- CMD [ARG...]
+#       Boots, runs CMD in the caller's $PWD (WORKDIR if that is not visible),
+#       streams the guest's stdout and stderr to ours, powers off.
+#       Returns CMD's exit code, or: 2 usage / bad image / no qemu / missing
+#       host tool, 3 the guest kernel has no MPTCP, 124 time-out (boot or
+#       command), 125 the VM failed (qemu error, guest crash, init failure).
+#       VM_STATUS tells them apart: ok | usage | nomptcp | timeout | vmfail.
+#       VM_BOOT_S is the guest's uptime when CMD started.
+#   vm_cleanup          idempotent: kills the qemu started here, removes temp files
+#   vm_qemu_available   0, or 1 with a message on stderr
+#   vm_kvm_usable [VMLINUZ]   0 when KVM really boots a kernel here, else 1
+#   vm_accel [VMLINUZ]  prints kvm or tcg
+#
+# Environment knobs: MPTH_KERNEL_CACHE (kernel cache dir), MPTH_VM_ACCEL
+# (force kvm|tcg), MPTH_VM_MEM (2G), MPTH_VM_SMP (2), MPTH_VM_MODULES (modules
+# to preload in the guest, replaces the default list), MPTH_VM_ENV (names of
+# extra variables to pass into the guest; MPTH_* always pass), MPTH_VM_KEEP=1
+# (keep the control dir), MPTH_VM_CONSOLE (copy the guest console log there),
+# MPTH_VM_RW_DIRS (colon-separated extra host dirs the guest may write),
+# MPTH_VM_APPEND (extra kernel command line), MPTH_VM_FAKE_NO_MPTCP=1 (test
+# hook: the guest reports a kernel without MPTCP).
+
+__VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The harness needs these in the guest; missing ones are reported, not fatal.
+__VM_DEFAULT_MODULES="veth sch_netem sch_tbf sch_htb sch_ingress cls_bpf act_bpf ifb dummy bridge
+nf_tables nft_numgen nft_counter nft_meta nft_queue nft_reject_inet nft_chain_nat nfnetlink_queue
+ip_tables ip6_tables iptable_filter ip6table_filter iptable_mangle ip6table_mangle
+xt_statistic xt_TCPOPTSTRIP xt_NFQUEUE xt_tcpudp xt_comment ipv6 mptcp_diag inet_diag tcp_diag virtio_rng"
+
+# What the initramfs must load before it can reach the host root.
+__VM_BOOT_MODULES="virtio_pci 9pnet_virtio 9p overlay"
+
+__VM_QEMU=qemu-system-x86_64
+__VM_QEMU_PID=
+__VM_WATCHDOG_PID=
+__VM_CAT_PIDS=()
+__VM_CTL=
+__VM_ACCEL_CACHED=
+
+VM_VMLINUZ=
+VM_MODULES_DIR=
+VM_STATUS=
+# shellcheck disable=SC2034 # set for the caller
+VM_BOOT_S=
+
+# $*: message
+__vm_err() {
+	printf 'vm: %s\n' "$*" >&2
+}
+
+__vm_cache_root() {
+	printf '%s\n' "${MPTH_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mptcp-harness/kernels}"
+}
+
+# $1: command, $2: Debian package that provides it
+__vm_need_tool() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+		__vm_err "installing Debian package $2 (provides $1, needed for the VM runner)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 || true
+		command -v "$1" >/dev/null 2>&1 && return 0
+	fi
+	__vm_err "$1 not found: install the Debian package $2"
+	return 1
+}
+
+vm_qemu_available() {
+	if ! command -v "$__VM_QEMU" >/dev/null 2>&1; then
+		__vm_err "$__VM_QEMU not found: install the Debian package qemu-system-x86"
+		return 1
+	fi
+}
+
+# $1: kernel image; 0 when it looks like a bootable x86 bzImage
+__vm_check_image() {
+	local img=$1 magic
+	if [[ -z $img ]]; then
+		__vm_err "no kernel image given"
+		return 2
+	fi
+	if [[ ! -e $img ]]; then
+		__vm_err "kernel image '$img' not found"
+		return 2
+	fi
+	if [[ ! -f $img || ! -r $img ]]; then
+		__vm_err "kernel image '$img' is not a readable file"
+		return 2
+	fi
+	if [[ ! -s $img ]]; then
+		__vm_err "kernel image '$img' is empty"
+		return 2
+	fi
+	# The x86 boot protocol puts "HdrS" at 0x202 of every bzImage.
+	magic=$(LC_ALL=C dd if="$img" bs=1 skip=514 count=4 2>/dev/null | tr -d '\0')
+	if [[ $magic != HdrS ]]; then
+		__vm_err "kernel image '$img' is not an x86 bzImage (no HdrS magic at 0x202): corrupt or wrong file"
+		return 2
+	fi
+}
+
+# $1: modules dir; 0 when it has what modprobe needs
+__vm_check_modules_dir() {
+	local dir=$1
+	if [[ ! -d $dir ]]; then
+		__vm_err "modules dir '$dir' not found"
+		return 2
+	fi
+	if [[ ! -s $dir/modules.dep ]]; then
+		__vm_err "modules dir '$dir' has no modules.dep: run depmod -b BASE VERSION for it"
+		return 2
+	fi
+}
+
+# Lists installable Debian kernel image packages, one name a line.
+__vm_apt_kernels() {
+	# Meta-packages carry no image; rt and cloud flavours lack what we need.
+	apt-cache search --names-only '^linux-image-[0-9]' 2>/dev/null |
+		grep -v 'meta-package' |
+		awk '{ print $1 }' |
+		grep -E -e '-amd64$' |
+		grep -v -E -e '-(rt|cloud)-amd64$' |
+		sort -V
+}
+
+# $1: version as the user wrote it (6.1, 6.12, 6.1.0-56); prints the newest matching package
+__vm_pick_package() {
+	local ver=$1 re
+	re=${ver//./\\.}
+	re=${re//+/\\+}
+	__vm_apt_kernels | grep -E "^linux-image-${re}([.+-][0-9][0-9a-z.+~-]*)?-amd64$" | tail -n 1
+}
+
+# $1: version; prints the newest already extracted package in the cache
+__vm_pick_cached() {
+	local ver=$1 root re
+	root=$(__vm_cache_root)
+	re=${ver//./\\.}
+	re=${re//+/\\+}
+	[[ -d $root ]] || return 0
+	find "$root" -mindepth 2 -maxdepth 2 -name .complete -printf '%h\n' 2>/dev/null |
+		sed 's|.*/||' |
+		grep -E "^linux-image-${re}([.+-][0-9][0-9a-z.+~-]*)?-amd64$" |
+		sort -V | tail -n 1
+}
+
+# $1: package dir in the cache; sets VM_VMLINUZ and VM_MODULES_DIR from it
+__vm_use_cached() {
+	local dir=$1 img mods
+	img=$(find "$dir/boot" -maxdepth 1 -name 'vmlinuz-*' -print -quit 2>/dev/null)
+	mods=$(find "$dir/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit 2>/dev/null)
+	if [[ -z $img || -z $mods ]]; then
+		__vm_err "cached kernel in '$dir' is incomplete: remove that dir"
+		return 2
+	fi
+	__vm_check_image "$img" || return
+	VM_VMLINUZ=$img
+	VM_MODULES_DIR=$mods
+}
+
+# $1: package; downloads and extracts it into the cache once
+__vm_fetch_package() {
+	local pkg=$1 root dest stage deb kver lockfd rc=0
+	root=$(__vm_cache_root)
+	dest=$root/$pkg
+	[[ -f $dest/.complete ]] && return 0
+	mkdir -p "$root" || { __vm_err "cannot create kernel cache '$root'"; return 5; }
+	__vm_need_tool dpkg-deb dpkg || return 5
+	__vm_need_tool depmod kmod || return 5
+	# Two runs fetching the same kernel wait for each other instead of racing.
+	exec {lockfd}>"$root/.lock"
+	flock "$lockfd"
+	if [[ ! -f $dest/.complete ]]; then
+		stage=$(mktemp -d "$root/.fetch.XXXXXX")
+		__vm_err "downloading $pkg into $root (once)"
+		# apt's _apt user cannot write into root's home; download as root.
+		if ! (cd "$stage" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >"$stage/apt.log" 2>&1); then
+			__vm_err "apt-get download $pkg failed: $(tail -n 2 "$stage/apt.log" | tr '\n' ' ')"
+			rc=5
+		fi
+		deb=$(find "$stage" -maxdepth 1 -name '*.deb' -print -quit)
+		if [[ $rc -eq 0 ]] && ! dpkg-deb -x "$deb" "$stage/x" 2>"$stage/dpkg.log"; then
+			__vm_err "dpkg-deb -x $deb failed: $(head -n 2 "$stage/dpkg.log")"
+			rc=5
+		fi
+		if [[ $rc -eq 0 ]]; then
+			# Newer packages ship modules under usr/lib; keep one layout.
+			if [[ ! -d $stage/x/lib/modules && -d $stage/x/usr/lib/modules ]]; then
+				mkdir -p "$stage/x/lib"
+				mv "$stage/x/usr/lib/modules" "$stage/x/lib/modules"
+			fi
+			kver=$(find "$stage/x/lib/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | head -n 1)
+			# The package's postinst runs depmod; dpkg-deb -x does not.
+			if [[ -z $kver ]] || ! depmod -b "$stage/x" "$kver" 2>"$stage/depmod.log"; then
+				__vm_err "$pkg: no modules or depmod failed: $(head -n 2 "$stage/depmod.log" 2>/dev/null)"
+				rc=5
+			fi
+		fi
+		if [[ $rc -eq 0 ]]; then
+			rm -rf "$dest"
+			mkdir -p "$dest"
+			mv "$stage/x/boot" "$stage/x/lib" "$dest/" && : >"$dest/.complete" || rc=5
+		fi
+		rm -rf "$stage"
+	fi
+	exec {lockfd}>&-
+	return "$rc"
+}
+
+# $1: version after "debian:"
+__vm_resolve_debian() {
+	local ver=$1 pkg cached avail root
+	if [[ ! $ver =~ ^[0-9]+(\.[0-9]+)*([.+-][0-9a-z.+~-]*)?$ ]]; then
+		__vm_err "bad Debian kernel version '$ver' (want e.g. debian:6.1)"
+		return 2
+	fi
+	root=$(__vm_cache_root)
+	if [[ -z $(__vm_apt_kernels | head -n 1) ]] && [[ $EUID -eq 0 ]]; then
+		__vm_err "apt knows no linux-image packages: running apt-get update"
+		apt-get update -qq >/dev/null 2>&1 || true
+	fi
+	pkg=$(__vm_pick_package "$ver")
+	cached=$(__vm_pick_cached "$ver")
+	if [[ -z $pkg && -z $cached ]]; then
+		avail=$(__vm_apt_kernels | sed -E 's/^linux-image-([0-9]+\.[0-9]+).*/\1/' | sort -uV | tr '\n' ' ')
+		if [[ -z $avail ]]; then
+			__vm_err "no Debian kernel for debian:$ver: apt knows no linux-image packages (apt-get update?)"
+			return 5
+		fi
+		__vm_err "no Debian kernel matches debian:$ver; available versions: ${avail% }"
+		return 2
+	fi
+	if [[ -n $pkg ]]; then
+		if __vm_fetch_package "$pkg"; then
+			__vm_use_cached "$root/$pkg"
+			return
+		fi
+		[[ -n $cached ]] || return 5
+		__vm_err "using the cached $cached instead of $pkg"
+	fi
+	__vm_use_cached "$root/$cached"
+}
+
+# $1: spec (host | debian:VERSION | image path), $2: modules dir (with a path only)
+vm_kernel_resolve() {
+	local spec=$1 mods=${2:-} rc
+	VM_VMLINUZ=
+	VM_MODULES_DIR=
+	case $spec in
+	host)
+		[[ -z $mods ]] || { __vm_err "a modules dir goes only with a kernel image path"; return 2; }
+		return 0
+		;;
+	debian:*)
+		[[ -z $mods ]] || { __vm_err "a modules dir goes only with a kernel image path"; return 2; }
+		__vm_resolve_debian "${spec#debian:}" || return
+		;;
+	'')
+		__vm_err "no kernel spec given (host, debian:VERSION or a path to a bzImage)"
+		return 2
+		;;
+	*)
+		if [[ ! -e $spec && $spec != */* ]]; then
+			__vm_err "kernel spec '$spec' is neither host, debian:VERSION nor an existing image path"
+			return 2
+		fi
+		__vm_check_image "$spec" || return
+		if [[ -n $mods ]]; then
+			__vm_check_modules_dir "$mods" || return
+			mods=$(cd "$mods" && pwd -P)
+		fi
+		VM_VMLINUZ=$(cd "$(dirname "$spec")" && pwd -P)/$(basename "$spec")
+		VM_MODULES_DIR=$mods
+		;;
+	esac
+	rc=0
+	if [[ $VM_VMLINUZ == *[[:cntrl:]]* || $VM_MODULES_DIR == *[[:cntrl:]]* ]]; then
+		__vm_err "kernel paths must not contain tabs or newlines"
+		rc=2
+	fi
+	[[ $rc -eq 0 ]] && printf '%s\t%s\n' "$VM_VMLINUZ" "$VM_MODULES_DIR"
+	return "$rc"
+}
+
+# $1: bzImage; prints the image to boot: the uncompressed vmlinux when it has a
+# PVH entry (TCG then skips ~5 s of emulated decompression), else the bzImage
+__vm_boot_image() {
+	local img=$1 root sum out tmp magic off dec
+	if [[ ${MPTH_VM_PVH:-1} == 0 ]]; then
+		printf '%s\n' "$img"
+		return
+	fi
+	root=$(__vm_cache_root)/pvh
+	sum=$(sha256sum "$img" | cut -c1-32)
+	out=$root/$sum.elf
+	if [[ -s $out ]]; then
+		printf '%s\n' "$out"
+		return
+	fi
+	if [[ -e $root/$sum.none ]] || ! mkdir -p "$root" 2>/dev/null; then
+		printf '%s\n' "$img"
+		return
+	fi
+	tmp=$(mktemp "$root/.extract.XXXXXX")
+	# Try each compressed payload the bzImage may carry, first match wins.
+	for magic in '\xfd7zXZ\x00:xz -dc --single-stream' '\x28\xb5\x2f\xfd:zstd -dcq' \
+		'\x1f\x8b\x08:gzip -dcq' '\x02\x21\x4c\x18:lz4 -dcq'; do
+		dec=${magic#*:}
+		command -v "${dec%% *}" >/dev/null 2>&1 || continue
+		for off in $(LC_ALL=C grep -obUaP "${magic%%:*}" "$img" 2>/dev/null | head -n 3 | cut -d: -f1); do
+			# shellcheck disable=SC2086 # the decompressor command line is split on purpose
+			tail -c +$((off + 1)) "$img" | $dec >"$tmp" 2>/dev/null
+			if [[ $(head -c 4 "$tmp" | tr -d '\0') == $'\x7f'ELF ]]; then
+				break 2
+			fi
+			: >"$tmp"
+		done
+	done
+	# The PVH entry is an ELF note: namesz 4, descsz 4 or 8, type 18, "Xen".
+	if [[ -s $tmp ]] && LC_ALL=C grep -qaP '\x04\x00\x00\x00[\x04\x08]\x00\x00\x00\x12\x00\x00\x00Xen\x00' "$tmp"; then
+		mv "$tmp" "$out"
+		printf '%s\n' "$out"
+	else
+		rm -f "$tmp"
+		: >"$root/$sum.none"
+		printf '%s\n' "$img"
+	fi
+}
+
+# Prints a kernel image usable for the KVM probe, or nothing.
+__vm_probe_kernel() {
+	local root
+	root=$(__vm_cache_root)
+	find "$root" -mindepth 3 -maxdepth 3 -path '*/boot/vmlinuz-*' -print -quit 2>/dev/null
+}
+
+# $1: kernel image (optional): KVM counts only if it really boots that kernel
+vm_kvm_usable() {
+	local img=${1:-} boot tmp rc verdict_file boot_id
+	[[ -c /dev/kvm && -r /dev/kvm && -w /dev/kvm ]] || return 1
+	command -v "$__VM_QEMU" >/dev/null 2>&1 || return 1
+	boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+	verdict_file=$(__vm_cache_root)/accel.$boot_id
+	if [[ -s $verdict_file ]]; then
+		[[ $(<"$verdict_file") == kvm ]]
+		return
+	fi
+	# KVM_CREATE_VM must work at all ...
+	if ! printf 'quit\n' | timeout 10 "$__VM_QEMU" -nodefaults -no-user-config -display none \
+		-machine none -accel kvm -monitor stdio >/dev/null 2>&1; then
+		return 1
+	fi
+	# ... but here that works while a kernel then hangs, so boot one. Without
+	# an initramfs it panics at once and -no-reboot ends qemu: a real KVM does
+	# that in about a second, a broken one never.
+	[[ -n $img ]] || img=$(__vm_probe_kernel)
+	if [[ -z $img ]] || ! __vm_check_image "$img" 2>/dev/null; then
+		return 1
+	fi
+	boot=$(__vm_boot_image "$img")
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mpth-kvm.XXXXXX")
+	timeout -k 2 "${MPTH_VM_KVM_PROBE_S:-6}" "$__VM_QEMU" -accel kvm -cpu host -m 256M -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot -monitor none \
+		-kernel "$boot" -append "console=ttyS0 panic=-1 quiet" \
+		-serial "file:$tmp/console" </dev/null >/dev/null 2>&1
+	rc=$?
+	rm -rf "$tmp"
+	mkdir -p "${verdict_file%/*}" 2>/dev/null &&
+		if [[ $rc -eq 0 ]]; then echo kvm; else echo tcg; fi >"$verdict_file"
+	[[ $rc -eq 0 ]]
+}
+
+# $1: kernel image (optional); prints kvm or tcg
+vm_accel() {
+	case ${MPTH_VM_ACCEL:-} in
+	kvm | tcg)
+		printf '%s\n' "$MPTH_VM_ACCEL"
+		return
+		;;
+	'') ;;
+	*) __vm_err "MPTH_VM_ACCEL must be kvm or tcg, not '$MPTH_VM_ACCEL'; probing" ;;
+	esac
+	if [[ -z $__VM_ACCEL_CACHED ]]; then
+		if vm_kvm_usable "${1:-}"; then
+			__VM_ACCEL_CACHED=kvm
+		else
+			__VM_ACCEL_CACHED=tcg
+		fi
+	fi
+	printf '%s\n' "$__VM_ACCEL_CACHED"
+}
+
+# $1: modules dir, $2..: module names; prints their files (relative, deps first)
+__vm_module_closure() {
+	local dir=$1 line path deps name
+	shift
+	local -A dep_of=() done_=()
+	while IFS= read -r line; do
+		path=${line%%:*}
+		deps=${line#*:}
+		name=${path##*/}
+		name=${name%%.ko*}
+		dep_of[${name//-/_}]="$path:$deps"
+	done <"$dir/modules.dep"
+	__vm_closure_visit() {
+		local n=${1//-/_} entry d
+		[[ -n ${done_[$n]:-} ]] && return 0
+		done_[$n]=1
+		entry=${dep_of[$n]:-}
+		if [[ -z $entry ]]; then
+			# Built in needs no file; anything else is missing.
+			grep -qE "/${1}\.ko$|/${n}\.ko$" "$dir/modules.builtin" 2>/dev/null && return 0
+			__vm_err "module $1 is neither in modules.dep nor built in"
+			return 0
+		fi
+		for d in ${entry#*:}; do
+			d=${d##*/}
+			__vm_closure_visit "${d%%.ko*}"
+		done
+		printf '%s\n' "${entry%%:*}"
+	}
+	for name in "$@"; do
+		__vm_closure_visit "$name"
+	done
+	unset -f __vm_closure_visit
+}
+
+# $1: binary, $2: initramfs root; copies it and the shared libraries it needs
+__vm_copy_binary() {
+	local bin=$1 root=$2 lib
+	mkdir -p "$root${bin%/*}"
+	cp -L "$bin" "$root$bin"
+	while IFS= read -r lib; do
+		[[ -n $lib && -e $lib ]] || continue
+		mkdir -p "$root${lib%/*}"
+		cp -L "$lib" "$root$lib"
+	done < <(ldd "$bin" 2>/dev/null | sed -nE 's/.*=> (\/[^ ]+) .*/\1/p; s/^[[:space:]]*(\/[^ ]+) \(.*/\1/p')
+}
+
+# $1: modules dir (may be empty), $2: output cpio
+__vm_build_initramfs() {
+	local mods=$1 out=$2 root rel ko n=0 bash_bin busybox_bin
+	root=${out%.cpio}.d
+	mkdir -p "$root"/{bin,sbin,proc,sys,dev,modules,newroot,lower,upper,ctl}
+	busybox_bin=$(command -v busybox)
+	bash_bin=$(command -v bash)
+	__vm_copy_binary "$busybox_bin" "$root"
+	[[ $busybox_bin == /bin/busybox ]] || cp -L "$busybox_bin" "$root/bin/busybox"
+	__vm_copy_binary "$bash_bin" "$root"
+	[[ $bash_bin == /bin/bash ]] || cp -L "$bash_bin" "$root/bin/bash"
+	cp "$__VM_DIR/vm-init.sh" "$root/init"
+	chmod 755 "$root/init"
+	: >"$root/modules/order"
+	if [[ -n $mods ]]; then
+		# shellcheck disable=SC2086 # the list is split on purpose
+		while IFS= read -r rel; do
+			n=$((n + 1))
+			ko=$(printf '%02d-%s' "$n" "${rel##*/}")
+			ko=${ko%%.ko*}.ko
+			# Busybox insmod takes plain ELF only: decompress here.
+			case $rel in
+			*.ko.xz) xz -dc "$mods/$rel" >"$root/modules/$ko" ;;
+			*.ko.zst) zstd -dcq "$mods/$rel" >"$root/modules/$ko" ;;
+			*.ko.gz) gzip -dc "$mods/$rel" >"$root/modules/$ko" ;;
+			*) cp "$mods/$rel" "$root/modules/$ko" ;;
+			esac || { __vm_err "cannot unpack module $rel"; return 1; }
+			printf '%s\n' "$ko" >>"$root/modules/order"
+		done < <(__vm_module_closure "$mods" $__VM_BOOT_MODULES)
+	fi
+	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null) >"$out" || return 1
+	rm -rf "$root"
+}
+
+# $1: output file, $2: cwd, $3: work dir, $4..: command; writes the script the guest runs
+__vm_write_cmd() {
+	local out=$1 cwd=$2 workdir=$3 name
+	shift 3
+	{
+		printf '# generated by vm.sh: runs in the guest under the host root\n'
+		printf 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n'
+		printf 'export HOME=/root TERM=dumb MPTH_IN_VM=1\n'
+		for name in $(compgen -e) ${MPTH_VM_ENV:-}; do
+			case $name in
+			MPTH_* | LANG | LC_* | TZ | CI | NO_COLOR) ;;
+			*) [[ " ${MPTH_VM_ENV:-} " == *" $name "* ]] || continue ;;
+			esac
+			[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ && -n ${!name+x} ]] || continue
+			printf 'export %s=%q\n' "$name" "${!name}"
+		done
+		printf 'cd -- %q 2>/dev/null || { echo "vm: %q is not visible in the guest; running in %q" >&2; cd -- %q; } || exit 125\n' "$cwd" "$cwd" "$workdir" "$workdir"
+		printf 'exec'
+		printf ' %q' "$@"
+		printf '\n'
+	} >"$out"
+}
+
+# $1: control dir; prints the last stage the guest reported
+__vm_stage() {
+	local s
+	s=$(tr -d '\r' <"$1/console.log" 2>/dev/null | sed -n 's/^mpth-vm-stage: \([a-z]*\).*/\1/p' | tail -n 1)
+	case $s in
+	'') echo "kernel boot, init not reached" ;;
+	init) echo "init started" ;;
+	modules) echo "loading the 9p/virtio modules" ;;
+	root) echo "mounting the host root over 9p" ;;
+	setup) echo "setting up mounts and modules" ;;
+	command) echo "running the command" ;;
+	poweroff) echo "powering off" ;;
+	*) echo "$s" ;;
+	esac
+}
+
+# $1: control dir; tells what the guest console said last, for failures
+__vm_console_tail() {
+	[[ -s $1/console.log ]] || return 0
+	__vm_err "last guest console lines:"
+	tr -d '\r' <"$1/console.log" | grep -v '^mpth-vm-stage:' | tail -n 15 | sed 's/^/vm:   /' >&2
+}
+
+vm_cleanup() {
+	local pid i
+	if [[ -n $__VM_QEMU_PID ]] && kill -0 "$__VM_QEMU_PID" 2>/dev/null; then
+		kill -TERM "$__VM_QEMU_PID" 2>/dev/null
+		for ((i = 0; i < 20; i++)); do
+			kill -0 "$__VM_QEMU_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$__VM_QEMU_PID" 2>/dev/null
+		wait "$__VM_QEMU_PID" 2>/dev/null
+	fi
+	__VM_QEMU_PID=
+	for pid in $__VM_WATCHDOG_PID "${__VM_CAT_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	__VM_WATCHDOG_PID=
+	__VM_CAT_PIDS=()
+	if [[ -n $__VM_CTL && -d $__VM_CTL ]]; then
+		[[ -n ${MPTH_VM_CONSOLE:-} ]] && cp "$__VM_CTL/console.log" "$MPTH_VM_CONSOLE" 2>/dev/null
+		if [[ ${MPTH_VM_KEEP:-0} == 1 ]]; then
+			__vm_err "kept control dir $__VM_CTL"
+		else
+			rm -rf "$__VM_CTL"
+		fi
+	fi
+	__VM_CTL=
+	return 0
+}
+
+# $1: qemu pid, $2: pid to outlive, $3: seconds, $4: control dir
+__vm_watchdog() {
+	local qpid=$1 parent=$2 deadline=$((SECONDS + $3)) ctl=$4
+	# Kills qemu at the deadline, or as soon as the caller is gone, so that no
+	# guest outlives the run even when the caller was killed with SIGKILL.
+	while kill -0 "$qpid" 2>/dev/null; do
+		if ((SECONDS >= deadline)); then
+			: >"$ctl/timeout"
+			break
+		fi
+		kill -0 "$parent" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -TERM "$qpid" 2>/dev/null || return 0
+	sleep 2
+	kill -KILL "$qpid" 2>/dev/null
+	return 0
+}
+
+# $1: signal; stops the guest, then hands the signal to the caller's own trap
+__vm_on_signal() {
+	vm_cleanup
+	eval "${__VM_SAVED_TRAPS:-}"
+	trap - "$1"
+	kill -s "$1" "$BASHPID"
+}
+
+# $1: vmlinuz, $2: modules dir ("" for none), $3: timeout s, $4: workdir, $5: --, $6..: command
+vm_run() {
+	local vmlinuz=${1:-} mods=${2:-} timeout_s=${3:-} workdir=${4:-} ctl boot accel cwd rc i
+	local -a qemu_args
+	VM_STATUS=usage
+	VM_BOOT_S=
+	if [[ $# -lt 6 || $5 != -- ]]; then
+		__vm_err "usage: vm_run VMLINUZ MODULES_DIR TIMEOUT_S WORKDIR -- CMD [ARG...]"
+		return 2
+	fi
+	shift 5
+	vm_qemu_available || return 2
+	__vm_check_image "$vmlinuz" || return 2
+	if [[ -n $mods ]]; then
+		__vm_check_modules_dir "$mods" || return 2
+		mods=$(cd "$mods" && pwd -P)
+	fi
+	if [[ ! $timeout_s =~ ^[1-9][0-9]*$ ]]; then
+		__vm_err "timeout must be a positive number of seconds, not '$timeout_s'"
+		return 2
+	fi
+	if [[ -z $workdir ]] || ! mkdir -p "$workdir" 2>/dev/null; then
+		__vm_err "work dir '$workdir' cannot be created"
+		return 2
+	fi
+	workdir=$(cd "$workdir" && pwd -P)
+	__vm_need_tool busybox busybox-static || return 2
+	# The guest runs the host's modprobe against the guest kernel's modules.
+	[[ -z $mods ]] || __vm_need_tool modprobe kmod || return 2
+	vm_cleanup
+	VM_STATUS=vmfail
+	ctl=$(mktemp -d "${TMPDIR:-/tmp}/mpth-vm.XXXXXX") || return 125
+	__VM_CTL=$ctl
+	if ! __vm_build_initramfs "$mods" "$ctl/initramfs.cpio"; then
+		__vm_err "cannot build the initramfs"
+		vm_cleanup
+		return 125
+	fi
+	cwd=$(pwd -P)
+	{
+		printf 'MPTH_VM_WORKDIR=%q\n' "$workdir"
+		printf 'MPTH_VM_MODULES_DIR=%q\n' "$mods"
+		printf 'MPTH_VM_PRELOAD=%q\n' "${MPTH_VM_MODULES-$__VM_DEFAULT_MODULES}"
+		printf 'MPTH_VM_FAKE_NO_MPTCP=%q\n' "${MPTH_VM_FAKE_NO_MPTCP:-0}"
+	} >"$ctl/config"
+	__vm_write_cmd "$ctl/cmd" "$cwd" "$workdir" "$@"
+	boot=$(__vm_boot_image "$vmlinuz")
+	accel=$(vm_accel "$vmlinuz")
+	# shellcheck disable=SC2054 # commas separate qemu sub-options, not array items
+	qemu_args=(
+		-name "mpth-vm,process=mpth-vm" -accel "$accel" -m "${MPTH_VM_MEM:-2G}" -smp "${MPTH_VM_SMP:-2}"
+		-nodefaults -no-user-config -display none -monitor none -no-reboot
+		-kernel "$boot" -initrd "$ctl/initramfs.cpio"
+		-append "console=ttyS0 quiet panic=-1 mitigations=off rdinit=/init ${MPTH_VM_APPEND:-}"
+		-chardev "file,id=con,path=$ctl/console.log" -serial chardev:con
+		-chardev "file,id=out,path=$ctl/out" -serial chardev:out
+		-chardev "file,id=err,path=$ctl/err" -serial chardev:err
+		-fsdev "local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=fsroot,mount_tag=mpthroot
+		-fsdev "local,id=fswork,path=$workdir,security_model=none,multidevs=remap"
+		-device virtio-9p-pci,fsdev=fswork,mount_tag=mpthwork
+		-fsdev "local,id=fsctl,path=$ctl,security_model=none"
+		-device virtio-9p-pci,fsdev=fsctl,mount_tag=mpthctl
+		-device virtio-rng-pci
+	)
+	[[ $accel == kvm ]] && qemu_args+=(-cpu host)
+	if [[ -n ${MPTH_VM_RW_DIRS:-} ]]; then
+		local -a rw_dirs
+		local d n=0
+		IFS=: read -r -a rw_dirs <<<"$MPTH_VM_RW_DIRS"
+		for d in "${rw_dirs[@]}"; do
+			[[ -d $d ]] || continue
+			d=$(cd "$d" && pwd -P)
+			qemu_args+=(-fsdev "local,id=fsrw$n,path=$d,security_model=none,multidevs=remap"
+				-device "virtio-9p-pci,fsdev=fsrw$n,mount_tag=mpthrw$n")
+			printf 'MPTH_VM_RW_%d=%q\n' "$n" "$d" >>"$ctl/config"
+			n=$((n + 1))
+		done
+		printf 'MPTH_VM_RW_COUNT=%q\n' "$n" >>"$ctl/config"
+	fi
+	# The guest's stdout and stderr come out of two serial ports into FIFOs.
+	mkfifo "$ctl/out" "$ctl/err"
+	cat "$ctl/out" &
+	__VM_CAT_PIDS+=($!)
+	cat "$ctl/err" >&2 &
+	__VM_CAT_PIDS+=($!)
+	__VM_SAVED_TRAPS=$(trap -p INT TERM HUP)
+	trap '__vm_on_signal INT' INT
+	trap '__vm_on_signal TERM' TERM
+	trap '__vm_on_signal HUP' HUP
+	"$__VM_QEMU" "${qemu_args[@]}" </dev/null >"$ctl/qemu.log" 2>&1 &
+	__VM_QEMU_PID=$!
+	__vm_watchdog "$__VM_QEMU_PID" "$BASHPID" "$timeout_s" "$ctl" </dev/null >/dev/null 2>&1 &
+	__VM_WATCHDOG_PID=$!
+	wait "$__VM_QEMU_PID"
+	rc=$?
+	# wait returns early when a trapped signal arrives; the trap ran cleanup.
+	__VM_QEMU_PID=
+	# Let the readers drain what the guest wrote last; qemu closed the FIFOs.
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "${__VM_CAT_PIDS[@]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	eval "${__VM_SAVED_TRAPS:-}"
+	[[ -n $__VM_SAVED_TRAPS ]] || trap - INT TERM HUP
+	if [[ -e $ctl/timeout ]]; then
+		__vm_err "guest did not finish within $timeout_s s (boot stage: $(__vm_stage "$ctl"))"
+		VM_STATUS=timeout
+		rc=124
+	elif [[ -s $ctl/rc ]]; then
+		rc=$(<"$ctl/rc")
+		VM_STATUS=$(cat "$ctl/status" 2>/dev/null || echo ok)
+		# shellcheck disable=SC2034 # read by the caller
+		VM_BOOT_S=$(cat "$ctl/boot_s" 2>/dev/null)
+		if [[ $VM_STATUS == vmfail ]]; then
+			__vm_console_tail "$ctl"
+		fi
+	else
+		__vm_err "guest stopped without reporting an exit code (qemu status $rc, boot stage: $(__vm_stage "$ctl"))"
+		[[ -s $ctl/qemu.log ]] && sed 's/^/vm: qemu: /' "$ctl/qemu.log" | tail -n 5 >&2
+		__vm_console_tail "$ctl"
+		VM_STATUS=vmfail
+		rc=125
+	fi
+	vm_cleanup
+	return "$rc"
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# Nothing survives a run: not after success, failure, SIGINT, SIGTERM, nor
+# (after `run.sh clean`) SIGKILL. The host's own namespace never changes,
+# and clean never touches a live run or anything that is not ours.
+
+load helpers
+
+setup() {
+	host_snapshot "$BATS_TEST_TMPDIR/before"
+	ARGS=(--no-install --artifacts "$BATS_TEST_TMPDIR/art" failover)
+	export FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M
+}
+
+# The host is as it was and no namespace, process or temp dir is left.
+assert_clean_host() {
+	host_snapshot "$BATS_TEST_TMPDIR/after"
+	run diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	assert_success
+	run harness_leftovers
+	assert_output ''
+	run find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'mpth-*' -newer "$BATS_TEST_TMPDIR/before"
+	assert_output ''
+}
+
+# Start run.sh in the background with default signal handling (a
+# background job of a script would otherwise ignore SIGINT).
+start_run() {
+	env --default-signal=INT,TERM "$RUN" "${ARGS[@]}" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	RUN_PID=$!
+	# Mid-transfer: the client is running.
+	busywait 30000 pgrep -f 'mptcp-client.*198.19.1.1' >/dev/null
+}
+
+# $1: pid. Wait for it to exit, at most 20 s.
+wait_gone() {
+	busywait 20000 bash -c "! kill -0 $1 2>/dev/null"
+}
+
+@test "a passing run leaves nothing behind" {
+	run "$RUN" "${ARGS[@]}"
+	assert_success
+	assert_clean_host
+}
+
+@test "a failing run leaves nothing behind" {
+	FAILOVER_SUBFLOWS=3 run "$RUN" "${ARGS[@]}"
+	assert_failure 1
+	assert_clean_host
+}
+
+@test "SIGINT mid-transfer: run.sh cleans up and leaves nothing" {
+	source "$REPO/lib/wait.sh"
+	start_run
+	kill -INT "$RUN_PID"
+	wait_gone "$RUN_PID"
+	run wait "$RUN_PID"
+	assert_equal "$status" 130
+	assert_clean_host
+}
+
+@test "SIGTERM mid-transfer: run.sh cleans up and leaves nothing" {
+	source "$REPO/lib/wait.sh"
+	start_run
+	kill -TERM "$RUN_PID"
+	wait_gone "$RUN_PID"
+	assert_clean_host
+}
+
+@test "SIGKILL: the leftovers are found and removed by run.sh clean" {
+	source "$REPO/lib/wait.sh"
+	start_run
+	kill -KILL "$RUN_PID"
+	wait_gone "$RUN_PID"
+	# A killed run cannot clean up: its namespaces are still there.
+	run harness_leftovers
+	assert_output --partial mpth-
+	run "$RUN" clean
+	assert_success
+	assert_output --partial "removed stale run"
+	# bats and its children may still be winding down.
+	busywait 10000 bash -c '! pgrep -f "bats.*failover" >/dev/null' || true
+	run "$RUN" clean
+	assert_clean_host
+}
+
+@test "clean removes only dead runs' namespaces, never a live run's or a stranger's" {
+	local live=aaaa01 dead=aaaa02 sleeper state=/run/mptcp-harness
+	sleep 300 &
+	sleeper=$!
+	mkdir -p "$state"
+	printf '%s %s\n' "$sleeper" "$(awk '{ print $22 }' "/proc/$sleeper/stat")" >"$state/$live"
+	printf '999999 1\n' >"$state/$dead"
+	ip netns add "mpth-$live-x-client"
+	ip netns add "mpth-$dead-x-client"
+	ip netns add "other-$$-notours"
+	run "$RUN" clean
+	ip netns list | awk '{ print $1 }' >"$BATS_TEST_TMPDIR/ns"
+	kill "$sleeper"
+	ip netns del "mpth-$live-x-client"
+	ip netns del "other-$$-notours"
+	rm -f "$state/$live"
+	assert_success
+	assert_output --partial "removed stale run $dead"
+	run grep -c -e "mpth-$live-x-client" -e "other-$$-notours" "$BATS_TEST_TMPDIR/ns"
+	assert_output 2
+	run grep -c "mpth-$dead-" "$BATS_TEST_TMPDIR/ns"
+	assert_output 0
+	[[ ! -e $state/$dead ]]
+}
