@@ -48,6 +48,7 @@ void __noreturn die_usage(const char *fmt, ...) __printf(1, 2);
 void *xmalloc(size_t len);
 void *xcalloc(size_t n, size_t len);
 char *xstrdup(const char *s);
+void *xmalloc_aligned(size_t len);
 void xepoll_ctl(int epfd, int op, int fd, uint32_t events, void *ptr);
 
 /* Option values; each dies with a usage error naming @opt. */

@@ -1004,7 +1004,7 @@ int main(int argc, char **argv)
 	clock_init();
 	signal(SIGPIPE, SIG_IGN);
 	setup_addresses();
-	rx_buf = xmalloc(RX_BUF_LEN);
+	rx_buf = xmalloc_aligned(RX_BUF_LEN);
 	if (cfg_info)
 		info_f = out_open(cfg_info, "--info");
 	if (cfg_timeline && cfg_mode != MODE_UPLOAD) {

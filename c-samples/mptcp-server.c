@@ -874,7 +874,7 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv);
 	clock_init();
 	signal(SIGPIPE, SIG_IGN);
-	rx_buf = xmalloc(RX_BUF_LEN);
+	rx_buf = xmalloc_aligned(RX_BUF_LEN);
 	if (cfg_timeline) {
 		tl.f = out_open(cfg_timeline, "--timeline");
 		tl.path = cfg_timeline;

@@ -33,12 +33,14 @@ __recipe_has_subflow_from() {
 #   --tag T --fault link-down|blackhole --path I --bytes N --mode M
 #   --subflows N      subflows to wait for before the fault (default 2)
 #   --restore 0|1     bring the path back and re-add its endpoint (default 1)
+#   --pm-react 0|1    remove the path's endpoint right after the fault, as
+#                     a connection manager does on link down (default 0)
 #   --corrupt-at OFF  passed to the client
 # Facts: T.total T.fault_recv T.fault_ms T.window_recv T.restore_ms
 # T.restore_recv T.survivor_bytes_at_* T.outage_ms T.rejoin_ms, join counts.
 recipe_failover() {
 	local tag=failover fault=link-down path=1 bytes=24M mode=upload want=2
-	local restore=1 extra=() total q i survivor fam=4 v6=()
+	local restore=1 extra=() total q i survivor fam=4 v6=() react=0
 	while (($#)); do
 		case $1 in
 		--tag) tag=$2 ;;
@@ -49,6 +51,7 @@ recipe_failover() {
 		--family) fam=$2 ;;
 		--subflows) want=$2 ;;
 		--restore) restore=$2 ;;
+		--pm-react) react=$2 ;;
 		--corrupt-at) extra+=(--corrupt-at "$2") ;;
 		*)
 			log_err "recipe_failover: unknown option '$1'"
@@ -83,6 +86,13 @@ recipe_failover() {
 	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes "$survivor" up)"
 	fault_apply "$fault" "$path" || return 1
 	fact_set "$tag.fault_ms" "$(fact_get "fault.$path.${fault}_ms")"
+	if [[ $react == 1 ]]; then
+		# What a connection manager (mptcpd, NetworkManager) does when
+		# an interface goes down: the in-kernel PM has no link watcher,
+		# so the endpoint goes, and with it the dead subflow.
+		pm_endpoint_del client "$path" "$fam"
+		__fault_event endpoint-removed "$path"
+	fi
 
 	# The survivor's share is measured once the transfer is moving again:
 	# right after the outage the receiver hands the application data it
@@ -102,7 +112,9 @@ recipe_failover() {
 		# The in-kernel PM does not re-create a closed subflow by
 		# itself: take the endpoint out (closing the dead subflow) and
 		# put it back, as a connection manager would on link up.
-		pm_endpoint_del client "$path" "$fam"
+		if pm_endpoint_id client "$path" "$fam" >/dev/null; then
+			pm_endpoint_del client "$path" "$fam"
+		fi
 		pm_endpoint client "$path" subflow "${v6[@]}"
 		i=$(now_ms)
 		if busywait 5000 __recipe_has_subflow_from "$tag" "$(topo_addr "$path" client "$fam")"; then

@@ -25,7 +25,8 @@
 #
 # Environment knobs: MPTH_KERNEL_CACHE (kernel cache dir), MPTH_VM_ACCEL
 # (force kvm|tcg), MPTH_VM_MEM (2G), MPTH_VM_SMP (2), MPTH_VM_MODULES (modules
-# to preload in the guest, replaces the default list), MPTH_VM_ENV (names of
+# to preload in the guest, replaces the default list; loaded in the background
+# unless MPTH_VM_PRELOAD_WAIT=1, the rest on demand), MPTH_VM_ENV (names of
 # extra variables to pass into the guest; MPTH_* always pass), MPTH_VM_KEEP=1
 # (keep the control dir), MPTH_VM_CONSOLE (copy the guest console log there),
 # MPTH_VM_RW_DIRS (colon-separated extra host dirs the guest may write),
@@ -437,6 +438,27 @@ __vm_module_closure() {
 	unset -f __vm_closure_visit
 }
 
+# $1: modules dir; prints config lines: the modules to preload, and the missing ones
+__vm_preload_lists() {
+	local dir=$1 mod n have=() missing=()
+	[[ -n $dir ]] || return 0
+	local -A known=()
+	while IFS= read -r n; do
+		n=${n##*/}
+		n=${n%%.ko*}
+		known[${n//-/_}]=1
+	done < <(cut -d: -f1 "$dir/modules.dep" "$dir/modules.builtin" 2>/dev/null)
+	for mod in ${MPTH_VM_MODULES-$__VM_DEFAULT_MODULES}; do
+		if [[ -n ${known[${mod//-/_}]:-} ]]; then
+			have+=("$mod")
+		else
+			missing+=("$mod")
+		fi
+	done
+	printf 'MPTH_VM_PRELOAD=%q\n' "${have[*]}"
+	printf 'MPTH_VM_MISSING=%q\n' "${missing[*]}"
+}
+
 # $1: binary, $2: initramfs root; copies it and the shared libraries it needs
 __vm_copy_binary() {
 	local bin=$1 root=$2 lib
@@ -627,8 +649,9 @@ vm_run() {
 	{
 		printf 'MPTH_VM_WORKDIR=%q\n' "$workdir"
 		printf 'MPTH_VM_MODULES_DIR=%q\n' "$mods"
-		printf 'MPTH_VM_PRELOAD=%q\n' "${MPTH_VM_MODULES-$__VM_DEFAULT_MODULES}"
+		__vm_preload_lists "$mods"
 		printf 'MPTH_VM_FAKE_NO_MPTCP=%q\n' "${MPTH_VM_FAKE_NO_MPTCP:-0}"
+		printf 'MPTH_VM_PRELOAD_WAIT=%q\n' "${MPTH_VM_PRELOAD_WAIT:-0}"
 	} >"$ctl/config"
 	__vm_write_cmd "$ctl/cmd" "$cwd" "$workdir" "$@"
 	boot=$(__vm_boot_image "$vmlinuz")
@@ -638,7 +661,8 @@ vm_run() {
 		-name "mpth-vm,process=mpth-vm" -accel "$accel" -m "${MPTH_VM_MEM:-2G}" -smp "${MPTH_VM_SMP:-2}"
 		-nodefaults -no-user-config -display none -monitor none -no-reboot
 		-kernel "$boot" -initrd "$ctl/initramfs.cpio"
-		-append "console=ttyS0 quiet panic=-1 mitigations=off rdinit=/init ${MPTH_VM_APPEND:-}"
+		# pci=noacpi: ACPI IRQ routing costs about 1 s of AML interpretation under TCG.
+		-append "console=ttyS0 quiet panic=-1 mitigations=off pci=noacpi rdinit=/init ${MPTH_VM_APPEND:-}"
 		-chardev "file,id=con,path=$ctl/console.log" -serial chardev:con
 		-chardev "file,id=out,path=$ctl/out" -serial chardev:out
 		-chardev "file,id=err,path=$ctl/err" -serial chardev:err

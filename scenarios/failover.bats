@@ -3,6 +3,11 @@
 # by a silent blackhole; MPTCP carries on over the second path with every
 # byte intact, and a new subflow joins when the path comes back.
 #
+# link-down: the client's interface goes down and, as a connection manager
+# (mptcpd, NetworkManager) does, its endpoint is withdrawn, closing the dead
+# subflow. blackhole: router 1 drops everything; the client's link stays up
+# and only the stack's own loss detection can notice.
+#
 #            +------+                 +------+
 #   client --| r1   |-- path 1 -------|      |
 #      p1    +------+  20 Mbit/s      |server|
@@ -25,6 +30,7 @@ load ../harness/harness
 : "${FAILOVER_LINKDOWN_MAX_MS:=1000}"
 : "${FAILOVER_BLACKHOLE_MAX_MS:=5000}"
 : "${FAILOVER_SURVIVOR_PCT:=90}"
+: "${FAILOVER_PM_REACT:=1}"
 
 setup_file() {
 	harness_init || return 0
@@ -34,11 +40,15 @@ setup_file() {
 	# so the subflow can be closed and re-created after the failure.
 	pm_endpoint client 1 subflow
 	pm_endpoint client 2 subflow
-	local fault
+	local fault react
 	for fault in $FAILOVER_FAULTS; do
+		# On link down the client knows, and withdraws the endpoint as
+		# mptcpd would; a blackhole gives it nothing to react to.
+		react=0
+		[[ $fault == link-down ]] && react=$FAILOVER_PM_REACT
 		recipe_failover --tag "$fault" --fault "$fault" --path 1 \
 			--bytes "$FAILOVER_BYTES" --subflows "$FAILOVER_SUBFLOWS" \
-			--restore "$FAILOVER_RESTORE" \
+			--restore "$FAILOVER_RESTORE" --pm-react "$react" \
 			${FAILOVER_CORRUPT_AT:+--corrupt-at "$FAILOVER_CORRUPT_AT"}
 	done
 }
