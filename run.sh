@@ -280,6 +280,12 @@ kill_tree() {
 	kill -TERM "$1" 2>/dev/null
 }
 
+# $1: pid. True once the process is gone or a zombie.
+# shellcheck disable=SC2317 # reached from the EXIT trap
+proc_gone() {
+	! __runstate_starttime "$1" >/dev/null
+}
+
 BATS_PID=''
 CLEANED=0
 # shellcheck disable=SC2317 # reached from the EXIT trap
@@ -287,10 +293,12 @@ cleanup() {
 	((CLEANED)) && return
 	CLEANED=1
 	if [[ -n $BATS_PID ]] && kill -0 "$BATS_PID" 2>/dev/null; then
+		# TERM first, so that bats can run teardown_file; then whatever
+		# of this run is left is killed.
 		kill_tree "$BATS_PID"
-		sleep 0.2
-		wait "$BATS_PID" 2>/dev/null
+		busywait 3000 proc_gone "$BATS_PID"
 	fi
+	[[ -z ${MPTH_RUN_ID:-} ]] || runstate_kill_procs "$MPTH_RUN_ID"
 	runstate_finish "$OPT_KEEP"
 }
 

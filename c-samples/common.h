@@ -94,7 +94,7 @@ void mp_sample(int fd, struct mp_sample *s, bool want_list);
 
 /* Payload I/O */
 extern uint8_t *rx_buf;
-#define RX_BUF_LEN	(256u * 1024)
+#define RX_BUF_LEN	(128u * 1024)	/* what iperf3 uses too */
 
 uint8_t *pat_new(uint32_t seed);
 ssize_t pat_send(int fd, const uint8_t *tab, uint64_t off, uint64_t left,

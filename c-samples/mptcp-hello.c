@@ -70,9 +70,8 @@ int main(int argc, char **argv)
 	struct mptcp_info_head info;
 	socklen_t len = sizeof(info);
 	uint8_t reply[64];
-	size_t got = 0;
 	int fd, rc, is_mptcp;
-	ssize_t n;
+	ssize_t n, got = 0;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: mptcp-hello HOST PORT\n");
@@ -86,8 +85,9 @@ int main(int argc, char **argv)
 	}
 	fd = socket_mptcp_or_tcp(ai->ai_family, &is_mptcp);
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
-		fprintf(stderr, "mptcp-hello: connect to %s port %s: %s\n",
-			argv[1], argv[2], strerror(errno));
+		fprintf(stderr, "mptcp-hello: %s to %s port %s: %s\n",
+			fd < 0 ? "socket" : "connect", argv[1], argv[2],
+			strerror(errno));
 		return 1;
 	}
 	freeaddrinfo(ai);

@@ -118,7 +118,7 @@ int res_parse(const void *buf, size_t len, struct res *r,
  * contiguous: one memcmp() or send() per chunk, no wrapping.
  */
 #define PAT_PERIOD	65521u
-#define PAT_SPAN	(256u * 1024)
+#define PAT_SPAN	(128u * 1024)
 #define PAT_TABLE_LEN	(PAT_PERIOD + PAT_SPAN)
 
 void pat_fill(uint8_t *tab, uint32_t seed);

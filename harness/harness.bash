@@ -30,6 +30,8 @@ source "$MPTH_ROOT/harness/faults.sh"
 source "$MPTH_ROOT/harness/observe.sh"
 # shellcheck source=harness/recipes.sh
 source "$MPTH_ROOT/harness/recipes.sh"
+# shellcheck source=harness/plot.sh
+source "$MPTH_ROOT/harness/plot.sh"
 # shellcheck source=harness/assert.sh
 source "$MPTH_ROOT/harness/assert.sh"
 
@@ -85,8 +87,9 @@ harness_header_requires() {
 harness_teardown() {
 	[[ -n "${MPTH_RUN_DIR:-}" ]] || return 0
 	traffic_stop 2>/dev/null
-	defer_run_all
+	# Collect while the namespaces still exist: counters live in them.
 	harness_collect
+	defer_run_all
 	# Backstop: whatever still carries our prefix goes too.
 	runstate_sweep_prefix "$MPTH_NS_PREFIX"
 	[[ "${MPTH_RUN_OWNED:-0}" != 1 ]] || runstate_finish "${MPTH_KEEP:-0}"
@@ -96,14 +99,17 @@ harness_teardown() {
 # JSON, timelines and logs, the events and the facts.
 harness_collect() {
 	local d
+	obs_mib_deltas
 	for d in "$MPTH_RUN_DIR"/traffic-*; do
 		[[ -d $d ]] || continue
+		plot_traffic "${d##*/traffic-}"
 		mkdir -p "$MPTH_ART_DIR/${d##*/}"
 		cp -p "$d"/*.json "$d"/*.timeline "$d"/*.info "$d"/*.log "$d"/*.rc \
 			"$MPTH_ART_DIR/${d##*/}/" 2>/dev/null
 	done
 	cp -p "$MPTH_RUN_DIR/events" "$MPTH_RUN_DIR/facts" "$MPTH_RUN_DIR/notes" \
 		"$MPTH_ART_DIR/" 2>/dev/null
+	[[ ! -d $MPTH_RUN_DIR/samples ]] || cp -rp "$MPTH_RUN_DIR/samples" "$MPTH_ART_DIR/"
 	return 0
 }
 

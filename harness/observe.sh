@@ -87,3 +87,84 @@ obs_failure_dump() {
 	} >"$f" 2>&1
 	sed 's/^/# /' "$f" >&2
 }
+
+# Start `ip mptcp monitor` in a role's namespace; its events (subflow
+# established, closed, announced...) land in the artifacts. $1: role
+obs_monitor_start() {
+	feat_have mptcp_monitor || return 0
+	in_ns "$1" ip mptcp monitor >"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&- &
+	defer kill "$!"
+}
+
+# Sample every router's byte counters every 50 ms, from inside its
+# namespace, with bash builtins only (a fork per sample would load the
+# machine). Lines: epoch_ms up_bytes down_bytes. Runs until the namespace
+# goes. $1: path index
+__obs_sampler() {
+	local dir=$MPTH_RUN_DIR/samples
+	mkdir -p "$dir"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	ip netns exec "$(topo_ns "r$1")" bash -c '
+		exec 9<> <(:)
+		while :; do
+			read -r up </sys/class/net/s/statistics/tx_bytes || exit
+			read -r down </sys/class/net/c/statistics/tx_bytes || exit
+			t=${EPOCHREALTIME/./}
+			printf "%s %s %s\n" "${t:0:-3}" "$up" "$down"
+			read -r -t 0.05 -u 9 _
+		done' >"$dir/p$1" 2>/dev/null 3>&- &
+	defer kill "$!"
+}
+
+# Start the per-path samplers once per scenario.
+obs_samplers_start() {
+	local i
+	[[ ! -e $MPTH_RUN_DIR/samples ]] || return 0
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		__obs_sampler "$i"
+	done
+}
+
+# Header-only capture on each path's server-side router interface, size
+# bounded, when MPTH_CAPTURE=1 (run.sh --capture).
+obs_capture_start() {
+	local i
+	[[ "${MPTH_CAPTURE:-0}" == 1 ]] || return 0
+	feat_have tcpdump || {
+		harness_note "capture skipped: $FEAT_REASON"
+		return 0
+	}
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		# 128 bytes per packet hold every TCP option; 20 MB a path at most.
+		in_ns "r$i" tcpdump -i s -s 128 -U -C 20 -W 1 -w "$MPTH_ART_DIR/path$i.pcap" \
+			tcp >/dev/null 2>&1 3>&- &
+		defer kill "$!"
+	done
+}
+
+# Baseline of every namespace's MIB counters, for the deltas at the end.
+obs_mib_baseline() {
+	local role
+	while read -r role; do
+		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-base-$role"
+	done <"$MPTH_RUN_DIR/roles"
+}
+
+# Write each namespace's MPTCP and TCP counter deltas to the artifacts.
+obs_mib_deltas() {
+	local role
+	while read -r role; do
+		[[ -s $MPTH_RUN_DIR/mib-base-$role ]] || continue
+		obs_mib_delta "$role" "$MPTH_RUN_DIR/mib-base-$role" \
+			>"$MPTH_ART_DIR/nstat-$role.txt" 2>/dev/null
+	done <"$MPTH_RUN_DIR/roles"
+}
+
+# Everything that watches a topology, once it is built.
+obs_start() {
+	obs_mib_baseline
+	obs_monitor_start client
+	obs_monitor_start server
+	obs_samplers_start
+	obs_capture_start
+}

@@ -140,7 +140,8 @@ topo_paths() {
 	if (($#)); then
 		shape_paths "$@" || return
 	fi
-	__topo_wait_reachable
+	__topo_wait_reachable || return 1
+	obs_start
 }
 
 # Wait until every path answers, v4 and v6, so no test races the links.

@@ -127,8 +127,9 @@ if [[ -n $MPTH_VM_MODULES_DIR ]]; then
 	fi
 fi
 
+# Under /tmp the work dir is hidden by the guest's tmpfs: create the mount point.
+mkdir -p "$NEWROOT$MPTH_VM_WORKDIR" 2>/dev/null
 mount_9p mpthwork "$NEWROOT$MPTH_VM_WORKDIR" cache=mmap ||
-	{ mkdir -p "$NEWROOT$MPTH_VM_WORKDIR" && mount_9p mpthwork "$NEWROOT$MPTH_VM_WORKDIR" cache=mmap; } ||
 	finish 125 vmfail "cannot mount the work dir $MPTH_VM_WORKDIR"
 for ((i = 0; i < ${MPTH_VM_RW_COUNT:-0}; i++)); do
 	var=MPTH_VM_RW_$i

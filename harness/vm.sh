@@ -582,7 +582,7 @@ vm_cleanup() {
 
 # $1: qemu pid, $2: pid to outlive, $3: seconds, $4: control dir
 __vm_watchdog() {
-	local qpid=$1 parent=$2 deadline=$((SECONDS + $3)) ctl=$4
+	local qpid=$1 parent=$2 deadline=$((SECONDS + $3)) ctl=$4 orphan=0
 	# Kills qemu at the deadline, or as soon as the caller is gone, so that no
 	# guest outlives the run even when the caller was killed with SIGKILL.
 	while kill -0 "$qpid" 2>/dev/null; do
@@ -590,26 +590,34 @@ __vm_watchdog() {
 			: >"$ctl/timeout"
 			break
 		fi
-		kill -0 "$parent" 2>/dev/null || break
+		if ! kill -0 "$parent" 2>/dev/null; then
+			orphan=1
+			break
+		fi
 		sleep 0.5
 	done
-	kill -TERM "$qpid" 2>/dev/null || return 0
-	sleep 2
-	kill -KILL "$qpid" 2>/dev/null
+	if kill -TERM "$qpid" 2>/dev/null; then
+		sleep 2
+		kill -KILL "$qpid" 2>/dev/null
+	fi
+	# Nobody else is left to remove the control dir.
+	if [[ $orphan == 1 && ${MPTH_VM_KEEP:-0} != 1 ]]; then
+		rm -rf "$ctl"
+	fi
 	return 0
 }
 
 # $1: signal; stops the guest, then hands the signal to the caller's own trap
 __vm_on_signal() {
 	vm_cleanup
+	trap - INT TERM HUP
 	eval "${__VM_SAVED_TRAPS:-}"
-	trap - "$1"
 	kill -s "$1" "$BASHPID"
 }
 
 # $1: vmlinuz, $2: modules dir ("" for none), $3: timeout s, $4: workdir, $5: --, $6..: command
 vm_run() {
-	local vmlinuz=${1:-} mods=${2:-} timeout_s=${3:-} workdir=${4:-} ctl boot accel cwd rc i
+	local vmlinuz=${1:-} mods=${2:-} timeout_s=${3:-} workdir=${4:-} ctl boot accel cwd rc i self
 	local -a qemu_args
 	VM_STATUS=usage
 	VM_BOOT_S=
@@ -701,7 +709,9 @@ vm_run() {
 	trap '__vm_on_signal HUP' HUP
 	"$__VM_QEMU" "${qemu_args[@]}" </dev/null >"$ctl/qemu.log" 2>&1 &
 	__VM_QEMU_PID=$!
-	__vm_watchdog "$__VM_QEMU_PID" "$BASHPID" "$timeout_s" "$ctl" </dev/null >/dev/null 2>&1 &
+	# Words of a background command expand in the child: take our pid first.
+	self=$BASHPID
+	__vm_watchdog "$__VM_QEMU_PID" "$self" "$timeout_s" "$ctl" </dev/null >/dev/null 2>&1 &
 	__VM_WATCHDOG_PID=$!
 	wait "$__VM_QEMU_PID"
 	rc=$?
@@ -712,8 +722,8 @@ vm_run() {
 		kill -0 "${__VM_CAT_PIDS[@]}" 2>/dev/null || break
 		sleep 0.1
 	done
+	trap - INT TERM HUP
 	eval "${__VM_SAVED_TRAPS:-}"
-	[[ -n $__VM_SAVED_TRAPS ]] || trap - INT TERM HUP
 	if [[ -e $ctl/timeout ]]; then
 		__vm_err "guest did not finish within $timeout_s s (boot stage: $(__vm_stage "$ctl"))"
 		VM_STATUS=timeout

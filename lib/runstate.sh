@@ -13,6 +13,8 @@ __runstate_starttime() {
 	local stat
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	stat=${stat##*) }
+	# A zombie is dead, whatever its parent's delay in reaping it.
+	[[ $stat != Z* ]] || return 1
 	# Field 22 overall is field 20 after "pid (comm)".
 	awk '{ print $20 }' <<<"$stat"
 }
@@ -63,10 +65,24 @@ runstate_sweep_prefix() {
 	done
 }
 
+# Kill the host-side processes of a run (an orphaned bats, its helpers):
+# they carry MPTH_RUN_ID=<id> in their environment. $1: run id
+runstate_kill_procs() {
+	local p pid
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
+		tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "MPTH_RUN_ID=$1" &&
+			kill -KILL "$pid" 2>/dev/null
+	done
+	return 0
+}
+
 # Remove one run's leftovers. $1: run id
 runstate_remove() {
 	local id=$1
 	[[ $id =~ ^[0-9a-f]{6}$ ]] || return 1
+	runstate_kill_procs "$id"
 	runstate_sweep_prefix "mpth-$id-"
 	rm -rf "$MPTH_TMPBASE/mpth-$id."* 2>/dev/null
 	rm -f "$MPTH_STATE_DIR/$id"

@@ -5,6 +5,7 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# shellcheck disable=SC2034 # used by the test files
 RUN=$REPO/run.sh
 
 # Everything of the host's own network namespace that a run must never
@@ -23,8 +24,21 @@ host_snapshot() {
 	} | sed -E 's/(RX|TX)? *(bytes|packets).*//' >"$1"
 }
 
-# What of the harness exists on this machine: namespaces and processes.
+# The run id that run.sh printed in an output file. $1: file
+run_id_of() {
+	sed -n 's/.*mpth: run \([0-9a-f]\{6\}\),.*/\1/p' "$1" | head -n1
+}
+
+# What a run left: its namespaces, processes (anything with its id in the
+# environment, or in a namespace of its), temp dirs and marker.
+# $1: run id
 harness_leftovers() {
-	ip netns list | awk '{ print $1 }' | grep '^mpth-' || true
-	pgrep -af 'mptcp-(server|client)' || true
+	local id=$1 p
+	[[ -n $id ]] || { echo "no run id"; return; }
+	ip netns list | awk '{ print $1 }' | grep "^mpth-$id-" || true
+	for p in /proc/[0-9]*; do
+		tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "MPTH_RUN_ID=$id" &&
+			echo "process ${p#/proc/}: $(tr '\0' ' ' 2>/dev/null <"$p/cmdline")"
+	done
+	ls -d "${TMPDIR:-/tmp}/mpth-$id."* /run/mptcp-harness/"$id" 2>/dev/null || true
 }

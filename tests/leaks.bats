@@ -11,14 +11,16 @@ setup() {
 	export FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M
 }
 
-# The host is as it was and no namespace, process or temp dir is left.
+# The host is as it was and no namespace, process or temp dir of the run
+# is left. $1: file with run.sh's output
 assert_clean_host() {
+	local id
+	id=$(run_id_of "$1")
+	[[ -n $id ]] || fail "no run id in $1: $(cat "$1")"
 	host_snapshot "$BATS_TEST_TMPDIR/after"
 	run diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 	assert_success
-	run harness_leftovers
-	assert_output ''
-	run find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'mpth-*' -newer "$BATS_TEST_TMPDIR/before"
+	run harness_leftovers "$id"
 	assert_output ''
 }
 
@@ -27,25 +29,34 @@ assert_clean_host() {
 start_run() {
 	env --default-signal=INT,TERM "$RUN" "${ARGS[@]}" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	RUN_PID=$!
-	# Mid-transfer: the client is running.
-	busywait 30000 pgrep -f 'mptcp-client.*198.19.1.1' >/dev/null
+	# Mid-transfer: this run's client is running.
+	busywait 30000 __client_running
 }
 
-# $1: pid. Wait for it to exit, at most 20 s.
+__client_running() {
+	local id
+	id=$(run_id_of "$BATS_TEST_TMPDIR/out")
+	[[ -n $id ]] && ip netns pids "mpth-$id-failover-client" 2>/dev/null | grep -q .
+}
+
+# $1: pid. Wait for it to exit; sets RC to its exit status.
 wait_gone() {
-	busywait 20000 bash -c "! kill -0 $1 2>/dev/null"
+	RC=0
+	wait "$1" || RC=$?
 }
 
 @test "a passing run leaves nothing behind" {
 	run "$RUN" "${ARGS[@]}"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
 	assert_success
-	assert_clean_host
+	assert_clean_host "$BATS_TEST_TMPDIR/out"
 }
 
 @test "a failing run leaves nothing behind" {
 	FAILOVER_SUBFLOWS=3 run "$RUN" "${ARGS[@]}"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
 	assert_failure 1
-	assert_clean_host
+	assert_clean_host "$BATS_TEST_TMPDIR/out"
 }
 
 @test "SIGINT mid-transfer: run.sh cleans up and leaves nothing" {
@@ -53,9 +64,8 @@ wait_gone() {
 	start_run
 	kill -INT "$RUN_PID"
 	wait_gone "$RUN_PID"
-	run wait "$RUN_PID"
-	assert_equal "$status" 130
-	assert_clean_host
+	assert_equal "$RC" 130
+	assert_clean_host "$BATS_TEST_TMPDIR/out"
 }
 
 @test "SIGTERM mid-transfer: run.sh cleans up and leaves nothing" {
@@ -63,7 +73,7 @@ wait_gone() {
 	start_run
 	kill -TERM "$RUN_PID"
 	wait_gone "$RUN_PID"
-	assert_clean_host
+	assert_clean_host "$BATS_TEST_TMPDIR/out"
 }
 
 @test "SIGKILL: the leftovers are found and removed by run.sh clean" {
@@ -72,15 +82,12 @@ wait_gone() {
 	kill -KILL "$RUN_PID"
 	wait_gone "$RUN_PID"
 	# A killed run cannot clean up: its namespaces are still there.
-	run harness_leftovers
+	run harness_leftovers "$(run_id_of "$BATS_TEST_TMPDIR/out")"
 	assert_output --partial mpth-
 	run "$RUN" clean
 	assert_success
-	assert_output --partial "removed stale run"
-	# bats and its children may still be winding down.
-	busywait 10000 bash -c '! pgrep -f "bats.*failover" >/dev/null' || true
-	run "$RUN" clean
-	assert_clean_host
+	assert_output --partial "removed stale run $(run_id_of "$BATS_TEST_TMPDIR/out")"
+	assert_clean_host "$BATS_TEST_TMPDIR/out"
 }
 
 @test "clean removes only dead runs' namespaces, never a live run's or a stranger's" {
