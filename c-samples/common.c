@@ -185,13 +185,16 @@ uint64_t opt_size(const char *opt, const char *s)
 	if (errno || end == s || *s == '-')
 		goto bad;
 	switch (*end) {
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		shift = 10;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		shift = 20;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		shift = 30;
 		break;
 	case '\0':
@@ -462,7 +465,7 @@ void mp_sample(int fd, struct mp_sample *s, bool want_list)
 		s->subflows = mi.subflows + 1;
 }
 
-/* Cache line aligned, so that pat_send() can keep the kernel's copies aligned. */
+/* Cache line aligned, so pat_send() can keep the kernel's copies aligned. */
 void *xmalloc_aligned(size_t len)
 {
 	void *p;

@@ -276,6 +276,10 @@ static struct addrinfo *resolve(const char *what, const char *host,
 		host = buf;
 	}
 	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc && family != AF_UNSPEC)
+		die_usage("%s '%s': %s (the --bind address is IPv%c)", what,
+			  host, gai_strerror(rc),
+			  family == AF_INET6 ? '6' : '4');
 	if (rc)
 		die_usage("%s '%s': %s", what, host, gai_strerror(rc));
 	return res;
@@ -369,7 +373,7 @@ static void __printf(3, 4) conn_fail(struct cconn *c, const char *status,
 	char msg[256];
 	va_list ap;
 
-	/* The first failure is the interesting one; later ones follow from it. */
+	/* The first failure is the one that matters; the rest follow from it. */
 	if (c->error)
 		return;
 	va_start(ap, fmt);
@@ -760,6 +764,14 @@ static const struct cconn *worst_conn(void)
 	return &cc[0];
 }
 
+/* NULL (JSON null) when the connection never got established. */
+static const char *conn_proto(const struct cconn *c)
+{
+	if (!c->est_us)
+		return NULL;
+	return c->mptcp ? "mptcp" : "tcp";
+}
+
 static void json_gap(struct json *j, const struct gap *g, bool rx)
 {
 	if (!rx || !g->last_us) {
@@ -780,7 +792,7 @@ static void json_conn(struct json *j, const struct cconn *c)
 	json_int(j, "conn", c->idx);
 	json_uint(j, "seed", c->seed);
 	json_str(j, "local", c->local[0] ? c->local : NULL);
-	json_str(j, "protocol", c->mptcp ? "mptcp" : "tcp");
+	json_str(j, "protocol", conn_proto(c));
 	json_str(j, "fallback_reason",
 		 c->fallback_reason ? c->fallback_reason :
 		 sock_why[0] ? sock_why : NULL);
@@ -859,7 +871,7 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 	json_init(&j, a.f);
 	json_open(&j, NULL, '{');
 	json_str(&j, "role", "client");
-	json_str(&j, "protocol", c0->mptcp ? "mptcp" : "tcp");
+	json_str(&j, "protocol", conn_proto(c0));
 	json_str(&j, "requested", cfg_mptcp ? "mptcp" : "tcp");
 	json_str(&j, "fallback_reason",
 		 sock_why[0] ? sock_why : c0->fallback_reason);
@@ -888,7 +900,8 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 	json_uint(&j, "max_subflows", t->max_sf);
 	json_uint(&j, "subflows_at_end", t->end_sf);
 	json_uint(&j, "mptcpi_subflows", t->mptcpi_sf);
-	json_gap(&j, t->gapc ? &t->gapc->gap : &c0->gap, cfg_mode != MODE_UPLOAD);
+	json_gap(&j, t->gapc ? &t->gapc->gap : &c0->gap,
+		 cfg_mode != MODE_UPLOAD);
 	json_int(&j, "mismatch_offset", t->mismatch);
 	json_str(&j, "status", w->status);
 	json_str(&j, "error", w->error);
@@ -950,7 +963,8 @@ static void run(void)
 				struct signalfd_siginfo si;
 
 				if (read(sfd, &si, sizeof(si)) == sizeof(si))
-					stop_why = strsignal(si.ssi_signo);
+					stop_why = si.ssi_signo == SIGINT ?
+						   "SIGINT" : "SIGTERM";
 				continue;
 			}
 			conn_event(evs[i].data.ptr, evs[i].events, now);
@@ -983,9 +997,9 @@ static void run(void)
 
 static void human_size(uint64_t b, char *buf, size_t len)
 {
-	if (b >= 10u << 20)
+	if (b >= 1u << 20)
 		snprintf(buf, len, "%.1f MiB", b / 1048576.0);
-	else if (b >= 10u << 10)
+	else if (b >= 1u << 10)
 		snprintf(buf, len, "%.1f KiB", b / 1024.0);
 	else
 		snprintf(buf, len, "%llu B", (unsigned long long)b);
@@ -1047,9 +1061,11 @@ int main(int argc, char **argv)
 	human_size(t.tx, tx, sizeof(tx));
 	human_size(t.rx, rx, sizeof(rx));
 	warnx("%s %s x%u to %s: sent %s, received %s in %.1f ms = %.1f Mbit/s, subflows max %u end %u, %s (exit %d)",
-	      cc[0].mptcp ? "mptcp" : "tcp", mode_name(cfg_mode), cfg_conns,
+	      conn_proto(&cc[0]) ? conn_proto(&cc[0]) : "unconnected",
+	      mode_name(cfg_mode), cfg_conns,
 	      dst_str, tx, rx, (t.end_us - t.start_us) / 1000.0,
-	      t.end_us > t.start_us ? mbps(t.tx + t.rx, t.end_us - t.start_us) : 0.0,
+	      t.end_us > t.start_us ?
+	      mbps(t.tx + t.rx, t.end_us - t.start_us) : 0.0,
 	      t.max_sf, t.end_sf, w->status, code);
 
 	for (i = 0; i < cfg_conns; i++)

@@ -268,12 +268,20 @@ static void conn_poll_info(struct conn *c)
 	c->max_subflows = MAX(c->max_subflows, s.subflows);
 }
 
+/* A connection stopped receiving payload, for whatever reason. */
+static void rx_stopped(void)
+{
+	/* Publish the partial bin now, not when the next client comes. */
+	if (!--n_receiving)
+		tl_idle(&tl);
+}
+
 static void conn_close(struct conn *c, int64_t now)
 {
 	if (c->state == ST_CLOSED)
 		return;
 	if (c->rx_on && !c->rx_eof && c->state == ST_DATA)
-		n_receiving--;
+		rx_stopped();
 	conn_poll_info(c);
 	close(c->fd);
 	c->fd = -1;
@@ -283,8 +291,6 @@ static void conn_close(struct conn *c, int64_t now)
 	c->tab = NULL;
 	n_active--;
 	n_finished++;
-	if (!n_receiving)
-		tl_idle(&tl);
 }
 
 static void __printf(3, 4) conn_fail(struct conn *c, const char *status,
@@ -296,7 +302,7 @@ static void __printf(3, 4) conn_fail(struct conn *c, const char *status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* The first failure is the interesting one; later ones follow from it. */
+	/* The first failure is the one that matters; the rest follow from it. */
 	if (c->error)
 		return;
 	c->status = status;
@@ -316,7 +322,8 @@ static void conn_send_result(struct conn *c, uint8_t status, int64_t now)
 	struct res r = {
 		.status = status,
 		.bytes = c->rx_bytes,
-		.mismatch = c->mismatch < 0 ? UINT64_MAX : (uint64_t)c->mismatch,
+		.mismatch = c->mismatch < 0 ? UINT64_MAX :
+			    (uint64_t)c->mismatch,
 	};
 
 	res_encode(&r, c->resbuf);
@@ -324,7 +331,7 @@ static void conn_send_result(struct conn *c, uint8_t status, int64_t now)
 	c->res_sent = 0;
 	if (status != RES_OK && c->state == ST_DATA) {
 		if (!c->rx_eof)
-			n_receiving--;
+			rx_stopped();
 		c->state = ST_DRAIN;
 		c->deadline_us = now + DRAIN_MS * 1000LL;
 	}
@@ -405,7 +412,7 @@ static void conn_rx_eof(struct conn *c, int64_t now)
 {
 	c->rx_eof = true;
 	if (c->rx_on)
-		n_receiving--;
+		rx_stopped();
 	if (c->rx_on && c->h.length != LEN_UNLIMITED &&
 	    c->rx_bytes < c->h.length) {
 		conn_fail(c, "truncated",
@@ -797,7 +804,8 @@ static bool write_json(int code)
 		if (mismatch < 0)
 			mismatch = c->mismatch;
 		max_sf = MAX(max_sf, c->max_subflows);
-		if (c->gap.last_us && (!gapc || c->gap.max_us > gapc->gap.max_us))
+		if (c->gap.last_us &&
+		    (!gapc || c->gap.max_us > gapc->gap.max_us))
 			gapc = c;
 	}
 	/* Goodput is measured on what we received, or sent if nothing was. */
@@ -915,7 +923,8 @@ int main(int argc, char **argv)
 				struct signalfd_siginfo si;
 
 				if (read(sfd, &si, sizeof(si)) == sizeof(si))
-					stop_why = strsignal(si.ssi_signo);
+					stop_why = si.ssi_signo == SIGINT ?
+						   "SIGINT" : "SIGTERM";
 			} else {
 				conn_event(evs[i].data.ptr, evs[i].events, now);
 			}

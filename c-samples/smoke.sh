@@ -268,7 +268,29 @@ t_truncated()
 	server_wait 7
 }
 
+t_sigterm()
+{
+	local tag=sigterm
+	server_start $tag || return 1
+	client $tag 0 -b 1M 198.18.1.2 "$port" || return 1
+	kill -TERM "$spid"
+	server_wait 0 &&
+	jqt "$tmp/$tag.srv.json" '.connections == 1 and .ok == 1'
+}
+
+t_usage()
+{
+	local rc
+	"$bin/mptcp-client" --bytes 12Q 198.18.1.2 1 2>/dev/null
+	rc=$?
+	[ $rc = 2 ] || return 1
+	"$bin/mptcp-server" --listen nowhere 2>/dev/null
+	[ $? = 2 ]
+}
+
 topology
+check "usage errors exit 2" t_usage
+check "SIGTERM: server writes its JSON and exits 0" t_sigterm
 check "mptcp-hello reports MPTCP" t_hello
 for mode in upload download bidir; do
 	check "$mode over IPv4 verifies" t_transfer $mode 4

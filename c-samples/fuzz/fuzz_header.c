@@ -20,7 +20,7 @@ static void check_msg(const char *err, size_t len)
 	if (strnlen(err, len) == len)
 		abort();
 	for (i = 0; err[i]; i++)
-		if ((unsigned char)err[i] < 0x20 || (unsigned char)err[i] > 0x7e)
+		if (err[i] < 0x20 || err[i] > 0x7e)
 			abort();
 }
 

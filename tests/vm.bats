@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# Self-test of harness/vm.sh: boots a Debian 6.1 kernel under qemu (TCG here)
+# with the host root over 9p, and checks the error paths of the runner.
+# Tests that need the kernel skip when apt cannot download it.
+
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+setup_file() {
+	# shellcheck source=../harness/vm.sh
+	source "$BATS_TEST_DIRNAME/../harness/vm.sh"
+	local rc=0 err=$BATS_FILE_TMPDIR/resolve.err
+	vm_kernel_resolve debian:6.1 >/dev/null 2>"$err" || rc=$?
+	if [[ $rc -eq 0 ]]; then
+		export VMT_VMLINUZ=$VM_VMLINUZ VMT_MODULES=$VM_MODULES_DIR
+	else
+		export VMT_SKIP="debian:6.1 kernel not available (rc $rc): $(tr '\n' ' ' <"$err")"
+	fi
+}
+
+setup() {
+	# shellcheck source=../harness/vm.sh
+	source "$BATS_TEST_DIRNAME/../harness/vm.sh"
+	WORK=$BATS_TEST_TMPDIR/work
+	mkdir -p "$WORK"
+}
+
+teardown() {
+	vm_cleanup
+}
+
+need_kernel() {
+	[[ -z ${VMT_SKIP:-} ]] || skip "$VMT_SKIP"
+	vm_qemu_available || skip "qemu-system-x86_64 is not installed"
+}
+
+# $1: pattern; 0 when no qemu whose command line matches is running
+no_qemu_left() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		pgrep -f -- "qemu-system-x86_64.*$1" >/dev/null || return 0
+		sleep 0.2
+	done
+	echo "qemu still running: $(pgrep -af -- "qemu-system-x86_64.*$1")"
+	return 1
+}
+
+@test "host spec means no VM: nothing printed, no image" {
+	run vm_kernel_resolve host
+	assert_success
+	assert_output ''
+}
+
+@test "an unknown Debian version fails with 2 and lists what exists" {
+	[[ -n $(apt-cache search --names-only '^linux-image-6\.1' 2>/dev/null) ]] ||
+		skip "apt knows no linux-image packages (apt-get update not run)"
+	run vm_kernel_resolve debian:4.2
+	assert_failure 2
+	assert_output --partial 'no Debian kernel matches debian:4.2; available versions:'
+	assert_output --partial '6.1'
+}
+
+@test "a missing kernel image fails with 2" {
+	run vm_kernel_resolve "$BATS_TEST_TMPDIR/no-such-bzImage"
+	assert_failure 2
+	assert_output --partial 'not found'
+	run vm_run "$BATS_TEST_TMPDIR/no-such-bzImage" "" 20 "$WORK" -- true
+	assert_failure 2
+	assert_output --partial 'not found'
+}
+
+@test "a corrupt kernel image (random bytes) fails with 2" {
+	head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/bzImage"
+	run vm_kernel_resolve "$BATS_TEST_TMPDIR/bzImage"
+	assert_failure 2
+	assert_output --partial 'not an x86 bzImage'
+	: >"$BATS_TEST_TMPDIR/empty"
+	run vm_kernel_resolve "$BATS_TEST_TMPDIR/empty"
+	assert_failure 2
+	assert_output --partial 'is empty'
+}
+
+@test "without qemu vm_run fails with 2 and says what to install" {
+	need_kernel
+	PATH=$BATS_TEST_TMPDIR/empty-path run vm_qemu_available
+	assert_failure
+	assert_output --partial 'install the Debian package qemu-system-x86'
+	PATH=$BATS_TEST_TMPDIR/empty-path run vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 20 "$WORK" -- true
+	assert_failure 2
+	assert_output --partial 'qemu-system-x86_64 not found'
+}
+
+@test "bad usage fails with 2" {
+	run vm_run /x "" 20 "$WORK" true
+	assert_failure 2
+	assert_output --partial 'usage: vm_run'
+}
+
+@test "vm_accel picks kvm only when KVM really boots a kernel" {
+	need_kernel
+	run vm_accel "$VMT_VMLINUZ"
+	assert_success
+	assert_output --regexp '^(kvm|tcg)$'
+	local accel=$output
+	if vm_kvm_usable "$VMT_VMLINUZ"; then
+		assert_equal "$accel" kvm
+	else
+		assert_equal "$accel" tcg
+	fi
+	MPTH_VM_ACCEL=tcg run vm_accel
+	assert_output tcg
+}
+
+@test "debian:6.1 boots: uname says 6.1, MPTCP is enabled" {
+	need_kernel
+	run --separate-stderr vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 90 "$WORK" -- \
+		sh -c 'uname -r; cat /proc/sys/net/mptcp/enabled'
+	assert_success
+	assert_line --index 0 --regexp '^6\.1\.'
+	assert_line --index 1 '1'
+	[[ ${#lines[@]} -eq 2 ]] || fail "kernel noise in stdout: $output"
+}
+
+@test "netem works in a fresh netns inside the guest" {
+	need_kernel
+	run vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 90 "$WORK" -- \
+		unshare -n sh -c 'ip link set lo up; tc qdisc add dev lo root netem delay 10ms && tc qdisc show dev lo'
+	assert_success
+	assert_output --partial 'qdisc netem'
+	assert_output --partial 'delay 10ms'
+}
+
+@test "exit code, stderr, cwd and work dir writes come back to the host" {
+	need_kernel
+	cd "$BATS_TEST_DIRNAME"
+	export MPTH_PROBE="a 'b' \$c"
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	run --separate-stderr vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 90 "$WORK" -- \
+		sh -c 'pwd; echo to-stderr >&2; echo "$MPTH_PROBE" >"$0/written"; exit 7' "$WORK"
+	assert_failure 7
+	assert_output "$BATS_TEST_DIRNAME"
+	# shellcheck disable=SC2154 # stderr is set by run --separate-stderr
+	assert_equal "$stderr" to-stderr
+	assert_equal "$(cat "$WORK/written")" "a 'b' \$c"
+}
+
+@test "a hanging command times out with 124 and leaves no qemu" {
+	need_kernel
+	local rc=0 start=$SECONDS
+	vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 20 "$WORK" -- sleep 1000 >"$WORK.out" 2>"$WORK.err" || rc=$?
+	assert_equal "$rc" 124
+	assert_equal "$VM_STATUS" timeout
+	run cat "$WORK.err"
+	assert_output --partial 'vm: guest did not finish within 20 s (boot stage: running the command)'
+	((SECONDS - start < 40)) || fail "took $((SECONDS - start)) s"
+	no_qemu_left "$WORK"
+}
+
+@test "a caller killed with TERM takes its qemu down" {
+	need_kernel
+	bash -c 'source "$1"; vm_run "$2" "$3" 60 "$4" -- sleep 1000' _ \
+		"$BATS_TEST_DIRNAME/../harness/vm.sh" "$VMT_VMLINUZ" "$VMT_MODULES" "$WORK" 3>&- &
+	local pid=$! i
+	for ((i = 0; i < 50; i++)); do
+		pgrep -f -- "qemu-system-x86_64.*$WORK" >/dev/null && break
+		sleep 0.2
+	done
+	pgrep -f -- "qemu-system-x86_64.*$WORK" >/dev/null || fail "qemu never started"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	no_qemu_left "$WORK"
+}
+
+@test "a guest kernel without MPTCP fails with 3 (simulated by a test hook)" {
+	need_kernel
+	MPTH_VM_FAKE_NO_MPTCP=1 run vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 90 "$WORK" -- echo must-not-run
+	assert_failure 3
+	assert_output --partial 'vm: guest kernel has no MPTCP'
+	refute_output --partial 'must-not-run'
+}
