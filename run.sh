@@ -49,8 +49,10 @@ Options:
   --seed N         seed for every random choice (default: random, printed)
   --repeat N       run each scenario N times and report the pass rate
   --filter REGEX   only run tests whose name matches (bats --filter)
+  --capture        header-only pcap per path (tcpdump), size-bounded
   --junit FILE     also write a JUnit XML report
-  --json FILE      also write a JSON summary
+  --json FILE      also write a JSON summary ("-" for stdout); with
+                   doctor, write its table as JSON
   -v, --verbose    show the harness's debug output
   -h, --help       this text
 
@@ -88,6 +90,7 @@ parse_args() {
 			exit 0
 			;;
 		--no-install) OPT_INSTALL=0 ;;
+		--capture) export MPTH_CAPTURE=1 ;;
 		--strict) OPT_STRICT=1 ;;
 		--keep) OPT_KEEP=1 ;;
 		-v | --verbose) export MPTH_VERBOSE=1 ;;
@@ -198,8 +201,36 @@ cmd_list() {
 	done < <(scenario_files)
 }
 
+# Doctor's findings as JSON: features with how or why, and scenarios
+# with run or skip and the reason. $1: output file ("-" for stdout)
+doctor_json() {
+	local f name req missing why out=$1 feats=() scns=()
+	[[ $out == - ]] && out=/dev/stdout
+	for f in "${MPTH_FEATURES[@]}"; do
+		if feat_have "$f"; then
+			feats+=("$(jq -cn --arg n "$f" --arg h "$FEAT_HOW" '{($n): {ok: true, how: $h}}')")
+		else
+			feats+=("$(jq -cn --arg n "$f" --arg h "$FEAT_REASON" '{($n): {ok: false, why: $h}}')")
+		fi
+	done
+	while read -r f; do
+		name=$(basename "$f" .bats)
+		req=$(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1)
+		missing='' why=''
+		for f in $req; do
+			feat_have "$f" || { missing=$f why="needs $f: $FEAT_REASON"; break; }
+		done
+		scns+=("$(jq -cn --arg n "$name" --arg w "$why" --arg r "$req" \
+			'{($n): {will: (if $w == "" then "run" else "skip" end), requires: ($r | split(" ") | map(select(length > 0))), reason: (if $w == "" then null else $w end)}}')")
+	done < <(scenario_files)
+	jq -n --argjson f "$(printf '%s\n' "${feats[@]}" | jq -s 'add')" \
+		--argjson s "$(printf '%s\n' "${scns[@]}" | jq -s 'add // {}')" \
+		--arg k "$(uname -r)" '{kernel: $k, features: $f, scenarios: $s}' >"$out"
+}
+
 cmd_doctor() {
 	local f name req missing why
+	[[ -z $OPT_JSON ]] || { doctor_json "$OPT_JSON"; return; }
 	printf '%-20s %-4s %s\n' FEATURE OK 'HOW DETECTED / WHY NOT'
 	for f in "${MPTH_FEATURES[@]}"; do
 		if feat_have "$f"; then
@@ -311,15 +342,35 @@ on_signal() {
 
 TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
 SUMMARY_ROWS=()
+RUN_INDEX=0 RUN_COUNT=0
+
+# The key figures a scenario recorded (harness_figure), as "k=v k=v".
+# $1: artifacts dir of the scenario
+key_figures() {
+	[[ -s $1/key-figures.tsv ]] || return 0
+	awk -F'\t' '{ printf "%s%s=%s", sep, $1, $2; sep = " " }' "$1/key-figures.tsv"
+}
+
+# Remove what is big and only useful to debug a failure. $1: dir
+prune_artifacts() {
+	rm -rf "$1/samples" "$1"/*.pcap* "$1"/traffic-*/client.info \
+		"$1"/traffic-*/*.timeline 2>/dev/null
+}
 
 # Run one bats file, stream its TAP, count the results.
 # $1: file, $2: iteration (empty when not repeating)
 run_bats() {
 	local file=$1 iter=$2 name tap start dur pass=0 fail=0 skip=0 rc=0 line
-	local args=(--tap)
+	local art jdir args=(--tap)
 	name=$(basename "$file" .bats)
-	tap=$MPTH_ARTIFACTS/$name${iter:+-$iter}.tap
+	art=$MPTH_ARTIFACTS/$name${iter:+-$iter}
+	tap=$art.tap
+	jdir=$MPTH_ARTIFACTS/junit/$name${iter:+-$iter}
+	mkdir -p "$jdir"
+	args+=(--report-formatter junit --output "$jdir")
 	[[ -z $OPT_FILTER ]] || args+=(--filter "$OPT_FILTER")
+	RUN_INDEX=$((RUN_INDEX + 1))
+	((RUN_COUNT > 1)) && log_info "[$RUN_INDEX/$RUN_COUNT] $name${iter:+ (run $iter of $OPT_REPEAT)}"
 	start=$(now_ms)
 	printf '# scenario %s%s\n' "$name" "${iter:+ (run $iter of $OPT_REPEAT)}"
 	MPTH_ITER=$iter bats "${args[@]}" "$file" >"$tap" 2>&1 &
@@ -351,21 +402,102 @@ run_bats() {
 	TOTAL_PASS=$((TOTAL_PASS + pass))
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 	TOTAL_SKIP=$((TOTAL_SKIP + skip))
-	SUMMARY_ROWS+=("$name${iter:+#$iter}	$pass	$fail	$skip	$dur")
+	SUMMARY_ROWS+=("$name	${iter:-1}	$pass	$fail	$skip	$dur	$(key_figures "$art")")
+	((fail > 0 || OPT_KEEP)) || prune_artifacts "$art"
 	printf '# %s: %d passed, %d failed, %d skipped in %d.%01d s\n' "$name" \
 		"$pass" "$fail" "$skip" $((dur / 1000)) $((dur % 1000 / 100))
 }
 
+# $1: seconds as ms
+fmt_s() {
+	printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
+}
+
 print_summary() {
-	local row name pass fail skip dur
+	local row name iter pass fail skip dur keys
 	echo "#"
-	printf '# %-24s %6s %6s %7s %8s\n' SCENARIO PASSED FAILED SKIPPED SECONDS
+	printf '# %-22s %6s %6s %7s %7s  %s\n' SCENARIO PASSED FAILED SKIPPED SECONDS 'KEY FIGURES'
 	for row in "${SUMMARY_ROWS[@]}"; do
-		IFS=$'\t' read -r name pass fail skip dur <<<"$row"
-		printf '# %-24s %6d %6d %7d %8s\n' "$name" "$pass" "$fail" "$skip" \
-			"$((dur / 1000)).$((dur % 1000 / 100))"
+		IFS=$'\t' read -r name iter pass fail skip dur keys <<<"$row"
+		((OPT_REPEAT > 1)) && name="$name#$iter"
+		printf '# %-22s %6d %6d %7d %7s  %s\n' "$name" "$pass" "$fail" "$skip" \
+			"$(fmt_s "$dur")" "$keys"
 	done
+	((OPT_REPEAT > 1)) && print_repeat_stats
 	printf '%d passed, %d failed, %d skipped\n' "$TOTAL_PASS" "$TOTAL_FAIL" "$TOTAL_SKIP"
+}
+
+# For --repeat: per scenario, the share of runs with no failure, and the
+# spread (min, median, max) of each key figure.
+print_repeat_stats() {
+	echo "#"
+	printf '%s\n' "${SUMMARY_ROWS[@]}" | awk -F'\t' '
+		{
+			n[$1]++
+			if ($4 == 0) ok[$1]++
+			k = split($7, kv, " ")
+			for (i = 1; i <= k; i++) {
+				split(kv[i], p, "=")
+				if (p[2] !~ /^-?[0-9.]+$/) continue
+				key = $1 SUBSEP p[1]
+				cnt[key]++
+				val[key, cnt[key]] = p[2]
+				names[$1] = names[$1] " " p[1]
+			}
+		}
+		END {
+			for (s in n) {
+				printf "# %s: %d of %d runs passed (%.0f%%)\n", s, ok[s], n[s], 100 * ok[s] / n[s]
+				split(names[s], ks, " ")
+				delete seen
+				for (j in ks) {
+					key = s SUBSEP ks[j]
+					if (ks[j] == "" || seen[ks[j]]++) continue
+					m = cnt[key]
+					for (a = 1; a <= m; a++) v[a] = val[key, a] + 0
+					for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++)
+						if (v[b] < v[a]) { t = v[a]; v[a] = v[b]; v[b] = t }
+					med = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+					printf "#   %-28s min %s  median %s  max %s  (n=%d)\n", ks[j], v[1], med, v[m], m
+				}
+			}
+		}'
+}
+
+# One JUnit file from each run's report. $1: output file
+write_junit() {
+	local f
+	{
+		echo '<?xml version="1.0" encoding="UTF-8"?>'
+		echo '<testsuites>'
+		for f in "$MPTH_ARTIFACTS"/junit/*/report.xml; do
+			[[ -s $f ]] || continue
+			# Name the suite after its run, so repeats stay apart.
+			sed -n '/<testsuite /,/<\/testsuite>/p' "$f" |
+				sed "s|<testsuite name=\"[^\"]*\"|<testsuite name=\"$(basename "$(dirname "$f")")\"|"
+		done
+		echo '</testsuites>'
+	} >"$1"
+}
+
+# $1: output file ("-" for stdout)
+write_json() {
+	local out=$1
+	[[ $out == - ]] && out=/dev/stdout
+	printf '%s\n' "${SUMMARY_ROWS[@]}" | jq -R -s \
+		--arg run "$MPTH_RUN_ID" --arg seed "$MPTH_SEED" --arg art "$MPTH_ARTIFACTS" \
+		--argjson p "$TOTAL_PASS" --argjson f "$TOTAL_FAIL" --argjson s "$TOTAL_SKIP" '
+		{
+			run_id: $run, seed: ($seed | tonumber), artifacts: $art,
+			passed: $p, failed: $f, skipped: $s,
+			scenarios: [split("\n")[] | select(length > 0) | split("\t") | {
+				name: .[0], iteration: (.[1] | tonumber),
+				passed: (.[2] | tonumber), failed: (.[3] | tonumber),
+				skipped: (.[4] | tonumber), seconds: ((.[5] | tonumber) / 1000),
+				figures: ((.[6] // "") | split(" ") | map(select(length > 0) | split("=") |
+					{key: .[0], value: (.[1] | tonumber? // .[1])}) | from_entries)
+			}]
+		}' >"$out"
 }
 
 main() {
@@ -421,6 +553,7 @@ main() {
 	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
 	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"
 
+	RUN_COUNT=$((${#files[@]} * OPT_REPEAT))
 	for f in "${files[@]}"; do
 		if ((OPT_REPEAT > 1)); then
 			for ((i = 1; i <= OPT_REPEAT; i++)); do
@@ -431,6 +564,8 @@ main() {
 		fi
 	done
 	print_summary
+	[[ -z $OPT_JUNIT ]] || write_junit "$OPT_JUNIT"
+	[[ -z $OPT_JSON ]] || write_json "$OPT_JSON"
 	((TOTAL_FAIL > 0)) && exit $EXIT_FAIL
 	((TOTAL_PASS == 0 && TOTAL_SKIP > 0)) && exit $EXIT_SKIP
 	exit 0

@@ -30,6 +30,24 @@ harness_diag() {
 	printf '%s: %s\n' "${BATS_TEST_DESCRIPTION:-setup}" "$*" >>"$MPTH_ART_DIR/figures.txt"
 }
 
+# A key figure of the scenario: shown in run.sh's summary table and JSON,
+# and summarised over --repeat runs. $1: name, $2: number
+harness_figure() {
+	printf '%s\t%s\n' "$1" "$2" >>"$MPTH_ART_DIR/key-figures.tsv"
+}
+
+# Goodput of a run as a percentage of the sum of the shaped path rates.
+# $1: tag
+traffic_goodput_share() {
+	local i sum=0 mbps
+	for ((i = 1; i <= ${TOPO_PATHS:-0}; i++)); do
+		sum=$((sum + $(shape_rate_bps "$i")))
+	done
+	mbps=$(traffic_json server '.goodput_mbps' "$1") || return 1
+	((sum > 0)) || return 1
+	awk -v g="$mbps" -v s="$sum" 'BEGIN { printf "%d\n", g * 1e6 * 100 / s + 0.5 }'
+}
+
 # $@: message
 __assert_fail() {
 	printf '%s\n' "$*" >>"$MPTH_ART_DIR/assertions-failed.txt"

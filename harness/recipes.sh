@@ -129,6 +129,9 @@ recipe_failover() {
 	traffic_wait 60000 "$tag"
 	fact_set "$tag.outage_ms" "$(traffic_outage_ms "$tag" "$(fact_get "$tag.fault_ms")" \
 		"$(fact_get "$tag.restore_ms")")"
+	harness_figure "$tag.subflows" "$(traffic_json client '.max_subflows' "$tag")"
+	harness_figure "$tag.outage_ms" "$(fact_get "$tag.outage_ms")"
+	harness_figure "$tag.goodput_pct" "$(traffic_goodput_share "$tag")"
 	# Leave the path as it was for whatever runs next.
 	fault_restore "$path"
 	if ! pm_endpoint_id client "$path" "$fam" >/dev/null; then

@@ -378,8 +378,11 @@ vm_kvm_usable() {
 		-serial "file:$tmp/console" </dev/null >/dev/null 2>&1
 	rc=$?
 	rm -rf "$tmp"
-	mkdir -p "${verdict_file%/*}" 2>/dev/null &&
+	# One verdict per host boot: KVM does not start or stop working without one.
+	if mkdir -p "${verdict_file%/*}" 2>/dev/null; then
+		rm -f "${verdict_file%/*}"/accel.*
 		if [[ $rc -eq 0 ]]; then echo kvm; else echo tcg; fi >"$verdict_file"
+	fi
 	[[ $rc -eq 0 ]]
 }
 
@@ -713,8 +716,8 @@ vm_run() {
 	self=$BASHPID
 	__vm_watchdog "$__VM_QEMU_PID" "$self" "$timeout_s" "$ctl" </dev/null >/dev/null 2>&1 &
 	__VM_WATCHDOG_PID=$!
-	wait "$__VM_QEMU_PID"
-	rc=$?
+	rc=0
+	wait "$__VM_QEMU_PID" || rc=$?
 	# wait returns early when a trapped signal arrives; the trap ran cleanup.
 	__VM_QEMU_PID=
 	# Let the readers drain what the guest wrote last; qemu closed the FIFOs.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck source-path=SCRIPTDIR
 # Self-test of harness/vm.sh: boots a Debian 6.1 kernel under qemu (TCG here)
 # with the host root over 9p, and checks the error paths of the runner.
 # Tests that need the kernel skip when apt cannot download it.
@@ -15,7 +16,8 @@ setup_file() {
 	if [[ $rc -eq 0 ]]; then
 		export VMT_VMLINUZ=$VM_VMLINUZ VMT_MODULES=$VM_MODULES_DIR
 	else
-		export VMT_SKIP="debian:6.1 kernel not available (rc $rc): $(tr '\n' ' ' <"$err")"
+		VMT_SKIP="debian:6.1 kernel not available (rc $rc): $(tr '\n' ' ' <"$err")"
+		export VMT_SKIP
 	fi
 }
 
