@@ -50,6 +50,8 @@ Options:
   --repeat N       run each scenario N times and report the pass rate
   --filter REGEX   only run tests whose name matches (bats --filter)
   --capture        header-only pcap per path (tcpdump), size-bounded
+  --rootless       run inside a new user namespace, without root (chosen
+                   by itself when not root and user namespaces allow it)
   --junit FILE     also write a JUnit XML report
   --json FILE      also write a JSON summary ("-" for stdout); with
                    doctor, write its table as JSON
@@ -61,6 +63,7 @@ EOF
 }
 
 OPT_INSTALL=1
+OPT_ROOTLESS=0
 OPT_STRICT=${MPTH_STRICT:-0}
 OPT_ARTIFACTS=''
 OPT_KEEP=0
@@ -91,6 +94,7 @@ parse_args() {
 			;;
 		--no-install) OPT_INSTALL=0 ;;
 		--capture) export MPTH_CAPTURE=1 ;;
+		--rootless) OPT_ROOTLESS=1 ;;
 		--strict) OPT_STRICT=1 ;;
 		--keep) OPT_KEEP=1 ;;
 		-v | --verbose) export MPTH_VERBOSE=1 ;;
@@ -266,11 +270,29 @@ cmd_clean() {
 	fi
 }
 
+# Without root, run again inside a new user namespace where we are root
+# over our own network and mount namespaces: a private tmpfs on /run holds
+# the namespaces' mount points and the run state, and everything the run
+# made dies with it. $@: the original arguments
+rootless_reexec() {
+	if ! feat_have userns; then
+		die $EXIT_USAGE "must run as root (network namespaces need CAP_SYS_ADMIN), and rootless mode is unavailable: $FEAT_REASON. Try: sudo $0"
+	fi
+	log_info "running rootless, in a user namespace of uid $EUID"
+	# shellcheck disable=SC2016 # $@ is expanded by the inner bash
+	exec env MPTH_ROOTLESS=1 MPTH_TMPBASE=/run MPTH_STATE_DIR=/run/mptcp-harness \
+		unshare --user --map-root-user --net --mount --propagation private -- \
+		bash -c 'mount -t tmpfs -o mode=0755 mpth-rootless /run && exec "$@"' \
+		rootless "$0" "$@"
+}
+
 # Check the environment before anything is created.
 preflight() {
 	if ((EUID != 0)); then
 		die $EXIT_USAGE "must run as root (network namespaces need CAP_SYS_ADMIN): try sudo $0"
 	fi
+	# apt-get cannot work from inside a user namespace.
+	[[ -z ${MPTH_ROOTLESS:-} ]] || OPT_INSTALL=0
 	local extra=''
 	[[ $COMMAND == all || $COMMAND == test ]] && extra=extra
 	deps_ensure "$OPT_INSTALL" "$extra" || exit $EXIT_USAGE
@@ -502,6 +524,9 @@ write_json() {
 
 main() {
 	parse_args "$@"
+	if [[ -z ${MPTH_ROOTLESS:-} && $COMMAND != list ]] && ((EUID != 0 || OPT_ROOTLESS)); then
+		rootless_reexec "$@"
+	fi
 	case $COMMAND in
 	list)
 		cmd_list
@@ -548,7 +573,7 @@ main() {
 	trap on_signal INT TERM
 	MPTH_SEED=${OPT_SEED:-$((RANDOM * 32768 + RANDOM))}
 	MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
-	mkdir -p "$MPTH_ARTIFACTS" || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
+	mkdir -p -m 0700 "$MPTH_ARTIFACTS" || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
 	MPTH_FEATURE_CACHE=$MPTH_TMP/features
 	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
 	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"

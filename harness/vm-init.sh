@@ -68,6 +68,9 @@ ln -sf /init /sbin/modprobe
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Raw ports for the command's output: no \r added to every \n, no echo.
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+stty -F /dev/ttyS2 raw -echo 2>/dev/null
 stage init
 
 stage modules
@@ -76,7 +79,8 @@ while read -r ko; do
 	insmod "/modules/$ko" || echo "vm: insmod $ko failed"
 done </modules/order
 
-mount_9p mpthctl /ctl || finish 125 vmfail "cannot mount the control share"
+mount_9p mpthctl /ctl ||
+	finish 125 vmfail "cannot mount the control share: no 9p/virtio in this kernel (a modular kernel needs its modules dir)"
 # shellcheck source=/dev/null # written by vm.sh at run time
 . /ctl/config
 [[ -f /ctl/cmd ]] || finish 125 vmfail "no command in the control share"
@@ -151,9 +155,6 @@ if [[ -n ${preload_pid:-} && ${MPTH_VM_PRELOAD_WAIT:-0} == 1 ]] && ! wait "$prel
 	echo "vm: some of these modules did not load: $MPTH_VM_PRELOAD"
 fi
 
-# Raw ports: no \r added to every \n, no echo.
-stty -F /dev/ttyS1 raw -echo 2>/dev/null
-stty -F /dev/ttyS2 raw -echo 2>/dev/null
 # Pipes, not the ttys, so the command sees what it sees on the host under a
 # test runner, and a daemon it leaves behind cannot hold the guest open.
 mkfifo /cmd.out /cmd.err

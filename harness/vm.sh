@@ -534,7 +534,9 @@ __vm_write_cmd() {
 # $1: control dir; prints the last stage the guest reported
 __vm_stage() {
 	local s
-	s=$(tr -d '\r' <"$1/console.log" 2>/dev/null | sed -n 's/^mpth-vm-stage: \([a-z]*\).*/\1/p' | tail -n 1)
+	# The stage before poweroff is where a guest that reported nothing failed.
+	s=$(tr -d '\r' <"$1/console.log" 2>/dev/null | sed -n 's/^mpth-vm-stage: \([a-z]*\).*/\1/p' |
+		grep -v '^poweroff$' | tail -n 1)
 	case $s in
 	'') echo "kernel boot, init not reached" ;;
 	init) echo "init started" ;;
@@ -542,7 +544,6 @@ __vm_stage() {
 	root) echo "mounting the host root over 9p" ;;
 	setup) echo "setting up mounts and modules" ;;
 	command) echo "running the command" ;;
-	poweroff) echo "powering off" ;;
 	*) echo "$s" ;;
 	esac
 }
@@ -727,11 +728,7 @@ vm_run() {
 	done
 	trap - INT TERM HUP
 	eval "${__VM_SAVED_TRAPS:-}"
-	if [[ -e $ctl/timeout ]]; then
-		__vm_err "guest did not finish within $timeout_s s (boot stage: $(__vm_stage "$ctl"))"
-		VM_STATUS=timeout
-		rc=124
-	elif [[ -s $ctl/rc ]]; then
+	if [[ -s $ctl/rc ]]; then
 		rc=$(<"$ctl/rc")
 		VM_STATUS=$(cat "$ctl/status" 2>/dev/null || echo ok)
 		# shellcheck disable=SC2034 # read by the caller
@@ -739,6 +736,12 @@ vm_run() {
 		if [[ $VM_STATUS == vmfail ]]; then
 			__vm_console_tail "$ctl"
 		fi
+		# The command's result is known even if the power-off then hung.
+		[[ ! -e $ctl/timeout ]] || __vm_err "guest reported exit code $rc but did not power off within $timeout_s s"
+	elif [[ -e $ctl/timeout ]]; then
+		__vm_err "guest did not finish within $timeout_s s (boot stage: $(__vm_stage "$ctl"))"
+		VM_STATUS=timeout
+		rc=124
 	else
 		__vm_err "guest stopped without reporting an exit code (qemu status $rc, boot stage: $(__vm_stage "$ctl"))"
 		[[ -s $ctl/qemu.log ]] && sed 's/^/vm: qemu: /' "$ctl/qemu.log" | tail -n 5 >&2

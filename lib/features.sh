@@ -145,18 +145,25 @@ __feat_probe() {
 		;;
 	userns)
 		# As root, unshare -U always works; what matters is whether an
-		# unprivileged user could do it.
-		local clone=/proc/sys/kernel/unprivileged_userns_clone
+		# unprivileged user can do it.
+		local clone=${MPTH_PROC_SYS:-/proc/sys}/kernel/unprivileged_userns_clone
 		if [[ -r $clone && $(<"$clone") == 0 ]]; then
-			FEAT_REASON="kernel.unprivileged_userns_clone=0"
+			FEAT_REASON="unprivileged user namespaces are off (kernel.unprivileged_userns_clone=0)"
 			return 1
 		fi
-		if command -v setpriv >/dev/null &&
-			! setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn true 2>/dev/null; then
-			FEAT_REASON="unshare -Urn fails for an unprivileged user"
+		if ((EUID != 0)); then
+			unshare -Urnm true 2>/dev/null || {
+				FEAT_REASON="unshare -Urnm fails for uid $EUID"
+				return 1
+			}
+			FEAT_HOW="unshare -Urnm as uid $EUID"
+		elif command -v setpriv >/dev/null &&
+			! setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urnm true 2>/dev/null; then
+			FEAT_REASON="unshare -Urnm fails for an unprivileged user"
 			return 1
+		else
+			FEAT_HOW="unshare -Urnm as uid 65534"
 		fi
-		FEAT_HOW="unshare -Urn as uid 65534"
 		;;
 	kvm)
 		if [[ ! -w /dev/kvm ]]; then

@@ -74,11 +74,22 @@ teardown() {
 	assert_output --partial "cannot be created or written"
 }
 
-@test "not root: a clear message and exit 2" {
+@test "not root, and no user namespaces: a clear message and exit 2" {
 	command -v setpriv || skip "setpriv missing (package util-linux)"
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$RUN" --no-install failover
+	# A sysctl tree as Debian has it with unprivileged user namespaces
+	# turned off (kernel.unprivileged_userns_clone=0).
+	local sys
+	sys=$(mktemp -d /var/tmp/mpth-selftest-sys.XXXXXX)
+	mkdir -p "$sys/net/mptcp" "$sys/kernel"
+	echo 1 >"$sys/net/mptcp/enabled"
+	echo 0 >"$sys/kernel/unprivileged_userns_clone"
+	chmod -R a+rX "$sys"
+	MPTH_PROC_SYS=$sys run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$RUN" --no-install failover
+	rm -rf "$sys"
 	assert_failure 2
 	assert_output --partial "must run as root"
+	assert_output --partial "unprivileged_userns_clone=0"
 }
 
 @test "MPTCP disabled (net.mptcp.enabled=0): a clear message and exit 2" {
