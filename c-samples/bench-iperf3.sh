@@ -5,11 +5,16 @@
 # MPTCP) on the same unshaped two-path veth topology as smoke.sh.  Runs
 # alternate, so both see the same machine noise; medians are reported.
 #
-# Usage: ./bench-iperf3.sh [ROUNDS] [SECONDS]     (default 5 rounds of 3 s)
+# Usage: ./bench-iperf3.sh [ROUNDS] [SECONDS] [PROTO:MODE...]
+#        (default 5 rounds of 3 s; all of tcp|mptcp x upload|download)
 set -u
 
 rounds=${1:-5}
 secs=${2:-3}
+shift 2 2>/dev/null
+configs=("$@")
+[ ${#configs[@]} -gt 0 ] ||
+	configs=(tcp:upload tcp:download mptcp:upload mptcp:download)
 here=$(cd "$(dirname "$0")" && pwd)
 bin="$here/build"
 prefix="cs-bench-$$"
@@ -82,18 +87,18 @@ median()
 
 topology
 printf '%-6s %-9s %12s %12s %6s\n' proto mode ours_mbps iperf3_mbps ratio
-for proto in tcp mptcp; do
-	for mode in upload download; do
-		: >"$tmp/a"
-		: >"$tmp/b"
-		for _ in $(seq "$rounds"); do
-			ours "$proto" "$mode" >>"$tmp/a"
-			theirs "$proto" "$mode" >>"$tmp/b"
-		done
-		a=$(median <"$tmp/a")
-		b=$(median <"$tmp/b")
-		printf '%-6s %-9s %12.0f %12.0f %6.2f   ours: %s  iperf3: %s\n' \
-			"$proto" "$mode" "$a" "$b" "$(echo "$a / $b" | bc -l)" \
-			"$(xargs printf '%.0f ' <"$tmp/a")" "$(xargs printf '%.0f ' <"$tmp/b")"
+for cfg in "${configs[@]}"; do
+	proto=${cfg%%:*}
+	mode=${cfg#*:}
+	: >"$tmp/a"
+	: >"$tmp/b"
+	for _ in $(seq "$rounds"); do
+		ours "$proto" "$mode" >>"$tmp/a"
+		theirs "$proto" "$mode" >>"$tmp/b"
 	done
+	a=$(median <"$tmp/a")
+	b=$(median <"$tmp/b")
+	printf '%-6s %-9s %12.0f %12.0f %6.2f   ours: %s  iperf3: %s\n' \
+		"$proto" "$mode" "$a" "$b" "$(echo "$a / $b" | bc -l)" \
+		"$(xargs printf '%.0f ' <"$tmp/a")" "$(xargs printf '%.0f ' <"$tmp/b")"
 done

@@ -365,59 +365,89 @@ static void tcp_sample(int fd, struct mp_sample *s, bool want_list)
 
 static bool addrs_unsupported_noted;
 
+/*
+ * MPTCP_SUBFLOW_ADDRS and MPTCP_TCPINFO answer with a header and then one
+ * element per subflow, size_user bytes apart: the smaller of our element
+ * and the kernel's.  It counts every subflow but copies only what fits.
+ * Returns the number of elements copied, or -1 with errno set.
+ */
+static int subflow_array(int fd, int optname, uint8_t *buf, size_t buflen,
+			 size_t elem, unsigned int *total, size_t *stride)
+{
+	struct mpth_subflow_data d = {
+		.size_subflow_data = sizeof(d),
+		.size_user = elem,
+	};
+	socklen_t len = buflen;
+
+	memcpy(buf, &d, sizeof(d));
+	if (getsockopt(fd, SOL_MPTCP, optname, buf, &len))
+		return -1;
+	if (len < sizeof(d)) {
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(&d, buf, sizeof(d));
+	*total = d.num_subflows;
+	*stride = d.size_user;
+	if (!d.size_user)
+		return 0;
+	return MIN((len - sizeof(d)) / d.size_user, d.num_subflows);
+}
+
+/* Room for the header and SF_LIST_MAX of the larger element type. */
+static uint8_t sf_buf[sizeof(struct mpth_subflow_data) +
+		      SF_LIST_MAX * MAX(sizeof(struct mpth_subflow_addrs),
+					sizeof(struct tcp_info))]
+	__attribute__((aligned(8)));
+
 static int sample_addrs(int fd, struct mp_sample *s)
 {
-	struct {
-		struct mpth_subflow_data d;
-		struct mpth_subflow_addrs a[SF_LIST_MAX];
-	} buf;
-	socklen_t len = sizeof(buf);
-	unsigned int i, n;
+	const uint8_t *elems = sf_buf + sizeof(struct mpth_subflow_data);
+	struct mpth_subflow_addrs a;
+	unsigned int total;
+	size_t stride;
+	int i, n;
 
-	memset(&buf.d, 0, sizeof(buf.d));
-	buf.d.size_subflow_data = sizeof(buf.d);
-	buf.d.size_user = sizeof(buf.a[0]);
-	if (getsockopt(fd, SOL_MPTCP, MPTCP_SUBFLOW_ADDRS, &buf, &len))
+	n = subflow_array(fd, MPTCP_SUBFLOW_ADDRS, sf_buf,
+			  sizeof(struct mpth_subflow_data) +
+			  SF_LIST_MAX * sizeof(a), sizeof(a), &total, &stride);
+	if (n < 0)
 		return -1;
-
-	/* The kernel counts every subflow but copies only what fits. */
-	s->subflows = buf.d.num_subflows;
-	n = MIN(buf.d.num_subflows, SF_LIST_MAX);
-	if (len < sizeof(buf.d) + (size_t)n * buf.d.size_user)
-		n = (len - sizeof(buf.d)) / MAX(buf.d.size_user, 1u);
+	s->subflows = total;
 	s->nlist = n;
 	for (i = 0; i < n; i++) {
-		sa_str(&buf.a[i].local.sa, s->list[i].local, ADDR_STRLEN);
-		sa_str(&buf.a[i].remote.sa, s->list[i].remote, ADDR_STRLEN);
+		memset(&a, 0, sizeof(a));
+		memcpy(&a, elems + i * stride, MIN(stride, sizeof(a)));
+		sa_str(&a.local.sa, s->list[i].local, ADDR_STRLEN);
+		sa_str(&a.remote.sa, s->list[i].remote, ADDR_STRLEN);
 	}
 	return 0;
 }
 
 static void sample_tcpinfo(int fd, struct mp_sample *s)
 {
-	struct {
-		struct mpth_subflow_data d;
-		struct tcp_info t[SF_LIST_MAX];
-	} buf;
-	socklen_t len = sizeof(buf);
-	unsigned int i;
-	size_t each;
+	const uint8_t *elems = sf_buf + sizeof(struct mpth_subflow_data);
+	struct tcp_info ti;
+	unsigned int total;
+	size_t stride;
+	int i, n;
 
-	memset(&buf.d, 0, sizeof(buf.d));
-	buf.d.size_subflow_data = sizeof(buf.d);
-	buf.d.size_user = sizeof(buf.t[0]);
-	if (getsockopt(fd, SOL_MPTCP, MPTCP_TCPINFO, &buf, &len))
-		return;
+	n = subflow_array(fd, MPTCP_TCPINFO, sf_buf,
+			  sizeof(struct mpth_subflow_data) +
+			  SF_LIST_MAX * sizeof(ti), sizeof(ti), &total, &stride);
 	/*
 	 * Both lists walk the same subflow list in the same order; if a
 	 * subflow came or went between the two calls the pairing is off,
 	 * and we would rather print no numbers than wrong ones.
 	 */
-	if (buf.d.num_subflows != s->subflows)
+	if (n < 0 || total != s->subflows || (unsigned int)n < s->nlist)
 		return;
-	each = MIN(buf.d.size_user, buf.d.size_kernel);
-	for (i = 0; i < s->nlist; i++)
-		sf_from_tcpi(&s->list[i], &buf.t[i], each);
+	for (i = 0; i < (int)s->nlist; i++) {
+		memset(&ti, 0, sizeof(ti));
+		memcpy(&ti, elems + i * stride, MIN(stride, sizeof(ti)));
+		sf_from_tcpi(&s->list[i], &ti, MIN(stride, sizeof(ti)));
+	}
 }
 
 void mp_sample(int fd, struct mp_sample *s, bool want_list)

@@ -22,7 +22,7 @@
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define IO_BURST	8	/* syscalls per event before serving others */
-#define MAX_CONNS	4096
+#define MAX_CONNS	1024	/* each holds a ~192 KiB pattern table */
 
 static bool cfg_mptcp = true;
 static const char *cfg_host;
@@ -111,7 +111,7 @@ static void __noreturn usage(int code)
 "  -t, --type mptcp|tcp        socket protocol (default mptcp; falls back to\n"
 "                              TCP if the kernel has no usable MPTCP)\n"
 "  -B, --bind ADDR             local address to bind to\n"
-"  -m, --mode upload|download|bidir   direction of the payload (default upload)\n"
+"  -m, --mode MODE             upload, download or bidir (default upload)\n"
 "  -b, --bytes N[K|M|G]        payload per direction (default 16M, binary)\n"
 "  -d, --duration MS           send for MS instead of a byte count\n"
 "  -s, --seed N                pattern seed (default 1; connection i uses N+i)\n"
@@ -121,7 +121,7 @@ static void __noreturn usage(int code)
 "  -j, --json FILE             summary JSON at exit (\"-\" = stdout)\n"
 "      --info FILE             JSON line per connection per poll\n"
 "      --info-interval MS      subflow polling period (default 100)\n"
-"      --timeline FILE         bytes received per 10 ms bin: \"EPOCH_MS BYTES\"\n"
+"      --timeline FILE         download/bidir: bytes received per 10 ms bin\n"
 "      --connect-timeout MS    per connection (default 5000)\n"
 "      --timeout MS            whole run (default 0 = none)\n"
 "      --require-mptcp         exit 8 if a connection ended up plain TCP\n"
@@ -233,7 +233,7 @@ static void parse_opts(int argc, char **argv)
 		case 'h':
 			usage(EXIT_OK);
 		default:
-			die_usage("unknown option");
+			die_usage("bad command line");
 		}
 	}
 	if (argc - optind != 2)
@@ -449,8 +449,9 @@ static void conn_tx_finish(struct cconn *c, int64_t now)
 {
 	c->tx_done = true;
 	/*
-	 * Download: keep our side open until the server is done, a half
-	 * closed connection gets no new subflows.
+	 * Download has nothing to send after the header, but we do not
+	 * half-close: the connection stays plainly established, as a real
+	 * application's would, until the server is done.
 	 */
 	if (c->tx_on && shutdown(c->fd, SHUT_WR) && errno != ENOTCONN) {
 		conn_fail(c, "error", "shutdown: %s", strerror(errno));
@@ -558,6 +559,20 @@ static void conn_rx_eof(struct cconn *c, int64_t now)
 				  "server closed after %llu of %llu bytes",
 				  (unsigned long long)c->rx_bytes,
 				  (unsigned long long)cfg_bytes);
+			conn_close(c, now);
+			return;
+		}
+		/*
+		 * The server starts its clock when our header arrives, after
+		 * we started ours, so a healthy one never ends before us.
+		 */
+		if (cfg_duration_ms &&
+		    now < c->est_us + cfg_duration_ms * 1000LL) {
+			conn_fail(c, "truncated",
+				  "server closed after %lld of %u ms (%llu bytes)",
+				  (long long)(now - c->est_us) / 1000,
+				  cfg_duration_ms,
+				  (unsigned long long)c->rx_bytes);
 			conn_close(c, now);
 			return;
 		}

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	struct mptcp_info_head info;
 	socklen_t len = sizeof(info);
 	uint8_t reply[64];
-	int fd, rc, is_mptcp;
+	int fd, rc, is_mptcp, ok;
 	ssize_t n, got = 0;
 
 	if (argc != 3) {
@@ -101,9 +101,9 @@ int main(int argc, char **argv)
 	shutdown(fd, SHUT_WR);
 	while ((n = recv(fd, reply + got, sizeof(reply) - got, 0)) > 0)
 		got += n;
-	if (got >= 6 && !memcmp(reply, "MPTR", 4))
-		printf("mptcp-hello: server says %s\n",
-		       reply[5] == 0 ? "ok, 5 bytes received" : "error");
+	ok = got >= 6 && !memcmp(reply, "MPTR", 4) && reply[5] == 0;
+	printf("mptcp-hello: server says %s\n",
+	       ok ? "ok, 5 bytes received" : "nothing good");
 
 	/*
 	 * Fails (EOPNOTSUPP) once the connection fell back to TCP, i.e. the
@@ -112,12 +112,12 @@ int main(int argc, char **argv)
 	 */
 	if (!getsockopt(fd, SOL_MPTCP, MPTCP_INFO, &info, &len) &&
 	    !(info.flags & MPTCP_INFO_FLAG_FALLBACK))
-		printf("mptcp-hello: connected with MPTCP (subflows: %u)\n",
+		printf("mptcp-hello: connected with MPTCP (subflows: %d)\n",
 		       info.subflows + 1);
 	else if (is_mptcp)
 		printf("mptcp-hello: fell back to TCP: peer does not support MPTCP\n");
 	else
 		printf("mptcp-hello: connected with plain TCP\n");
 	close(fd);
-	return got >= 6 && reply[5] == 0 ? 0 : 1;
+	return ok ? 0 : 1;
 }

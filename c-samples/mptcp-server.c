@@ -186,7 +186,7 @@ static void parse_opts(int argc, char **argv)
 		case 'h':
 			usage(EXIT_OK);
 		default:
-			die_usage("unknown option");
+			die_usage("bad command line");
 		}
 	}
 	if (optind < argc)

@@ -406,60 +406,68 @@ vm_accel() {
 	printf '%s\n' "$__VM_ACCEL_CACHED"
 }
 
+# awk helpers over modules.dep and modules.builtin (in awk: a bash loop over
+# thousands of lines is slow, and very slow under a DEBUG trap such as Bats').
+# shellcheck disable=SC2016 # awk code: its $ are awk fields, not shell
+__VM_AWK_MODULES='
+function norm(p,  n) { n = p; sub(/.*\//, "", n); sub(/\.ko.*/, "", n); gsub(/-/, "_", n); return n }
+FNR == NR { split($0, f, ":"); n = norm(f[1]); file[n] = f[1]; deps[n] = f[2]; next }
+{ builtin[norm($0)] = 1 }
+'
+
 # $1: modules dir, $2..: module names; prints their files (relative, deps first)
 __vm_module_closure() {
-	local dir=$1 line path deps name
+	local dir=$1
 	shift
-	local -A dep_of=() done_=()
-	while IFS= read -r line; do
-		path=${line%%:*}
-		deps=${line#*:}
-		name=${path##*/}
-		name=${name%%.ko*}
-		dep_of[${name//-/_}]="$path:$deps"
-	done <"$dir/modules.dep"
-	__vm_closure_visit() {
-		local n=${1//-/_} entry d
-		[[ -n ${done_[$n]:-} ]] && return 0
-		done_[$n]=1
-		entry=${dep_of[$n]:-}
-		if [[ -z $entry ]]; then
-			# Built in needs no file; anything else is missing.
-			grep -qE "/${1}\.ko$|/${n}\.ko$" "$dir/modules.builtin" 2>/dev/null && return 0
-			__vm_err "module $1 is neither in modules.dep nor built in"
-			return 0
-		fi
-		for d in ${entry#*:}; do
-			d=${d##*/}
-			__vm_closure_visit "${d%%.ko*}"
-		done
-		printf '%s\n' "${entry%%:*}"
+	awk -v want="$*" "$__VM_AWK_MODULES"'
+	function visit(n,   i, c, d) {
+		if (n in seen) return
+		seen[n] = 1
+		if (!(n in file)) {
+			if (!(n in builtin)) printf "vm: module %s is neither in modules.dep nor built in\n", n > "/dev/stderr"
+			return
+		}
+		c = split(deps[n], d, " ")
+		for (i = 1; i <= c; i++) visit(norm(d[i]))
+		print file[n]
 	}
-	for name in "$@"; do
-		__vm_closure_visit "$name"
-	done
-	unset -f __vm_closure_visit
+	END { c = split(want, w, " "); for (i = 1; i <= c; i++) visit(norm(w[i])) }
+	' "$dir/modules.dep" "$(__vm_builtin_list "$dir")"
+}
+
+# $1: modules dir; prints its modules.builtin, or /dev/null when it has none
+__vm_builtin_list() {
+	if [[ -r $1/modules.builtin ]]; then
+		printf '%s\n' "$1/modules.builtin"
+	else
+		printf '/dev/null\n'
+	fi
 }
 
 # $1: modules dir; prints config lines: the modules to preload, and the missing ones
 __vm_preload_lists() {
-	local dir=$1 mod n have=() missing=()
+	local dir=$1 have missing
 	[[ -n $dir ]] || return 0
-	local -A known=()
-	while IFS= read -r n; do
-		n=${n##*/}
-		n=${n%%.ko*}
-		known[${n//-/_}]=1
-	done < <(cut -d: -f1 "$dir/modules.dep" "$dir/modules.builtin" 2>/dev/null)
-	for mod in ${MPTH_VM_MODULES-$__VM_DEFAULT_MODULES}; do
-		if [[ -n ${known[${mod//-/_}]:-} ]]; then
-			have+=("$mod")
-		else
-			missing+=("$mod")
-		fi
-	done
-	printf 'MPTH_VM_PRELOAD=%q\n' "${have[*]}"
-	printf 'MPTH_VM_MISSING=%q\n' "${missing[*]}"
+	{
+		read -r have
+		read -r missing
+	} < <(awk -v want="${MPTH_VM_MODULES-$__VM_DEFAULT_MODULES}" "$__VM_AWK_MODULES"'
+	END {
+		c = split(want, w, /[ \t\n]+/)
+		for (i = 1; i <= c; i++) {
+			if (w[i] == "") continue
+			if (norm(w[i]) in file || norm(w[i]) in builtin) have = have " " w[i]
+			else missing = missing " " w[i]
+		}
+		print have "."
+		print missing "."
+	}
+	' "$dir/modules.dep" "$(__vm_builtin_list "$dir")")
+	# The dots keep read from dropping an empty line.
+	have=${have%.}
+	missing=${missing%.}
+	printf 'MPTH_VM_PRELOAD=%q\n' "${have# }"
+	printf 'MPTH_VM_MISSING=%q\n' "${missing# }"
 }
 
 # $1: binary, $2: initramfs root; copies it and the shared libraries it needs

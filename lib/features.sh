@@ -13,7 +13,7 @@
 MPTH_FEATURES=(mptcp ip_mptcp mptcp_fullmesh mptcp_monitor ss_mptcp
 	pm_userspace netem tbf htb nft nft_numgen iptables iptables_statistic
 	tcpoptstrip tcpdump mptcpd mptcpize iperf3 socat python3 perl qemu kvm
-	userns gnuplot)
+	userns gnuplot iptables_connbytes libmnl rust_socket2)
 
 # $1: shell snippet, run as root in a fresh network namespace
 __feat_in_netns() {
@@ -191,6 +191,35 @@ __feat_probe() {
 			return 1
 		}
 		FEAT_HOW="/usr/libexec/mptcpd"
+		;;
+	iptables_connbytes)
+		__feat_in_netns 'iptables -t mangle -A FORWARD -p tcp -m connbytes --connbytes 1000: --connbytes-dir both --connbytes-mode bytes -j ACCEPT' || {
+			FEAT_REASON="iptables connbytes match unavailable (xt_connbytes, conntrack)"
+			return 1
+		}
+		FEAT_HOW="iptables -m connbytes"
+		;;
+	libmnl)
+		if [[ ! -r /usr/include/libmnl/libmnl.h ]] || ! command -v "${CC:-gcc}" >/dev/null; then
+			FEAT_REASON="libmnl headers or a C compiler missing (package libmnl-dev)"
+			return 1
+		fi
+		FEAT_HOW="/usr/include/libmnl/libmnl.h"
+		;;
+	rust_socket2)
+		# Debian's toolchain and crate, built offline: no crates.io here.
+		local cargo d
+		cargo=$(command -v /usr/bin/cargo cargo | head -n1)
+		d=$(compgen -G '/usr/share/cargo/registry/socket2-0.4.*' | head -n1)
+		if [[ -z $cargo ]] || ! command -v rustc >/dev/null; then
+			FEAT_REASON="no Rust toolchain (packages cargo, rustc)"
+			return 1
+		fi
+		[[ -n $d ]] || {
+			FEAT_REASON="no socket2 0.4 crate in /usr/share/cargo/registry (package librust-socket2-dev)"
+			return 1
+		}
+		FEAT_HOW="$cargo, $d"
 		;;
 	qemu) __feat_cmd qemu-system-x86_64 qemu-system-x86 || return 1 ;;
 	*) __feat_cmd "$1" "$1" || return 1 ;;

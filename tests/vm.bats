@@ -9,20 +9,21 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 setup_file() {
-	# shellcheck source=../harness/vm.sh
+	# shellcheck source=../harness/vm.sh disable=SC1091 # followed under shellcheck -x
 	source "$BATS_TEST_DIRNAME/../harness/vm.sh"
-	local rc=0 err=$BATS_FILE_TMPDIR/resolve.err
-	vm_kernel_resolve debian:6.1 >/dev/null 2>"$err" || rc=$?
+	local rc=0 err=$BATS_FILE_TMPDIR/resolve.err out
+	out=$(vm_kernel_resolve debian:6.1 2>"$err") || rc=$?
 	if [[ $rc -eq 0 ]]; then
-		export VMT_VMLINUZ=$VM_VMLINUZ VMT_MODULES=$VM_MODULES_DIR
+		IFS=$'\t' read -r VMT_VMLINUZ VMT_MODULES <<<"$out"
+		export VMT_VMLINUZ VMT_MODULES
 	else
-		VMT_SKIP="debian:6.1 kernel not available (rc $rc): $(tr '\n' ' ' <"$err")"
+		VMT_SKIP="debian:6.1 kernel not available (rc $rc): $(tail -n 1 "$err")"
 		export VMT_SKIP
 	fi
 }
 
 setup() {
-	# shellcheck source=../harness/vm.sh
+	# shellcheck source=../harness/vm.sh disable=SC1091 # followed under shellcheck -x
 	source "$BATS_TEST_DIRNAME/../harness/vm.sh"
 	WORK=$BATS_TEST_TMPDIR/work
 	mkdir -p "$WORK"
@@ -84,11 +85,15 @@ no_qemu_left() {
 }
 
 @test "without qemu vm_run fails with 2 and says what to install" {
-	need_kernel
+	# Only the boot header matters before qemu is looked for.
+	head -c 4096 /dev/zero >"$BATS_TEST_TMPDIR/bzImage"
+	printf HdrS | dd of="$BATS_TEST_TMPDIR/bzImage" bs=1 seek=514 conv=notrunc 2>/dev/null
+	run vm_kernel_resolve "$BATS_TEST_TMPDIR/bzImage"
+	assert_success
 	PATH=$BATS_TEST_TMPDIR/empty-path run vm_qemu_available
 	assert_failure
 	assert_output --partial 'install the Debian package qemu-system-x86'
-	PATH=$BATS_TEST_TMPDIR/empty-path run vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 20 "$WORK" -- true
+	PATH=$BATS_TEST_TMPDIR/empty-path run vm_run "$BATS_TEST_TMPDIR/bzImage" "" 20 "$WORK" -- true
 	assert_failure 2
 	assert_output --partial 'qemu-system-x86_64 not found'
 }
@@ -156,6 +161,18 @@ no_qemu_left() {
 	run cat "$WORK.err"
 	assert_output --partial 'vm: guest did not finish within 20 s (boot stage: running the command)'
 	((SECONDS - start < 40)) || fail "took $((SECONDS - start)) s"
+	no_qemu_left "$WORK"
+}
+
+@test "a kernel that hangs before init times out with 124 and says so" {
+	need_kernel
+	local rc=0
+	# No init, and panic=0 makes the kernel wait forever instead of rebooting.
+	MPTH_VM_APPEND="rdinit=/no-init panic=0" vm_run "$VMT_VMLINUZ" "$VMT_MODULES" 15 "$WORK" -- true \
+		>"$WORK.out" 2>"$WORK.err" || rc=$?
+	assert_equal "$rc" 124
+	run cat "$WORK.err"
+	assert_output --partial 'vm: guest did not finish within 15 s (boot stage: kernel boot, init not reached)'
 	no_qemu_left "$WORK"
 }
 

@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# mptcpd, the path-manager daemon, makes the client's MPTCP endpoints from
+# its addresses, with none made by hand: the client gets a second subflow,
+# an address that appears mid-connection (a phone joining Wi-Fi) becomes
+# a new subflow, and one that goes away takes its subflow with it.
+#
+# mptcpd runs inside the client's namespace (`ip netns exec`), with the
+# in-kernel path manager and its addr_adv plugin, --addr-flags=subflow and
+# --notify-flags=existing; it needs no D-Bus. It is stopped with SIGTERM at
+# the end and must exit cleanly.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------|      |
+#      p1    +------+  20 Mbit/s      |server|
+#      p2    +------+                 |      |
+#   client --| r2   |-- path 2 -------|      |
+#   (Wi-Fi)  +------+  20 Mbit/s      +------+
+#
+# Run 1: both addresses exist when mptcpd starts. Run 2: path 2's address
+# is added to the client mid-transfer, then removed again.
+# requires: mptcp ip_mptcp mptcpd
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-b.bats can prove that each check can fail.
+# 0: do not start mptcpd (nobody makes endpoints: no subflow can join).
+: "${MPTCPD_RUN:=1}"
+: "${MPTCPD_JOIN_MAX_MS:=5000}"
+: "${MPTCPD_CLOSE_MAX_MS:=5000}"
+
+# Path 2's client address leaves: the interface keeps its link.
+wifi_leave() {
+	in_ns client ip addr del "$(topo_addr 2 client)/24" dev p2
+	__app_event addr-removed 2 "$(topo_addr 2 client)"
+}
+
+# Path 2's client address comes back. Its source route goes first (onlink:
+# the gateway is not reachable yet), so that the new subflow, made the
+# moment mptcpd sees the address, already leaves by path 2.
+wifi_join() {
+	in_ns client ip route replace default via "$(topo_addr 2 rc)" dev p2 onlink table 102
+	in_ns client ip addr add "$(topo_addr 2 client)/24" dev p2
+	__app_event addr-added 2 "$(topo_addr 2 client)"
+}
+
+# $1: tag, $2: address. True when the client's connection 0 has a subflow
+# from that address, by its latest MPTCP_SUBFLOW_ADDRS sample.
+has_subflow_from() {
+	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null | tail -n1 |
+		jq -e --arg a "$2:" '[.subflow_list[]?.local | startswith($a)] | any' >/dev/null 2>&1
+}
+
+# $1: tag, $2: address
+has_no_subflow_from() {
+	grep -q '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null &&
+		! has_subflow_from "$@"
+}
+
+# $1: address. True when the client has an endpoint for it.
+has_endpoint() {
+	app_endpoints client | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'
+}
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2 --rate 20mbit
+	pm_limits all subflows=4 add_addr_accepted=4
+	local a2 t0
+	a2=$(topo_addr 2 client)
+	fact_set endpoints_before "$(app_endpoints client | wc -l)"
+	if [[ $MPTCPD_RUN == 1 ]]; then
+		app_mptcpd_start client || return 1
+	fi
+	# Endpoints appear as mptcpd reads the addresses.
+	busywait 3000 has_endpoint "$a2" || true
+	fact_set endpoints_started "$(app_endpoints client | tr '\n' ';')"
+
+	# Run 1: both addresses are there from the start.
+	obs_mib_save client "$MPTH_RUN_DIR/mib-t1"
+	traffic_start --tag t1 --bytes 8M
+	traffic_wait_subflows 2 5000 t1 || true
+	fact_set t1.info_subflows "$(traffic_client_subflows t1)"
+	fact_set t1.ssm_subflows "$(obs_ssm_subflows client "$(fact_get t1.port)")"
+	traffic_wait 30000 t1 || true
+	fact_set t1.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-t1" MPTcpExtMPJoinSynAckRx)"
+
+	# Run 2: the Wi-Fi address comes and goes during one connection.
+	wifi_leave
+	busywait 3000 eval "! has_endpoint $a2" || true
+	fact_set t2.endpoint_after_leave "$(has_endpoint "$a2" && echo yes || echo no)"
+	obs_mib_save client "$MPTH_RUN_DIR/mib-t2"
+	traffic_start --tag t2 --duration 7000
+	traffic_wait_subflows 1 5000 t2 || true
+	sleep 1
+	fact_set t2.subflows_before "$(traffic_client_subflows t2)"
+	wifi_join
+	t0=$(now_ms)
+	if busywait "$MPTCPD_JOIN_MAX_MS" has_subflow_from t2 "$a2"; then
+		fact_set t2.join_ms $(($(now_ms) - t0))
+	else
+		fact_set t2.join_ms none
+	fi
+	fact_set t2.endpoint_after_join "$(has_endpoint "$a2" && echo yes || echo no)"
+	fact_set t2.subflows_joined "$(traffic_client_subflows t2)"
+	obs_snapshot t2-joined
+	sleep 1
+	wifi_leave
+	t0=$(now_ms)
+	if busywait "$MPTCPD_CLOSE_MAX_MS" has_no_subflow_from t2 "$a2"; then
+		fact_set t2.close_ms $(($(now_ms) - t0))
+	else
+		fact_set t2.close_ms none
+	fi
+	fact_set t2.endpoint_after_leave2 "$(has_endpoint "$a2" && echo yes || echo no)"
+	fact_set t2.subflows_left "$(traffic_client_subflows t2)"
+	traffic_wait 30000 t2 || true
+	fact_set t2.rm_subflow "$(app_mib_since client "$MPTH_RUN_DIR/mib-t2" MPTcpExtRmSubflow)"
+	fact_set t2.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-t2" MPTcpExtMPJoinSynAckRx)"
+
+	if [[ $MPTCPD_RUN == 1 ]]; then
+		if app_mptcpd_stop client; then
+			fact_set mptcpd_stop clean
+		else
+			fact_set mptcpd_stop "not clean: exit $(app_rc mptcpd client)"
+		fi
+		fact_set mptcpd_rc "$(app_rc mptcpd client)"
+	fi
+}
+
+@test "mptcpd makes the client's endpoints from its addresses, none by hand" {
+	expect "endpoints before mptcpd started" "$(fact_get endpoints_before)" -eq 0
+	harness_diag "endpoints made by mptcpd: $(fact_get endpoints_started)"
+	[[ $(fact_get endpoints_started) == *"$(topo_addr 2 client) "*subflow* ]] || {
+		__assert_fail "no subflow endpoint for $(topo_addr 2 client) after mptcpd started; endpoints: '$(fact_get endpoints_started)'"
+		return 1
+	}
+}
+
+@test "the client gets a second subflow over path 2 (MPTCP_INFO, ss -M, MIB) and every byte arrives" {
+	expect "subflows in the client's MPTCP_INFO" "$(fact_get t1.info_subflows)" -ge 2
+	expect "subflows by ss -M" "$(fact_get t1.ssm_subflows)" -ge 2
+	expect "client MIB MPJoinSynAckRx" "$(fact_get t1.joins)" -ge 1
+	assert_transfer_intact t1
+}
+
+@test "an address added mid-connection becomes an endpoint and a new subflow within 5 s" {
+	expect "subflows before the address appeared" "$(fact_get t2.subflows_before)" -eq 1
+	expect_str "endpoint for the new address" "$(fact_get t2.endpoint_after_join)" yes
+	local v
+	v=$(fact_get t2.join_ms)
+	[[ $v != none ]] || {
+		__assert_fail "no subflow from $(topo_addr 2 client) within $MPTCPD_JOIN_MAX_MS ms of adding the address"
+		return 1
+	}
+	expect "time from the address to its subflow (ms)" "$v" -le "$MPTCPD_JOIN_MAX_MS"
+	expect "client MIB MPJoinSynAckRx during run 2" "$(fact_get t2.joins)" -ge 1
+}
+
+@test "a removed address loses its endpoint and its subflow within 5 s, and every byte still arrives" {
+	expect_str "endpoint after the address went" "$(fact_get t2.endpoint_after_leave2)" no
+	local v
+	v=$(fact_get t2.close_ms)
+	[[ $v != none ]] || {
+		__assert_fail "the subflow from $(topo_addr 2 client) was still there $MPTCPD_CLOSE_MAX_MS ms after its address went"
+		return 1
+	}
+	expect "time from the address removal to its subflow's end (ms)" "$v" -le "$MPTCPD_CLOSE_MAX_MS"
+	expect "client MIB RmSubflow during run 2" "$(fact_get t2.rm_subflow)" -ge 1
+	assert_transfer_intact t2
+}
+
+@test "mptcpd exits cleanly on SIGTERM" {
+	[[ $MPTCPD_RUN == 1 ]] || skip "mptcpd not started (MPTCPD_RUN=0)"
+	expect_str "mptcpd stop" "$(fact_get mptcpd_stop)" clean
+	expect "mptcpd exit code" "$(fact_get mptcpd_rc)" -eq 0
+}

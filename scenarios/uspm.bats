@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# The userspace path manager hands a live connection over from path 1 to
+# path 2, make-before-break, driven entirely by generic-netlink commands
+# from our mptcp-pm-ctl: every byte arrives and the transfer never stalls.
+#
+# Both ends run net.mptcp.pm_type=1 (the kernel makes no subflow and
+# announces nothing by itself) and an `mptcp-pm-ctl listen` that prints
+# every MPTCP event as JSON. Then, while a transfer runs:
+#   1. the server ANNOUNCEs its path-2 address (id 2) to the client;
+#   2. the client, on the ANNOUNCED event, does SUBFLOW_CREATE from its
+#      path-2 address to it;
+#   3. once SUB_ESTABLISHED, SUBFLOW_DESTROY closes path 1's subflow;
+#   4. the client REMOVEs its initial address (id 0) from the server.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------|      |
+#      p1    +------+  20 Mbit/s      |server|
+#      p2    +------+                 |      |
+#   client --| r2   |-- path 2 -------|      |
+#            +------+  20 Mbit/s      +------+
+# requires: mptcp ip_mptcp pm_userspace libmnl
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-b.bats can prove that each check can fail.
+# 0: no SUBFLOW_CREATE (and so no DESTROY: nothing to hand over to).
+: "${USPM_CREATE:=1}"
+: "${USPM_MAX_GAP_MS:=1500}"
+: "${USPM_EVENT_MAX_MS:=3000}"
+
+# $1: fact, $2: role, $3: jq condition. Waits for the event, records it.
+await_event() {
+	local ev
+	ev=$(app_pm_wait_event "$2" "$3" "$USPM_EVENT_MAX_MS") || ev=none
+	fact_set "$1" "$ev"
+	[[ $ev != none ]]
+}
+
+# Send a command to a role's PM; its exit code becomes a fact.
+# $1: fact, $2: role, $3...: mptcp-pm-ctl arguments
+pm() {
+	local f=$1 rc=0
+	shift
+	app_pm_cmd "$@" || rc=$?
+	fact_set "$f" "$rc"
+}
+
+# $1: fact holding an event, $2: jq field
+ev_field() {
+	fact_get "$1" | jq -r "$2 // empty" 2>/dev/null
+}
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2 --rate 20mbit
+	app_pm_ctl_build || return 1
+	local role port ctok stok sport t0 c1 c2 s1
+	for role in client server; do
+		app_pm_userspace "$role" || return 1
+		app_pm_listen "$role" || return 1
+		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-$role"
+	done
+	traffic_start --tag h --duration 6000
+	port=$(fact_get h.port)
+	await_event c.established client '.event == "established"' || return 0
+	await_event s.established server '.event == "established"' || return 0
+	ctok=$(ev_field c.established .token)
+	sport=$(ev_field c.established .sport)
+	stok=$(ev_field s.established .token)
+	# Let it run on path 1 alone for a while.
+	traffic_wait_received 1000000 10000 h || true
+
+	pm announce.rc server announce --token "$stok" --id 2 --addr "$(topo_addr 2 server)"
+	await_event c.announced client '.event == "announced"' || true
+
+	if [[ $USPM_CREATE == 1 ]]; then
+		t0=$(now_ms)
+		fact_set create.ms "$t0"
+		pm create.rc client create --token "$ctok" --id 2 \
+			--addr "$(topo_addr 2 client)" --remote "$(topo_addr 2 server)" --rport "$port"
+		if await_event c.sub_established client \
+			"(.event == \"sub_established\") and .saddr == \"$(topo_addr 2 client)\""; then
+			fact_set create.took_ms $(($(now_ms) - t0))
+		fi
+		# Make before break: the new subflow carries data first.
+		sleep 0.5
+		t0=$(now_ms)
+		fact_set destroy.ms "$t0"
+		pm destroy.rc client destroy --token "$ctok" --addr "$(topo_addr 1 client)" \
+			--port "$sport" --remote "$(topo_addr 1 server)" --rport "$port"
+		await_event c.sub_closed client \
+			"(.event == \"sub_closed\") and .saddr == \"$(topo_addr 1 client)\"" || true
+		# What each path carried in the two seconds after the break. The
+		# destroyed subflow first drains what it had queued (a graceful
+		# close), so the window starts a little after SUB_CLOSED.
+		sleep 0.5
+		c1=$(obs_path_bytes 1 up) c2=$(obs_path_bytes 2 up)
+		s1=$(traffic_received h)
+		sleep 2
+		fact_set after.recv $(($(traffic_received h) - s1))
+		fact_set after.p1 $(($(obs_path_bytes 1 up) - c1))
+		fact_set after.p2 $(($(obs_path_bytes 2 up) - c2))
+	fi
+
+	pm remove.rc client remove --token "$ctok" --id 0
+	await_event s.removed server '.event == "removed"' || true
+
+	traffic_wait 30000 h || true
+	fact_set gap_ms "$(traffic_outage_ms h "$(fact_get create.ms || fact_get h.start_ms)")"
+	harness_figure handover_gap_ms "$(fact_get gap_ms)"
+	for role in client server; do
+		obs_mib_delta "$role" "$MPTH_RUN_DIR/mib-$role" >"$MPTH_RUN_DIR/mib-$role.delta"
+	done
+}
+
+# $1: role, $2: counter. Its change during the scenario.
+mib() {
+	awk -v n="MPTcpExt$2" '$1 == n { v = $2 } END { print v + 0 }' "$MPTH_RUN_DIR/mib-$1.delta"
+}
+
+# $1: fact holding an event, $2: what it is
+expect_event() {
+	[[ $(fact_get "$1") != none ]] || {
+		__assert_fail "$2: no such event within $USPM_EVENT_MAX_MS ms; events seen: $(tr '\n' ' ' <"$MPTH_RUN_DIR/traffic-pm/${1%%.*}"*.events.log 2>/dev/null | cut -c1-600)"
+		return 1
+	}
+	harness_diag "$2: $(fact_get "$1")"
+}
+
+@test "both listeners see the connection established, the server's marked server-side, with their tokens" {
+	expect_event c.established "client's ESTABLISHED event"
+	expect_event s.established "server's ESTABLISHED event"
+	expect "server_side flag of the server's event" "$(ev_field s.established .server_side)" -eq 1
+	[[ -n $(ev_field c.established .token) ]] || {
+		__assert_fail "the client's event carries no token"
+		return 1
+	}
+}
+
+@test "ANNOUNCE from the server's PM: the client's PM hears the path-2 address (ANNOUNCED, MIB AddAddr)" {
+	expect "mptcp-pm-ctl announce exit code" "$(fact_get announce.rc)" -eq 0
+	expect_event c.announced "client's ANNOUNCED event"
+	expect_str "announced address" "$(ev_field c.announced .daddr)" "$(topo_addr 2 server)"
+	expect "announced address id" "$(ev_field c.announced .rem_id)" -eq 2
+	expect "server MIB AddAddrTx" "$(mib server AddAddrTx)" -ge 1
+	expect "client MIB AddAddr" "$(mib client AddAddr)" -ge 1
+}
+
+@test "SUBFLOW_CREATE from the client's PM: a subflow over path 2 is established within 3 s (SUB_ESTABLISHED, MIB joins)" {
+	expect "mptcp-pm-ctl create exit code" "$(fact_get create.rc)" -eq 0
+	expect_event c.sub_established "client's SUB_ESTABLISHED event from $(topo_addr 2 client)"
+	expect "local id of the new subflow" "$(ev_field c.sub_established .loc_id)" -eq 2
+	expect "time from SUBFLOW_CREATE to SUB_ESTABLISHED (ms)" "$(fact_get create.took_ms)" -le "$USPM_EVENT_MAX_MS"
+	expect "client MIB MPJoinSynAckRx" "$(mib client MPJoinSynAckRx)" -ge 1
+	expect "server MIB MPJoinAckRx" "$(mib server MPJoinAckRx)" -ge 1
+}
+
+@test "SUBFLOW_DESTROY of path 1's subflow: it closes and path 2 carries what follows" {
+	expect "mptcp-pm-ctl destroy exit code" "$(fact_get destroy.rc)" -eq 0
+	expect_event c.sub_closed "client's SUB_CLOSED event for $(topo_addr 1 client)"
+	local recv p1 p2
+	recv=$(fact_get after.recv) p1=$(fact_get after.p1) p2=$(fact_get after.p2)
+	harness_diag "in the 2 s after the break: $recv payload bytes received; path 1 forwarded $p1, path 2 $p2 bytes up"
+	expect "payload received in the 2 s after the break" "$recv" -gt 0
+	expect "path 2 bytes after the break, % of the payload received" $((p2 * 100 / (recv > 0 ? recv : 1))) -ge 90
+	expect "path 1 bytes after the break, % of the payload received" $((p1 * 100 / (recv > 0 ? recv : 1))) -le 2
+}
+
+@test "make-before-break: the transfer never stalls more than 1.5 s, and every byte arrives" {
+	expect "longest receive gap from SUBFLOW_CREATE on (ms)" "$(fact_get gap_ms)" -le "$USPM_MAX_GAP_MS"
+	assert_transfer_intact h
+}
+
+@test "REMOVE of the client's initial address: the server's PM hears it is gone (REMOVED, MIB RmAddr)" {
+	expect "mptcp-pm-ctl remove exit code" "$(fact_get remove.rc)" -eq 0
+	expect_event s.removed "server's REMOVED event"
+	expect "removed address id" "$(ev_field s.removed .rem_id)" -eq 0
+	expect "client MIB RmAddrTx" "$(mib client RmAddrTx)" -ge 1
+	expect "server MIB RmAddr" "$(mib server RmAddr)" -ge 1
+}
