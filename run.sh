@@ -29,6 +29,7 @@ usage() {
 Usage: run.sh [OPTIONS] SCENARIO...
        run.sh [OPTIONS] all | test
        run.sh list | doctor | clean
+       run.sh bench [--quick] [--json FILE]
 
 Scenarios are files in scenarios/; name one as failover, failover.bats,
 scenarios/failover or a path to any .bats file.
@@ -40,6 +41,8 @@ Commands:
   doctor           print what this machine and kernel can do
   clean            remove what killed runs left behind (namespaces,
                    processes, temp dirs); never touches a live run
+  bench            measure aggregation, failover outage, harness cost and
+                   sample speed; prints a table (--quick: a short run)
 
 Options:
   --no-install     do not apt-get missing packages; print the command
@@ -94,6 +97,7 @@ parse_args() {
 			;;
 		--no-install) OPT_INSTALL=0 ;;
 		--capture) export MPTH_CAPTURE=1 ;;
+		--quick) export MPTH_BENCH_QUICK=1 ;;
 		--rootless) OPT_ROOTLESS=1 ;;
 		--strict) OPT_STRICT=1 ;;
 		--keep) OPT_KEEP=1 ;;
@@ -120,7 +124,7 @@ parse_args() {
 			;;
 		--) shift; TARGETS+=("$@"); break ;;
 		-*) die $EXIT_USAGE "unknown option '$1' (see --help)" ;;
-		all | test | list | doctor | clean)
+		all | test | list | doctor | clean | bench)
 			[[ -z $COMMAND && ${#TARGETS[@]} == 0 ]] ||
 				die $EXIT_USAGE "'$1' cannot be combined with other commands or scenarios"
 			COMMAND=$1
@@ -539,6 +543,21 @@ main() {
 	esac
 
 	local files=() f i
+	if [[ $COMMAND == bench ]]; then
+		preflight
+		build_samples
+		runstate_new $$ || die $EXIT_USAGE "cannot create run state"
+		trap cleanup EXIT
+		trap on_signal INT TERM
+		MPTH_SEED=${OPT_SEED:-1}
+		MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/bench-$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
+		(umask 077 && mkdir -p "$MPTH_ARTIFACTS") || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
+		export MPTH_SEED MPTH_ARTIFACTS
+		# shellcheck source=harness/bench.sh
+		source "$MPTH_ROOT/harness/bench.sh"
+		bench_main "$OPT_JSON"
+		exit
+	fi
 	case $COMMAND in
 	all) mapfile -t files < <(scenario_files) ;;
 	test)
@@ -573,7 +592,7 @@ main() {
 	trap on_signal INT TERM
 	MPTH_SEED=${OPT_SEED:-$((RANDOM * 32768 + RANDOM))}
 	MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
-	mkdir -p -m 0700 "$MPTH_ARTIFACTS" || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
+	(umask 077 && mkdir -p "$MPTH_ARTIFACTS") || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
 	MPTH_FEATURE_CACHE=$MPTH_TMP/features
 	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
 	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"

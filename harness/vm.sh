@@ -372,11 +372,11 @@ vm_kvm_usable() {
 	fi
 	boot=$(__vm_boot_image "$img")
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mpth-kvm.XXXXXX")
+	rc=0
 	timeout -k 2 "${MPTH_VM_KVM_PROBE_S:-6}" "$__VM_QEMU" -accel kvm -cpu host -m 256M -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
 		-kernel "$boot" -append "console=ttyS0 panic=-1 quiet" \
-		-serial "file:$tmp/console" </dev/null >/dev/null 2>&1
-	rc=$?
+		-serial "file:$tmp/console" </dev/null >/dev/null 2>&1 || rc=$?
 	rm -rf "$tmp"
 	# One verdict per host boot: KVM does not start or stop working without one.
 	if mkdir -p "${verdict_file%/*}" 2>/dev/null; then
@@ -544,7 +544,7 @@ __vm_stage() {
 	local s
 	# The stage before poweroff is where a guest that reported nothing failed.
 	s=$(tr -d '\r' <"$1/console.log" 2>/dev/null | sed -n 's/^mpth-vm-stage: \([a-z]*\).*/\1/p' |
-		grep -v '^poweroff$' | tail -n 1)
+		grep -v '^poweroff$' | tail -n 1) || true
 	case $s in
 	'') echo "kernel boot, init not reached" ;;
 	init) echo "init started" ;;
@@ -560,28 +560,30 @@ __vm_stage() {
 __vm_console_tail() {
 	[[ -s $1/console.log ]] || return 0
 	__vm_err "last guest console lines:"
-	tr -d '\r' <"$1/console.log" | grep -v '^mpth-vm-stage:' | tail -n 15 | sed 's/^/vm:   /' >&2
+	tr -d '\r' <"$1/console.log" | grep -v '^mpth-vm-stage:' | tail -n 15 | sed 's/^/vm:   /' >&2 || true
 }
 
 vm_cleanup() {
 	local pid i
 	if [[ -n $__VM_QEMU_PID ]] && kill -0 "$__VM_QEMU_PID" 2>/dev/null; then
-		kill -TERM "$__VM_QEMU_PID" 2>/dev/null
+		kill -TERM "$__VM_QEMU_PID" 2>/dev/null || true
 		for ((i = 0; i < 20; i++)); do
 			kill -0 "$__VM_QEMU_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$__VM_QEMU_PID" 2>/dev/null
-		wait "$__VM_QEMU_PID" 2>/dev/null
+		kill -KILL "$__VM_QEMU_PID" 2>/dev/null || true
+		wait "$__VM_QEMU_PID" 2>/dev/null || true
 	fi
 	__VM_QEMU_PID=
 	for pid in $__VM_WATCHDOG_PID "${__VM_CAT_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+		{ kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; } || true
 	done
 	__VM_WATCHDOG_PID=
 	__VM_CAT_PIDS=()
 	if [[ -n $__VM_CTL && -d $__VM_CTL ]]; then
-		[[ -n ${MPTH_VM_CONSOLE:-} ]] && cp "$__VM_CTL/console.log" "$MPTH_VM_CONSOLE" 2>/dev/null
+		if [[ -n ${MPTH_VM_CONSOLE:-} ]]; then
+			cp "$__VM_CTL/console.log" "$MPTH_VM_CONSOLE" 2>/dev/null || __vm_err "cannot copy the console log to $MPTH_VM_CONSOLE"
+		fi
 		if [[ ${MPTH_VM_KEEP:-0} == 1 ]]; then
 			__vm_err "kept control dir $__VM_CTL"
 		else
@@ -610,7 +612,7 @@ __vm_watchdog() {
 	done
 	if kill -TERM "$qpid" 2>/dev/null; then
 		sleep 2
-		kill -KILL "$qpid" 2>/dev/null
+		kill -KILL "$qpid" 2>/dev/null || true
 	fi
 	# Nobody else is left to remove the control dir.
 	if [[ $orphan == 1 && ${MPTH_VM_KEEP:-0} != 1 ]]; then
@@ -752,7 +754,9 @@ vm_run() {
 		rc=124
 	else
 		__vm_err "guest stopped without reporting an exit code (qemu status $rc, boot stage: $(__vm_stage "$ctl"))"
-		[[ -s $ctl/qemu.log ]] && sed 's/^/vm: qemu: /' "$ctl/qemu.log" | tail -n 5 >&2
+		if [[ -s $ctl/qemu.log ]]; then
+			sed 's/^/vm: qemu: /' "$ctl/qemu.log" | tail -n 5 >&2 || true
+		fi
 		__vm_console_tail "$ctl"
 		VM_STATUS=vmfail
 		rc=125

@@ -62,10 +62,10 @@ setup_file() {
 	for l in $LANG_LIST; do
 		case $l in
 		python)
-			run_lang python python3 "$LANG_DIR/mpth_client.py" {host} {port} {bytes} {seed} \
+			run_lang python python3 "$LANG_DIR/mpth_client.py" '{host}' '{port}' '{bytes}' '{seed}' \
 				${LANG_CORRUPT_AT:+"$LANG_CORRUPT_AT"}
 			;;
-		perl) run_lang perl perl "$LANG_DIR/mpth-client.pl" {host} {port} {bytes} {seed} ;;
+		perl) run_lang perl perl "$LANG_DIR/mpth-client.pl" '{host}' '{port}' '{bytes}' '{seed}' ;;
 		rust)
 			if ! feat_have rust_socket2; then
 				fact_set rust.skip "$FEAT_REASON"
@@ -75,7 +75,7 @@ setup_file() {
 				fact_set rust.build failed
 				continue
 			fi
-			run_lang rust "$bin" {host} {port} {bytes} {seed}
+			run_lang rust "$bin" '{host}' '{port}' '{bytes}' '{seed}'
 			;;
 		*)
 			log_err "unknown language '$l' in LANG_LIST"
@@ -86,10 +86,10 @@ setup_file() {
 	# The same clients where the kernel refuses MPTCP sockets.
 	in_ns client sysctl -qw net.mptcp.enabled=0
 	app_traffic --tag py-off --bytes 1M --server-type tcp -- \
-		python3 "$LANG_DIR/mpth_client.py" {host} {port} {bytes} {seed}
+		python3 "$LANG_DIR/mpth_client.py" '{host}' '{port}' '{bytes}' '{seed}'
 	traffic_wait 20000 py-off || true
 	app_traffic --tag pl-off --bytes 1M --server-type tcp -- \
-		perl "$LANG_DIR/mpth-client.pl" {host} {port} {bytes} {seed}
+		perl "$LANG_DIR/mpth-client.pl" '{host}' '{port}' '{bytes}' '{seed}'
 	traffic_wait 20000 pl-off || true
 	in_ns client sysctl -qw net.mptcp.enabled=1
 }

@@ -46,3 +46,20 @@ sabotage() {
 	# Data still arrives intact on path 2 alone.
 	assert_output --regexp 'ok [0-9]+ link-down: path 1 goes down after a quarter'
 }
+
+@test "--seed fixes the pattern seed, every run prints its seed, --json and --junit describe the run" {
+	run env FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M "$RUN" --no-install --keep \
+		--seed 4242 --artifacts "$BATS_TEST_TMPDIR/art" --json "$BATS_TEST_TMPDIR/s.json" \
+		--junit "$BATS_TEST_TMPDIR/j.xml" failover
+	assert_success
+	assert_output --partial "seed 4242 (reproduce with --seed 4242)"
+	run jq -r '.conns[0].seed' "$BATS_TEST_TMPDIR/art/failover/traffic-link-down/server.json"
+	assert_output 4242
+	run jq -r '.seed, .passed, .scenarios[0].name, (.scenarios[0].figures | has("link-down.outage_ms"))' \
+		"$BATS_TEST_TMPDIR/s.json"
+	assert_output $'4242\n5\nfailover\ntrue'
+	# One testcase per @test, in well-formed XML.
+	run python3 -c 'import sys, xml.dom.minidom as m; print(len(m.parse(sys.argv[1]).getElementsByTagName("testcase")))' \
+		"$BATS_TEST_TMPDIR/j.xml"
+	assert_output 10
+}
