@@ -11,7 +11,7 @@ set -u
 
 rounds=${1:-5}
 secs=${2:-3}
-shift 2 2>/dev/null
+shift $(($# < 2 ? $# : 2))
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] ||
 	configs=(tcp:upload tcp:download mptcp:upload mptcp:download)

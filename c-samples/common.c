@@ -625,12 +625,27 @@ FILE *out_open(const char *path, const char *opt)
  * Files the harness polls (--ready, --json) appear complete or not at all:
  * write a temporary file next to the target and rename it into place.
  */
+static struct afile *afile_pending;
+
+/* A die() between open and commit must not leave a temporary file behind. */
+static void afile_cleanup(void)
+{
+	if (afile_pending && afile_pending->tmp)
+		unlink(afile_pending->tmp);
+}
+
 bool afile_open(struct afile *a, const char *path)
 {
+	static bool registered;
+
 	memset(a, 0, sizeof(*a));
 	if (!strcmp(path, "-")) {
 		a->f = stdout;
 		return true;
+	}
+	if (!registered) {
+		atexit(afile_cleanup);
+		registered = true;
 	}
 	a->path = xstrdup(path);
 	a->tmp = xmalloc(strlen(path) + 32);
@@ -642,18 +657,23 @@ bool afile_open(struct afile *a, const char *path)
 		free(a->tmp);
 		return false;
 	}
+	/* Only one is ever open at a time: the JSON summary. */
+	if (!afile_pending)
+		afile_pending = a;
 	return true;
 }
 
 bool afile_commit(struct afile *a)
 {
-	bool ok = true;
+	bool ok = true, werr;
 
 	if (a->f == stdout) {
 		fflush(stdout);
 		return !ferror(stdout);
 	}
-	if (ferror(a->f) | fclose(a->f)) {
+	/* fclose() even after a write error, or the FILE leaks. */
+	werr = ferror(a->f);
+	if (fclose(a->f) || werr) {
 		warnx("writing %s: %s", a->tmp, strerror(errno));
 		ok = false;
 	} else if (rename(a->tmp, a->path)) {
@@ -662,6 +682,8 @@ bool afile_commit(struct afile *a)
 	}
 	if (!ok)
 		unlink(a->tmp);
+	if (afile_pending == a)
+		afile_pending = NULL;
 	free(a->path);
 	free(a->tmp);
 	return ok;

@@ -97,6 +97,7 @@ static char dst_str[ADDR_STRLEN];
 static bool sock_mptcp;
 static char sock_why[128];
 static struct timeline tl;
+static struct afile json_out;	/* opened at start: fail before the run */
 static FILE *info_f;
 static int64_t stop_us;
 
@@ -877,13 +878,11 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 		       int code)
 {
 	const struct cconn *c0 = &cc[0];
-	struct afile a;
+	struct afile *a = &json_out;
 	struct json j;
 	unsigned int i;
 
-	if (!afile_open(&a, cfg_json))
-		return false;
-	json_init(&j, a.f);
+	json_init(&j, a->f);
 	json_open(&j, NULL, '{');
 	json_str(&j, "role", "client");
 	json_str(&j, "protocol", conn_proto(c0));
@@ -926,8 +925,8 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 		json_conn(&j, &cc[i]);
 	json_close(&j, ']');
 	json_close(&j, '}');
-	fputc('\n', a.f);
-	return afile_commit(&a);
+	fputc('\n', a->f);
+	return afile_commit(a);
 }
 
 static int signal_fd(void)
@@ -1036,10 +1035,13 @@ int main(int argc, char **argv)
 	rx_buf = xmalloc_aligned(RX_BUF_LEN);
 	if (cfg_info)
 		info_f = out_open(cfg_info, "--info");
-	if (cfg_timeline && cfg_mode != MODE_UPLOAD) {
+	/* Created in upload mode too, so it exists; it just stays empty. */
+	if (cfg_timeline) {
 		tl.f = out_open(cfg_timeline, "--timeline");
 		tl.path = cfg_timeline;
 	}
+	if (cfg_json && !afile_open(&json_out, cfg_json))
+		die(EXIT_LOCAL, "--json %s: cannot write", cfg_json);
 
 	cc = xcalloc(cfg_conns, sizeof(*cc));
 	for (i = 0; i < cfg_conns; i++) {

@@ -83,6 +83,7 @@ static unsigned int n_active, n_receiving;
 static uint64_t n_finished;
 static int epfd;
 static struct timeline tl;
+static struct afile json_out;	/* opened at start: fail before the run */
 static bool listener_mptcp;
 static char listener_why[128];
 static char listen_str[ADDR_STRLEN];
@@ -728,6 +729,8 @@ static const char *exit_status(int code)
 		return "timeout";
 	case EXIT_BADHDR:
 		return "bad_header";
+	case EXIT_LOCAL:
+		return "local_error";
 	}
 	return "ok";
 }
@@ -785,12 +788,10 @@ static bool write_json(int code)
 	int64_t first, last, mismatch = -1;
 	const struct conn *c, *gapc = NULL;
 	unsigned int max_sf = 0;
-	struct afile a;
+	struct afile *a = &json_out;
 	struct json j;
 	uint64_t bytes;
 
-	if (!afile_open(&a, cfg_json))
-		return false;
 	for (c = conns; c; c = c->next) {
 		n++;
 		if (!strcmp(c->status, "ok"))
@@ -813,7 +814,7 @@ static bool write_json(int code)
 	last = tot_rx ? last_rx_us : last_tx_us;
 	bytes = tot_rx ? tot_rx : tot_tx;
 
-	json_init(&j, a.f);
+	json_init(&j, a->f);
 	json_open(&j, NULL, '{');
 	json_str(&j, "role", "server");
 	json_str(&j, "protocol", listener_mptcp ? "mptcp" : "tcp");
@@ -849,8 +850,8 @@ static bool write_json(int code)
 		json_conn(&j, c);
 	json_close(&j, ']');
 	json_close(&j, '}');
-	fputc('\n', a.f);
-	return afile_commit(&a);
+	fputc('\n', a->f);
+	return afile_commit(a);
 }
 
 static int signal_fd(void)
@@ -887,6 +888,8 @@ int main(int argc, char **argv)
 		tl.f = out_open(cfg_timeline, "--timeline");
 		tl.path = cfg_timeline;
 	}
+	if (cfg_json && !afile_open(&json_out, cfg_json))
+		die(EXIT_LOCAL, "--json %s: cannot write", cfg_json);
 
 	sfd = signal_fd();
 	lfd = listen_socket();

@@ -198,6 +198,10 @@ app_assert_verified() {
 	mism=$(traffic_json server '.mismatch_offset' "$tag")
 	want=$(fact_get "$tag.total")
 	got=$(traffic_json server '.bytes_received' "$tag")
+	if [[ $mism == missing ]]; then
+		__assert_fail "no verdict from our server (exit $src): the transfer did not finish"
+		return 1
+	fi
 	if [[ $mism != -1 ]]; then
 		__assert_fail "data corrupted: our server found the first mismatch at byte offset $mism (server exit $src)"
 		return 1

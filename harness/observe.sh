@@ -92,8 +92,8 @@ obs_failure_dump() {
 # established, closed, announced...) land in the artifacts. $1: role
 obs_monitor_start() {
 	feat_have mptcp_monitor || return 0
-	in_ns "$1" ip mptcp monitor >"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&- &
-	defer kill "$!"
+	in_ns_bg "$1" ip mptcp monitor >"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&-
+	defer kill "$BG_PID"
 }
 
 # Sample every router's byte counters every 50 ms, from inside its
@@ -136,9 +136,9 @@ obs_capture_start() {
 	}
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		# 128 bytes per packet hold every TCP option; 20 MB a path at most.
-		in_ns "r$i" tcpdump -i s -s 128 -U -C 20 -W 1 -w "$MPTH_ART_DIR/path$i.pcap" \
-			tcp >/dev/null 2>&1 3>&- &
-		defer kill "$!"
+		in_ns_bg "r$i" tcpdump -i s -s 128 -U -C 20 -W 1 -w "$MPTH_ART_DIR/path$i.pcap" \
+			tcp >/dev/null 2>&1 3>&-
+		defer kill "$BG_PID"
 	done
 }
 

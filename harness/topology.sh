@@ -46,6 +46,19 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
+# Start a command in a role's namespace, in the background. BG_PID is the
+# command's own pid (ip netns exec execs it), so it can be signalled and
+# waited for; backgrounding in_ns instead would give a subshell's pid.
+# $1: role, $2...: command
+in_ns_bg() {
+	local ns
+	ns=$(topo_ns "$1")
+	shift
+	ip netns exec "$ns" "$@" &
+	# shellcheck disable=SC2034 # BG_PID is read by the caller
+	BG_PID=$!
+}
+
 # $1: role. Creates the namespace and registers its removal.
 __topo_add_ns() {
 	local ns

@@ -79,11 +79,11 @@ traffic_start() {
 	}
 	# The server binds port 0 and tells us which port it got, so two runs
 	# (or a busy port) never collide.
-	in_ns server "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 \
+	in_ns_bg server "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 \
 		--ready "$dir/server.port" -n "$conns" \
 		-j "$dir/server.json" --timeline "$dir/server.timeline" \
-		>"$dir/server.log" 2>&1 3>&- &
-	echo $! >"$dir/server.pid"
+		>"$dir/server.log" 2>&1 3>&-
+	echo "$BG_PID" >"$dir/server.pid"
 	if ! wait_file 5000 "$dir/server.port"; then
 		log_err "server did not start listening within 5 s; its log:"
 		sed 's/^/  server: /' "$dir/server.log" >&2
@@ -102,10 +102,10 @@ traffic_start() {
 	[[ -z $corrupt ]] || args+=(--corrupt-at "$corrupt")
 	[[ $mode == upload ]] || args+=(--timeline "$dir/client.timeline")
 	fact_set "$tag.start_ms" "$(now_ms)"
-	in_ns client env "${cenv[@]}" "$MPTH_SAMPLES/mptcp-client" "${args[@]}" \
+	in_ns_bg client env "${cenv[@]}" "$MPTH_SAMPLES/mptcp-client" "${args[@]}" \
 		"$(topo_addr "$to" server "$fam")" "$port" \
-		>"$dir/client.log" 2>&1 3>&- &
-	echo $! >"$dir/client.pid"
+		>"$dir/client.log" 2>&1 3>&-
+	echo "$BG_PID" >"$dir/client.pid"
 }
 
 # True while the client of a run is still running. $1: tag

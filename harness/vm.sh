@@ -1,37 +1,54 @@
 # shellcheck shell=bash
-# VM runner: runs a command inside a qemu guest that boots another kernel (for
-# example a Debian kernel that has sch_netem), with the host root shared
-# read-only over 9p, so the harness can use what the host kernel lacks.
+# VM runner: runs a command inside a qemu guest that boots another kernel (a
+# Debian kernel has sch_netem, the host kernel does not), with the host root
+# shared read-only over 9p under a RAM overlay, so the harness runs there
+# unchanged. KVM when it really works, TCG otherwise.
 #
 # Public API (sourced; nothing runs at source time):
 #   vm_kernel_resolve SPEC [MODULES_DIR]
-#       SPEC: host | debian:VERSION | PATH-to-bzImage (MODULES_DIR only with a path).
+#       SPEC: host | debian:VERSION | path to a bzImage (MODULES_DIR only with
+#       a path). debian:VERSION is the newest linux-image-VERSION*-amd64 apt
+#       offers (6.1, 6.12, or exact: 6.1.0-56, 6.12.117), fetched once into
+#       MPTH_KERNEL_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/mptcp-harness/kernels).
 #       Sets VM_VMLINUZ and VM_MODULES_DIR and prints "VMLINUZ<TAB>MODULES_DIR"
-#       (nothing for host, both variables then empty).
-#       Returns 0 ok, 2 bad spec / unknown version / missing or corrupt image,
-#       5 the download or extraction failed (network, apt).
+#       (host: prints nothing, both empty). Returns 0; 2 bad spec, unknown
+#       version (the message lists the available ones), missing or corrupt
+#       image; 5 the download or unpacking failed (network, apt).
 #   vm_run VMLINUZ MODULES_DIR TIMEOUT_S WORKDIR -- CMD [ARG...]
-#       Boots, runs CMD in the caller's $PWD (WORKDIR if that is not visible),
-#       streams the guest's stdout and stderr to ours, powers off.
-#       Returns CMD's exit code, or: 2 usage / bad image / no qemu / missing
-#       host tool, 3 the guest kernel has no MPTCP, 124 time-out (boot or
-#       command), 125 the VM failed (qemu error, guest crash, init failure).
-#       VM_STATUS tells them apart: ok | usage | nomptcp | timeout | vmfail.
-#       VM_BOOT_S is the guest's uptime when CMD started.
-#   vm_cleanup          idempotent: kills the qemu started here, removes temp files
+#       Boots VMLINUZ (MODULES_DIR may be "" only for a kernel with 9p, virtio
+#       and overlay built in), runs CMD as root in the caller's $PWD (WORKDIR
+#       when that is not visible: the guest has its own /tmp, /var/tmp, /run),
+#       with stdin from /dev/null, PATH, HOME=/root, MPTH_IN_VM=1, and the
+#       caller's MPTH_*, LANG, LC_*, TZ, CI, NO_COLOR and the names listed in
+#       MPTH_VM_ENV. The guest's stdout and stderr stream live to ours (no
+#       kernel messages). WORKDIR (and MPTH_VM_RW_DIRS) are shared writable:
+#       the host sees what CMD wrote there; other writes stay in guest RAM.
+#       TIMEOUT_S bounds everything from qemu's start to its exit.
+#       Returns CMD's exit code, or: 2 usage, bad image, no qemu, missing host
+#       tool; 3 the guest kernel has no MPTCP; 124 time-out (boot or command;
+#       the message names the boot stage reached); 125 the VM failed (qemu
+#       error, guest crash, init failure; the console tail is printed).
+#       VM_STATUS tells them apart from CMD's own codes:
+#       ok | usage | nomptcp | timeout | vmfail. VM_BOOT_S is the guest's
+#       uptime when CMD started. One VM per shell at a time.
+#   vm_cleanup          idempotent: kills the qemu started here, removes temp
+#       files. vm_run also does it on INT/TERM/HUP (then hands the signal to
+#       the caller's own trap), and a watchdog kills qemu within a second of
+#       the caller dying, even by SIGKILL.
 #   vm_qemu_available   0, or 1 with a message on stderr
-#   vm_kvm_usable [VMLINUZ]   0 when KVM really boots a kernel here, else 1
-#   vm_accel [VMLINUZ]  prints kvm or tcg
+#   vm_kvm_usable [VMLINUZ]   0 when KVM really boots a kernel here: a KVM that
+#       creates VMs and then hangs a kernel counts as unusable. Probes once
+#       per host boot (about MPTH_VM_KVM_PROBE_S=6 s when KVM hangs), with
+#       VMLINUZ or a cached kernel; without any kernel to try, 1.
+#   vm_accel [VMLINUZ]  prints kvm or tcg (MPTH_VM_ACCEL=kvm|tcg forces it)
 #
-# Environment knobs: MPTH_KERNEL_CACHE (kernel cache dir), MPTH_VM_ACCEL
-# (force kvm|tcg), MPTH_VM_MEM (2G), MPTH_VM_SMP (2), MPTH_VM_MODULES (modules
-# to preload in the guest, replaces the default list; loaded in the background
-# unless MPTH_VM_PRELOAD_WAIT=1, the rest on demand), MPTH_VM_ENV (names of
-# extra variables to pass into the guest; MPTH_* always pass), MPTH_VM_KEEP=1
-# (keep the control dir), MPTH_VM_CONSOLE (copy the guest console log there),
-# MPTH_VM_RW_DIRS (colon-separated extra host dirs the guest may write),
-# MPTH_VM_APPEND (extra kernel command line), MPTH_VM_FAKE_NO_MPTCP=1 (test
-# hook: the guest reports a kernel without MPTCP).
+# Other knobs: MPTH_VM_MEM (2G), MPTH_VM_SMP (2), MPTH_VM_MODULES (modules to
+# preload in the guest instead of the default list; loaded in the background
+# unless MPTH_VM_PRELOAD_WAIT=1, anything else loads on demand),
+# MPTH_VM_APPEND (more kernel command line), MPTH_VM_KEEP=1 (keep the control
+# dir), MPTH_VM_CONSOLE (copy the guest console log to that file),
+# MPTH_VM_PVH=0 (boot the bzImage, not the extracted vmlinux),
+# MPTH_VM_FAKE_NO_MPTCP=1 (test hook: the guest reports a kernel without MPTCP).
 
 __VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -141,7 +158,7 @@ __vm_pick_package() {
 	local ver=$1 re
 	re=${ver//./\\.}
 	re=${re//+/\\+}
-	__vm_apt_kernels | grep -E "^linux-image-${re}([.+-][0-9][0-9a-z.+~-]*)?-amd64$" | tail -n 1
+	__vm_apt_kernels | grep -E "^linux-image-${re}([.+-][0-9a-z][0-9a-z.+~-]*)?-amd64$" | tail -n 1
 }
 
 # $1: version; prints the newest already extracted package in the cache
@@ -153,7 +170,7 @@ __vm_pick_cached() {
 	[[ -d $root ]] || return 0
 	find "$root" -mindepth 2 -maxdepth 2 -name .complete -printf '%h\n' 2>/dev/null |
 		sed 's|.*/||' |
-		grep -E "^linux-image-${re}([.+-][0-9][0-9a-z.+~-]*)?-amd64$" |
+		grep -E "^linux-image-${re}([.+-][0-9a-z][0-9a-z.+~-]*)?-amd64$" |
 		sort -V | tail -n 1
 }
 

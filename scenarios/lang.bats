@@ -98,12 +98,12 @@ setup_file() {
 check_lang() {
 	local t=$1
 	[[ " $LANG_LIST " == *" $t "* ]] || skip "$t not selected (LANG_LIST)"
+	app_assert_verified "$t"
 	expect_str "protocol by the $t client's own MPTCP_INFO" "$(app_client_report "$t" .protocol)" mptcp
 	expect "subflows by the $t client's own MPTCP_INFO" "$(app_client_report "$t" .max_subflows)" -ge "$LANG_SUBFLOWS"
 	expect "subflows by ss -M on the server" "$(fact_get "$t.ssm")" -ge "$LANG_SUBFLOWS"
 	expect "server MIB MPJoinAckRx during the run" "$(fact_get "$t.joins")" -ge $((LANG_SUBFLOWS - 1))
 	expect_str "the $t client's view of the server's verdict" "$(app_client_report "$t" .status)" ok
-	app_assert_verified "$t"
 }
 
 @test "Python: socket.IPPROTO_MPTCP gets 2 subflows (its MPTCP_INFO, ss -M, MIB) and our server verifies every byte" {

@@ -25,6 +25,9 @@ load ../harness/harness
 # Knobs, so tests/catalogue-b.bats can prove that each check can fail.
 # 0: no SUBFLOW_CREATE (and so no DESTROY: nothing to hand over to).
 : "${USPM_CREATE:=1}"
+# break-first: destroy path 1's subflow, wait 2 s, then create path 2's
+# (break-before-make: the transfer stalls, and the gap check must fail).
+: "${USPM_ORDER:=make-first}"
 : "${USPM_MAX_GAP_MS:=1500}"
 : "${USPM_EVENT_MAX_MS:=3000}"
 
@@ -73,9 +76,16 @@ setup_file() {
 	pm announce.rc server announce --token "$stok" --id 2 --addr "$(topo_addr 2 server)"
 	await_event c.announced client '.event == "announced"' || true
 
+	fact_set create.rc "not sent"
+	if [[ $USPM_CREATE == 1 && $USPM_ORDER == break-first ]]; then
+		pm destroy.rc client destroy --token "$ctok" --addr "$(topo_addr 1 client)" \
+			--port "$sport" --remote "$(topo_addr 1 server)" --rport "$port"
+		fact_set create.ms "$(now_ms)"
+		sleep 2
+	fi
 	if [[ $USPM_CREATE == 1 ]]; then
 		t0=$(now_ms)
-		fact_set create.ms "$t0"
+		[[ $USPM_ORDER == break-first ]] || fact_set create.ms "$t0"
 		pm create.rc client create --token "$ctok" --id 2 \
 			--addr "$(topo_addr 2 client)" --remote "$(topo_addr 2 server)" --rport "$port"
 		if await_event c.sub_established client \
@@ -86,8 +96,9 @@ setup_file() {
 		sleep 0.5
 		t0=$(now_ms)
 		fact_set destroy.ms "$t0"
-		pm destroy.rc client destroy --token "$ctok" --addr "$(topo_addr 1 client)" \
-			--port "$sport" --remote "$(topo_addr 1 server)" --rport "$port"
+		[[ $USPM_ORDER == break-first ]] ||
+			pm destroy.rc client destroy --token "$ctok" --addr "$(topo_addr 1 client)" \
+				--port "$sport" --remote "$(topo_addr 1 server)" --rport "$port"
 		await_event c.sub_closed client \
 			"(.event == \"sub_closed\") and .saddr == \"$(topo_addr 1 client)\"" || true
 		# What each path carried in the two seconds after the break. The

@@ -16,9 +16,12 @@ setup_file() {
 	if [[ $rc -eq 0 ]]; then
 		IFS=$'\t' read -r VMT_VMLINUZ VMT_MODULES <<<"$out"
 		export VMT_VMLINUZ VMT_MODULES
-	else
-		VMT_SKIP="debian:6.1 kernel not available (rc $rc): $(tail -n 1 "$err")"
+	elif [[ $rc -eq 5 ]]; then
+		VMT_SKIP="debian:6.1 kernel could not be downloaded: $(tail -n 1 "$err")"
 		export VMT_SKIP
+	else
+		VMT_FAIL="vm_kernel_resolve debian:6.1 failed with $rc: $(tr '\n' ' ' <"$err")"
+		export VMT_FAIL
 	fi
 }
 
@@ -34,6 +37,7 @@ teardown() {
 }
 
 need_kernel() {
+	[[ -z ${VMT_FAIL:-} ]] || fail "$VMT_FAIL"
 	[[ -z ${VMT_SKIP:-} ]] || skip "$VMT_SKIP"
 	vm_qemu_available || skip "qemu-system-x86_64 is not installed"
 }
@@ -176,18 +180,30 @@ no_qemu_left() {
 	no_qemu_left "$WORK"
 }
 
-@test "a caller killed with TERM takes its qemu down" {
-	need_kernel
+# $1: signal; starts a VM from a separate caller, kills the caller with it
+kill_caller_with() {
+	local pid i
 	bash -c 'source "$1"; vm_run "$2" "$3" 60 "$4" -- sleep 1000' _ \
 		"$BATS_TEST_DIRNAME/../harness/vm.sh" "$VMT_VMLINUZ" "$VMT_MODULES" "$WORK" 3>&- &
-	local pid=$! i
+	pid=$!
 	for ((i = 0; i < 50; i++)); do
 		pgrep -f -- "qemu-system-x86_64.*$WORK" >/dev/null && break
 		sleep 0.2
 	done
 	pgrep -f -- "qemu-system-x86_64.*$WORK" >/dev/null || fail "qemu never started"
-	kill -TERM "$pid"
+	kill "-$1" "$pid"
 	wait "$pid" || true
+}
+
+@test "a caller killed with TERM takes its qemu down" {
+	need_kernel
+	kill_caller_with TERM
+	no_qemu_left "$WORK"
+}
+
+@test "a caller killed with KILL: the watchdog takes its qemu down" {
+	need_kernel
+	kill_caller_with KILL
 	no_qemu_left "$WORK"
 }
 

@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# The C samples, end to end in a two-path namespace pair: MPTCP is really
+# used with two subflows, fallbacks are detected and explained, corruption
+# and bad headers are caught, every mode and many connections verify, and
+# the sanitizer build and valgrind find nothing.
+
+load ../harness/harness
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2
+	pm_limits all subflows=2 add_addr_accepted=2
+	pm_endpoint client 2 subflow
+}
+
+# Start a server in the server namespace; SERVER_CMD (an array) replaces
+# the binary, e.g. to run it under valgrind. $@: extra server options
+server() {
+	local dir=$BATS_TEST_TMPDIR
+	rm -f "$dir/port"
+	local cmd=("${SERVER_CMD[@]:-$MPTH_SAMPLES/mptcp-server}")
+	in_ns_bg server "${cmd[@]}" -p 0 --ready "$dir/port" \
+		-j "$dir/server.json" "$@" >"$dir/server.log" 2>&1 3>&-
+	SERVER_PID=$BG_PID
+	wait_file 5000 "$dir/port" || fail "server did not start: $(cat "$dir/server.log")"
+	PORT=$(<"$dir/port")
+	SRV=$(topo_addr 1 server)
+}
+
+# Wait for the server to end and read its exit code into SERVER_RC.
+server_wait() {
+	SERVER_RC=0
+	wait "$SERVER_PID" || SERVER_RC=$?
+}
+
+@test "hello: connects with MPTCP and reports 2 subflows" {
+	server -n 1
+	run in_ns client "$MPTH_SAMPLES/mptcp-hello" "$SRV" "$PORT"
+	server_wait
+	assert_success
+	assert_output --partial "connected with MPTCP"
+	assert_output --regexp 'subflows: [12]'
+}
+
+@test "client: MPTCP with 2 subflows, each reported with its addresses" {
+	server -n 1
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 8M --info-interval 20 \
+		--info "$BATS_TEST_TMPDIR/info" -j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	server_wait
+	assert_success
+	run jq -r '.protocol, .max_subflows' "$BATS_TEST_TMPDIR/c.json"
+	assert_output $'mptcp\n2'
+	# Both client addresses appear as subflow sources, to the server.
+	run bash -c "jq -r '.subflow_list[]?.local' '$BATS_TEST_TMPDIR/info' | sed 's/:[0-9]*$//' | sort -u"
+	assert_output $'198.18.1.1\n198.18.2.1'
+	run bash -c "jq -r '.subflow_list[]?.remote' '$BATS_TEST_TMPDIR/info' | sort -u"
+	assert_output "$SRV:$PORT"
+}
+
+@test "a TCP-only server: the client detects the fallback and says so" {
+	server -n 1 -t tcp
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 1M -j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	server_wait
+	assert_success
+	run jq -r '.protocol, .requested, (.fallback_reason != null)' "$BATS_TEST_TMPDIR/c.json"
+	assert_output $'tcp\nmptcp\ntrue'
+	run in_ns client "$MPTH_SAMPLES/mptcp-hello" "$SRV" "$PORT"
+}
+
+@test "net.mptcp.enabled=0 in the client's namespace: ENOPROTOOPT fallback, explained" {
+	server -n 2
+	in_ns client sysctl -qw net.mptcp.enabled=0
+	run in_ns client "$MPTH_SAMPLES/mptcp-hello" "$SRV" "$PORT"
+	local hello=$output hello_rc=$status
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 1M -j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	in_ns client sysctl -qw net.mptcp.enabled=1
+	server_wait
+	[[ $hello_rc == 0 ]] || fail "hello exited $hello_rc: $hello"
+	[[ $hello == *ENOPROTOOPT* ]] || fail "hello did not name ENOPROTOOPT: $hello"
+	assert_success
+	run jq -r '.protocol, .fallback_reason' "$BATS_TEST_TMPDIR/c.json"
+	assert_line --index 0 tcp
+	assert_line --index 1 --partial ENOPROTOOPT
+}
+
+@test "a corrupted byte is caught at its offset, by both sides" {
+	server -n 1
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 4M --corrupt-at 123457 \
+		-j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	server_wait
+	assert_failure 4
+	assert_equal "$SERVER_RC" 4
+	run jq -r '.mismatch_offset' "$BATS_TEST_TMPDIR/server.json"
+	assert_output 123457
+}
+
+@test "a bad header is rejected with exit 5, and the next client is served" {
+	server -n 2
+	in_ns client bash -c "exec 5<>/dev/tcp/$SRV/$PORT; printf 'GET / HTTP/1.0\r\n\r\nxxxxxxxxxxxx' >&5; sleep 0.2"
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 1M "$SRV" "$PORT"
+	server_wait
+	assert_success
+	assert_equal "$SERVER_RC" 5
+	run jq -r '.bad_header, .ok' "$BATS_TEST_TMPDIR/server.json"
+	assert_output $'1\n1'
+	run grep 'bad header' "$BATS_TEST_TMPDIR/server.log"
+	assert_success
+}
+
+@test "50 parallel connections from one client all verify" {
+	server -n 50
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -c 50 -b 512K -j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	server_wait
+	assert_success
+	assert_equal "$SERVER_RC" 0
+	run jq -r '.ok, .bytes_received' "$BATS_TEST_TMPDIR/server.json"
+	assert_output $'50\n26214400'
+}
+
+@test "download and bidirectional modes verify on both sides" {
+	local mode
+	for mode in download bidir; do
+		server -n 1
+		run in_ns client "$MPTH_SAMPLES/mptcp-client" -m "$mode" -b 4M \
+			--timeline "$BATS_TEST_TMPDIR/tl" -j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+		server_wait
+		assert_success
+		assert_equal "$SERVER_RC" 0
+		run jq -r '.bytes_received, .mismatch_offset' "$BATS_TEST_TMPDIR/c.json"
+		assert_output $'4194304\n-1'
+		run awk '{ s += $2 } END { print s }' "$BATS_TEST_TMPDIR/tl"
+		assert_output 4194304
+	done
+}
+
+@test "the server stops cleanly on SIGTERM with its JSON written" {
+	server
+	kill -TERM "$SERVER_PID"
+	server_wait
+	assert_equal "$SERVER_RC" 0
+	run jq -r .role "$BATS_TEST_TMPDIR/server.json"
+	assert_output server
+}
+
+@test "a busy port is refused clearly (exit 3), port 0 never collides" {
+	server
+	run in_ns server "$MPTH_SAMPLES/mptcp-server" -p "$PORT" -n 1
+	kill -TERM "$SERVER_PID"
+	server_wait
+	assert_failure 3
+	assert_output --partial "$PORT"
+	assert_output --regexp '[Aa]ddress already in use'
+}
+
+@test "the ASan/UBSan build transfers in every mode with no finding" {
+	make -C "$MPTH_ROOT/c-samples" -s SANITIZE=1 >/dev/null
+	local san=$MPTH_ROOT/c-samples/build-san mode
+	[[ -x $san/mptcp-client ]] || fail "no sanitizer build in $san"
+	for mode in upload download bidir; do
+		SERVER_CMD=("$san/mptcp-server")
+		server -n 2
+		run in_ns client "$san/mptcp-client" -m "$mode" -c 2 -b 2M "$SRV" "$PORT"
+		server_wait
+		assert_success
+		refute_output --partial "runtime error"
+		refute_output --partial "Sanitizer"
+		run grep -E 'runtime error|Sanitizer' "$BATS_TEST_TMPDIR/server.log"
+		assert_failure
+		assert_equal "$SERVER_RC" 0
+	done
+}
+
+@test "valgrind finds no error in one transfer, client and server" {
+	command -v valgrind >/dev/null || skip "valgrind not installed (package valgrind)"
+	SERVER_CMD=(valgrind --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite -q "$MPTH_SAMPLES/mptcp-server")
+	server -n 1
+	run in_ns client valgrind --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite -q "$MPTH_SAMPLES/mptcp-client" -b 2M "$SRV" "$PORT"
+	server_wait
+	assert_success
+	assert_equal "$SERVER_RC" 0
+}
