@@ -192,7 +192,7 @@ scenario_title() {
 # running anything. $1: file
 syntax_check() {
 	local err
-	err=$(sed -E 's/^[[:blank:]]*@test[[:blank:]]+.*[[:blank:]]+\{[[:blank:]]*$/__t() {/' "$1" |
+	err=$(sed -E 's/^[[:blank:]]*@test[[:blank:]]+.*[^[:blank:]][[:blank:]]+\{(.*)$/__t() {\1/' "$1" |
 		bash -n 2>&1) && return 0
 	log_err "$1 does not parse: ${err//bash: line /line }"
 	return 1

@@ -47,7 +47,7 @@ struct conn {
 	int fd;
 	enum conn_state state;
 	char peer[ADDR_STRLEN];
-	int64_t start_us, data_us, end_us, deadline_us;
+	int64_t start_us, end_us, deadline_us;
 	uint32_t events;
 
 	uint8_t hdrbuf[HDR_LEN];
@@ -361,7 +361,6 @@ static void conn_start_data(struct conn *c, int64_t now)
 
 	c->hdr_ok = true;
 	c->state = ST_DATA;
-	c->data_us = now;
 	c->rx_on = h->mode != MODE_DOWNLOAD;
 	c->tx_on = h->mode != MODE_UPLOAD;
 	if (!(h->flags & HDR_FLAG_NOVERIFY))

@@ -52,7 +52,13 @@ traffic_goodput_share() {
 __assert_fail() {
 	printf '%s\n' "$*" >>"$MPTH_ART_DIR/assertions-failed.txt"
 	printf '# %s\n' "$*" >&2
-	obs_failure_dump 2>/dev/null || true
+	# The state dump is printed once per scenario; later failures point
+	# to it.
+	if [[ -e $MPTH_ART_DIR/failure-dump.txt ]]; then
+		printf '# state dump: %s/failure-dump.txt\n' "$MPTH_ART_DIR" >&2
+	else
+		obs_failure_dump || true
+	fi
 	printf '# artifacts: %s\n' "$MPTH_ART_DIR" >&2
 }
 
@@ -65,11 +71,12 @@ traffic_json() {
 	jq -r "$2" "$f" 2>/dev/null
 }
 
-# Longest gap in the server's receive timeline that ends after a moment.
-# Prints ms. $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional)
+# Longest gap in a receive timeline that ends after a moment. Prints ms.
+# $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional),
+# $4: whose timeline, server (default) or client (download, bidir)
 traffic_outage_ms() {
 	local f
-	f=$(traffic_dir "$1")/server.timeline
+	f=$(traffic_dir "$1")/${4:-server}.timeline
 	[[ -s $f ]] || { echo missing; return 1; }
 	awk -v from="$2" -v until="${3:-0}" '
 		$2 > 0 {

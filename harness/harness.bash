@@ -30,6 +30,8 @@ source "$MPTH_ROOT/harness/faults.sh"
 source "$MPTH_ROOT/harness/observe.sh"
 # shellcheck source=harness/recipes.sh
 source "$MPTH_ROOT/harness/recipes.sh"
+# shellcheck source=harness/catalogue.sh
+source "$MPTH_ROOT/harness/catalogue.sh"
 # shellcheck source=harness/apps.sh
 source "$MPTH_ROOT/harness/apps.sh"
 # shellcheck source=harness/plot.sh

@@ -21,6 +21,11 @@ __recipe_record_joins() {
 		$(fact_get "$tag.mib_server_joins_base")))
 }
 
+# $1: tag, $2: subflows wanted, $3: bytes at which the fault is due
+__recipe_joined_or_due() {
+	__traffic_has_subflows "$2" "$1" || __traffic_reached_or_over "$3" "$1"
+}
+
 # $1: tag, $2: client address ("198.18.1.1"). True when connection 0 has a
 # subflow from that address.
 __recipe_has_subflow_from() {
@@ -62,6 +67,9 @@ recipe_failover() {
 	done
 	[[ $fam == 6 ]] && v6=(v6)
 	total=$(traffic_size_bytes "$bytes")
+	# In bidir both directions carry the bytes; the received counts and
+	# the path bytes below follow the data's direction (catalogue.sh).
+	[[ $mode != bidir ]] || total=$((total * 2))
 	q=$((total / 4))
 	fact_set "$tag.total" "$total"
 	fact_set "$tag.path" "$path"
@@ -74,16 +82,18 @@ recipe_failover() {
 	fact_set "$tag.mib_server_joins_base" "$(obs_mib server MPTcpExtMPJoinAckRx)"
 	traffic_start --tag "$tag" --bytes "$bytes" --mode "$mode" \
 		--family "$fam" "${extra[@]}" || return 1
-	traffic_wait_subflows "$want" 5000 "$tag" ||
+	# Wait for the joins, but not past the moment the fault is due: a
+	# missing join must fail its own check, not shift the fault.
+	busywait 5000 __recipe_joined_or_due "$tag" "$want" "$q" ||
 		log_warn "$tag: client reports $(traffic_client_subflows "$tag") subflows, waited for $want"
 	__recipe_record_joins "$tag"
 	obs_snapshot "$tag-joined"
 
 	# The fault comes only once a quarter of the bytes has arrived.
-	traffic_wait_received "$q" 20000 "$tag" ||
-		log_warn "$tag: only $(traffic_received "$tag") of $q bytes before the fault"
-	fact_set "$tag.fault_recv" "$(traffic_received "$tag")"
-	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes "$survivor" up)"
+	traffic_wait_rx "$q" 20000 "$tag" ||
+		log_warn "$tag: only $(traffic_rx_bytes "$tag") of $q bytes before the fault"
+	fact_set "$tag.fault_recv" "$(traffic_rx_bytes "$tag")"
+	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes_mode "$survivor" "$mode")"
 	fault_apply "$fault" "$path" || return 1
 	fact_set "$tag.fault_ms" "$(fact_get "fault.$path.${fault}_ms")"
 	if [[ $react == 1 ]]; then
@@ -98,14 +108,14 @@ recipe_failover() {
 	# right after the outage the receiver hands the application data it
 	# had buffered out of order, which crossed the network before the
 	# fault. Then the survivor carries another quarter alone.
-	traffic_wait_received "$(($(fact_get "$tag.fault_recv") + q / 2))" 20000 "$tag" ||
+	traffic_wait_rx "$(($(fact_get "$tag.fault_recv") + q / 2))" 20000 "$tag" ||
 		log_warn "$tag: transfer stalled after the fault"
-	fact_set "$tag.window_recv" "$(traffic_received "$tag")"
-	fact_set "$tag.survivor_bytes_at_window" "$(obs_path_bytes "$survivor" up)"
-	traffic_wait_received "$(($(fact_get "$tag.fault_recv") + q + q / 2))" 20000 "$tag" ||
+	fact_set "$tag.window_recv" "$(traffic_rx_bytes "$tag")"
+	fact_set "$tag.survivor_bytes_at_window" "$(obs_path_bytes_mode "$survivor" "$mode")"
+	traffic_wait_rx "$(($(fact_get "$tag.fault_recv") + q + q / 2))" 20000 "$tag" ||
 		log_warn "$tag: transfer stalled after the fault"
-	fact_set "$tag.survivor_bytes_at_restore" "$(obs_path_bytes "$survivor" up)"
-	fact_set "$tag.restore_recv" "$(traffic_received "$tag")"
+	fact_set "$tag.survivor_bytes_at_restore" "$(obs_path_bytes_mode "$survivor" "$mode")"
+	fact_set "$tag.restore_recv" "$(traffic_rx_bytes "$tag")"
 	fact_set "$tag.restore_ms" "$(now_ms)"
 	if [[ $restore == 1 ]]; then
 		fault_restore "$path"
@@ -127,7 +137,7 @@ recipe_failover() {
 		fact_set "$tag.rejoin_ms" none
 	fi
 	traffic_wait 60000 "$tag"
-	fact_set "$tag.outage_ms" "$(traffic_outage_ms "$tag" "$(fact_get "$tag.fault_ms")" \
+	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "$(fact_get "$tag.fault_ms")" \
 		"$(fact_get "$tag.restore_ms")")"
 	harness_figure "$tag.subflows" "$(traffic_json client '.max_subflows' "$tag")"
 	harness_figure "$tag.outage_ms" "$(fact_get "$tag.outage_ms")"

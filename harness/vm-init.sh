@@ -25,14 +25,14 @@ NEWROOT=/newroot
 MSIZE=262144
 
 # $1: stage name; the host shows the last one when the guest hangs
-stage() {
+__vm_stage() {
 	local up
 	read -r up _ </proc/uptime 2>/dev/null
 	echo "mpth-vm-stage: $1 ${up:-}"
 }
 
 # $1: rc, $2: status, $3..: message; reports and powers off
-finish() {
+__vm_finish() {
 	local rc=$1 status=$2
 	shift 2
 	if [[ $# -gt 0 ]]; then
@@ -43,7 +43,7 @@ finish() {
 		echo "$status" >/ctl/status
 		echo "$rc" >/ctl/rc
 	fi
-	stage poweroff
+	__vm_stage poweroff
 	sync
 	reboot -f
 	# With -no-reboot qemu exits on the reset, ACPI or not; PID 1 must never exit.
@@ -51,12 +51,12 @@ finish() {
 }
 
 # $1: tag, $2: mount point, $3: extra options
-mount_9p() {
+__vm_mount_9p() {
 	mount -t 9p -o "trans=virtio,version=9p2000.L,msize=$MSIZE${3:+,$3}" "$1" "$2"
 }
 
 # $1: what, $2: where inside the new root, $3..: mount options
-mount_in_root() {
+__vm_mount_in_root() {
 	local what=$1 where=$NEWROOT$2
 	shift 2
 	mkdir -p "$where" 2>/dev/null
@@ -71,43 +71,43 @@ mount -t devtmpfs devtmpfs /dev
 # Raw ports for the command's output: no \r added to every \n, no echo.
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 stty -F /dev/ttyS2 raw -echo 2>/dev/null
-stage init
+__vm_stage init
 
-stage modules
+__vm_stage modules
 while read -r ko; do
 	[[ -n $ko ]] || continue
 	insmod "/modules/$ko" || echo "vm: insmod $ko failed"
 done </modules/order
 
-mount_9p mpthctl /ctl ||
-	finish 125 vmfail "cannot mount the control share: no 9p/virtio in this kernel (a modular kernel needs its modules dir)"
+__vm_mount_9p mpthctl /ctl ||
+	__vm_finish 125 vmfail "cannot mount the control share: no 9p/virtio in this kernel (a modular kernel needs its modules dir)"
 # shellcheck source=/dev/null # written by vm.sh at run time
 . /ctl/config
-[[ -f /ctl/cmd ]] || finish 125 vmfail "no command in the control share"
+[[ -f /ctl/cmd ]] || __vm_finish 125 vmfail "no command in the control share"
 
-stage root
-mount_9p mpthroot /lower ro,cache=loose || finish 125 vmfail "cannot mount the host root over 9p"
+__vm_stage root
+__vm_mount_9p mpthroot /lower ro,cache=loose || __vm_finish 125 vmfail "cannot mount the host root over 9p"
 # A RAM overlay lets the guest write anywhere (and bind the guest's modules
 # over /lib/modules) without touching the host; plain read-only otherwise.
 mount -t tmpfs -o mode=0755 tmpfs /upper
 mkdir -p /upper/rw /upper/work
 if ! mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/rw,workdir=/upper/work "$NEWROOT" 2>/dev/null; then
 	echo "vm: no overlayfs: the host root stays read-only in the guest"
-	mount --bind /lower "$NEWROOT" || finish 125 vmfail "cannot bind the host root"
+	mount --bind /lower "$NEWROOT" || __vm_finish 125 vmfail "cannot bind the host root"
 fi
 
-stage setup
-mount_in_root proc /proc -t proc
-mount_in_root sysfs /sys -t sysfs
-mount_in_root devtmpfs /dev -t devtmpfs
-mount_in_root devpts /dev/pts -t devpts -o gid=5,mode=0620,ptmxmode=0666
-mount_in_root tmpfs /dev/shm -t tmpfs -o mode=1777
-mount_in_root cgroup2 /sys/fs/cgroup -t cgroup2 2>/dev/null
-mount_in_root bpf /sys/fs/bpf -t bpf -o mode=0700 2>/dev/null
+__vm_stage setup
+__vm_mount_in_root proc /proc -t proc
+__vm_mount_in_root sysfs /sys -t sysfs
+__vm_mount_in_root devtmpfs /dev -t devtmpfs
+__vm_mount_in_root devpts /dev/pts -t devpts -o gid=5,mode=0620,ptmxmode=0666
+__vm_mount_in_root tmpfs /dev/shm -t tmpfs -o mode=1777
+__vm_mount_in_root cgroup2 /sys/fs/cgroup -t cgroup2 2>/dev/null
+__vm_mount_in_root bpf /sys/fs/bpf -t bpf -o mode=0700 2>/dev/null
 for dir in /tmp /var/tmp; do
-	mount_in_root tmpfs "$dir" -t tmpfs -o mode=1777
+	__vm_mount_in_root tmpfs "$dir" -t tmpfs -o mode=1777
 done
-mount_in_root tmpfs /run -t tmpfs -o mode=0755
+__vm_mount_in_root tmpfs /run -t tmpfs -o mode=0755
 mkdir -p "$NEWROOT/run/mpth-vm"
 mount --bind /ctl "$NEWROOT/run/mpth-vm"
 
@@ -133,12 +133,12 @@ fi
 
 # Under /tmp the work dir is hidden by the guest's tmpfs: create the mount point.
 mkdir -p "$NEWROOT$MPTH_VM_WORKDIR" 2>/dev/null
-mount_9p mpthwork "$NEWROOT$MPTH_VM_WORKDIR" cache=mmap ||
-	finish 125 vmfail "cannot mount the work dir $MPTH_VM_WORKDIR"
+__vm_mount_9p mpthwork "$NEWROOT$MPTH_VM_WORKDIR" cache=mmap ||
+	__vm_finish 125 vmfail "cannot mount the work dir $MPTH_VM_WORKDIR"
 for ((i = 0; i < ${MPTH_VM_RW_COUNT:-0}; i++)); do
 	var=MPTH_VM_RW_$i
 	mkdir -p "$NEWROOT${!var}" 2>/dev/null
-	mount_9p "mpthrw$i" "$NEWROOT${!var}" cache=mmap || echo "vm: cannot mount ${!var} writable"
+	__vm_mount_9p "mpthrw$i" "$NEWROOT${!var}" cache=mmap || echo "vm: cannot mount ${!var} writable"
 done
 
 hostname mpth-vm
@@ -148,7 +148,7 @@ if [[ ! -e /proc/sys/net/mptcp/enabled ]]; then
 	chroot "$NEWROOT" /sbin/modprobe -q mptcp 2>/dev/null
 fi
 if [[ ! -e /proc/sys/net/mptcp/enabled || ${MPTH_VM_FAKE_NO_MPTCP:-0} == 1 ]]; then
-	finish 3 nomptcp "guest kernel has no MPTCP"
+	__vm_finish 3 nomptcp "guest kernel has no MPTCP"
 fi
 
 if [[ -n ${preload_pid:-} && ${MPTH_VM_PRELOAD_WAIT:-0} == 1 ]] && ! wait "$preload_pid"; then
@@ -164,7 +164,7 @@ cat /cmd.err >/dev/ttyS2 &
 err_pid=$!
 read -r boot_s _ </proc/uptime
 echo "$boot_s" >/ctl/boot_s
-stage command
+__vm_stage command
 chroot "$NEWROOT" /bin/bash /run/mpth-vm/cmd </dev/null >/cmd.out 2>/cmd.err
 rc=$?
 for ((i = 0; i < 20; i++)); do
@@ -172,4 +172,4 @@ for ((i = 0; i < 20; i++)); do
 	sleep 0.1
 done
 kill "$out_pid" "$err_pid" 2>/dev/null
-finish "$rc" ok
+__vm_finish "$rc" ok

@@ -79,6 +79,7 @@ __vm_err() {
 	printf 'vm: %s\n' "$*" >&2
 }
 
+# Prints the kernel cache dir (also holds the PVH images and the KVM verdict).
 __vm_cache_root() {
 	printf '%s\n' "${MPTH_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mptcp-harness/kernels}"
 }
@@ -95,6 +96,7 @@ __vm_need_tool() {
 	return 1
 }
 
+# 0 when qemu-system-x86_64 is on PATH, else 1 and says what to install
 vm_qemu_available() {
 	if ! command -v "$__VM_QEMU" >/dev/null 2>&1; then
 		__vm_err "$__VM_QEMU not found: install the Debian package qemu-system-x86"
@@ -580,6 +582,7 @@ __vm_console_tail() {
 	tr -d '\r' <"$1/console.log" | grep -v '^mpth-vm-stage:' | tail -n 15 | sed 's/^/vm:   /' >&2 || true
 }
 
+# Kills the qemu (and helpers) this shell started, removes the control dir; idempotent.
 vm_cleanup() {
 	local pid i
 	if [[ -n $__VM_QEMU_PID ]] && kill -0 "$__VM_QEMU_PID" 2>/dev/null; then
