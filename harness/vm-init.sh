@@ -1,10 +1,11 @@
 #!/bin/bash
 # Guest init for vm.sh: runs as PID 1 from the initramfs that vm.sh builds
-# (busybox, this script as /init, bash with its libraries, the 9p/virtio
-# modules in /modules). It mounts the host root over 9p with a RAM overlay,
-# the writable shares on top, proc/sys/dev and tmpfs dirs, preloads the
-# harness's modules, runs /ctl/cmd in a chroot of that root, writes the exit
-# code to /ctl/rc and powers off.
+# (static busybox for the applets, the host's bash and its libraries so that
+# this script is bash, this script as /init, the 9p/virtio/overlay modules in
+# /modules). It mounts the host root over 9p under a RAM overlay, the
+# writable shares on top, proc/sys/dev and tmpfs dirs, preloads the harness's
+# modules, runs /ctl/cmd in a chroot of that root, writes the exit code to
+# /ctl/rc and resets the machine (qemu runs with -no-reboot, so it exits).
 #
 # Channels: ttyS0 is the console (a log file on the host, "mpth-vm-stage:"
 # lines mark progress), ttyS1 carries the command's stdout, ttyS2 its stderr.
@@ -45,9 +46,11 @@ __vm_finish() {
 	fi
 	__vm_stage poweroff
 	sync
+	# A reset ends qemu (-no-reboot), ACPI or not; PID 1 must never exit.
 	reboot -f
-	# With -no-reboot qemu exits on the reset, ACPI or not; PID 1 must never exit.
-	sleep 1000
+	while :; do
+		sleep 1000
+	done
 }
 
 # $1: tag, $2: mount point, $3: extra options

@@ -67,7 +67,11 @@ __feat_probe() {
 		FEAT_HOW="ip mptcp endpoint add ... fullmesh"
 		;;
 	mptcp_monitor)
-		if ! ip mptcp help 2>&1 | grep -qw monitor; then
+		local help
+		# ip exits non-zero after printing its help: read it first, so
+		# that pipefail in the caller cannot turn a yes into a no.
+		help=$(ip mptcp help 2>&1)
+		if [[ $help != *monitor* ]]; then
 			FEAT_REASON="this iproute2 has no 'ip mptcp monitor'"
 			return 1
 		fi

@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# A multi-homed server announces its extra addresses (ADD_ADDR); the
+# client accepts as many as add_addr_accepted allows and its subflows go
+# to exactly the announced addresses.
+#
+# The server has `signal` endpoints for its addresses on paths 2 (and 3);
+# the client has no endpoint of its own, so each join starts from its
+# initial address (routing takes it over path 1, whose router reaches
+# every server address). ADD_ADDR and its echo are counted on both ends:
+# the server sends (AddAddrTx) and gets the echo (EchoAdd), the client
+# receives (AddAddr) and echoes (EchoAddTx), whether it accepts or not.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------| .1.1 |
+#      p1    +------+                 |      |
+#      p2 ---| r2   |-- path 2 -------| .2.1 | server, announces
+#      p3 ---| r3   |-- path 3 -------| .3.1 | 198.19.2.1 (and .3.1)
+#            +------+  20 Mbit/s      +------+
+#
+# requires: mptcp ip_mptcp
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-a.bats can prove that each check can fail.
+: "${SIGNAL_CASES:=one two-accept-1 two-accept-2}"
+: "${SIGNAL_BYTES:=3M}"
+# The client's add_addr_accepted in the two-accept-1 case.
+: "${SIGNAL_LIMITED_ACCEPT:=1}"
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 3 --rate 20mbit
+	pm_limits server subflows=8 add_addr_accepted=0
+	local c
+	for c in $SIGNAL_CASES; do
+		pm_flush server
+		case $c in
+		one)
+			pm_limits client subflows=8 add_addr_accepted=1
+			pm_endpoint server 2 signal
+			recipe_counted "$c" 2 --bytes "$SIGNAL_BYTES"
+			;;
+		two-accept-1)
+			pm_limits client subflows=8 add_addr_accepted="$SIGNAL_LIMITED_ACCEPT"
+			pm_endpoint server 2 signal
+			pm_endpoint server 3 signal
+			recipe_counted "$c" $((SIGNAL_LIMITED_ACCEPT + 1)) --bytes "$SIGNAL_BYTES"
+			;;
+		two-accept-2)
+			pm_limits client subflows=8 add_addr_accepted=2
+			pm_endpoint server 2 signal
+			pm_endpoint server 3 signal
+			recipe_counted "$c" 3 --bytes "$SIGNAL_BYTES"
+			;;
+		esac
+	done
+}
+
+# $1: case. Skips the tests of a case this run did not select.
+ran() {
+	[[ " $SIGNAL_CASES " == *" $1 "* ]] || skip "case $1 not selected (SIGNAL_CASES)"
+}
+
+# ADD_ADDR sent, received, echoed and its echo received: n each.
+# $1: case, $2: n
+add_addr_counted() {
+	check_mib "$1" server MPTcpExtAddAddrTx -eq "$2" &&
+		check_mib "$1" client MPTcpExtAddAddr -eq "$2" &&
+		check_mib "$1" client MPTcpExtEchoAddTx -eq "$2" &&
+		check_mib "$1" server MPTcpExtEchoAdd -eq "$2" &&
+		check_mib "$1" client MPTcpExtAddAddrDrop -eq 0
+}
+
+# The client's subflows: the initial one plus one to each of the server's
+# paths listed. $1: case, $2...: server paths joined
+pairs_to() {
+	local tag=$1 i c pairs=()
+	c=$(topo_addr 1 client)
+	pairs=("$c>$(topo_addr 1 server)")
+	shift
+	for i in "$@"; do
+		pairs+=("$c>$(topo_addr "$i" server)")
+	done
+	check_pairs "$tag" "${pairs[@]}"
+}
+
+@test "one address announced: ADD_ADDR and its echo counted once on each end" {
+	ran one
+	add_addr_counted one 1
+}
+
+@test "one address announced: exactly 1 join, to the announced address, and the data arrives intact" {
+	ran one
+	check_joins_exact one 1 &&
+		pairs_to one 2 &&
+		assert_transfer_intact one
+}
+
+@test "two announced, add_addr_accepted 1: both ADD_ADDRs received and echoed" {
+	ran two-accept-1
+	add_addr_counted two-accept-1 2
+}
+
+@test "two announced, add_addr_accepted 1: the client accepts 1 (ss -M), exactly 1 join, to the first" {
+	ran two-accept-1
+	expect "add_addr_accepted by the client's ss -M" "$(fact_get two-accept-1.accepted)" -eq 1 &&
+		check_joins_exact two-accept-1 1 &&
+		pairs_to two-accept-1 2 &&
+		assert_transfer_intact two-accept-1
+}
+
+@test "two announced, add_addr_accepted 2: both accepted, exactly 2 joins, one to each" {
+	ran two-accept-2
+	add_addr_counted two-accept-2 2 &&
+		expect "add_addr_accepted by the client's ss -M" "$(fact_get two-accept-2.accepted)" -eq 2 &&
+		check_joins_exact two-accept-2 2 &&
+		pairs_to two-accept-2 2 3 &&
+		assert_transfer_intact two-accept-2
+}
