@@ -342,6 +342,7 @@ static void sf_from_tcpi(struct sf_info *sf, const struct tcp_info *ti,
 		  sizeof(ti->tcpi_bytes_received))
 		return;
 	sf->has_tcpi = true;
+	sf->state = ti->tcpi_state;
 	sf->bytes_sent = ti->tcpi_bytes_sent;
 	sf->bytes_received = ti->tcpi_bytes_received;
 	sf->rtt_us = ti->tcpi_rtt;
@@ -448,6 +449,19 @@ static void sample_tcpinfo(int fd, struct mp_sample *s)
 		memcpy(&ti, elems + i * stride, MIN(stride, sizeof(ti)));
 		sf_from_tcpi(&s->list[i], &ti, MIN(stride, sizeof(ti)));
 	}
+	/*
+	 * The initial subflow stays in the list after it closed (the MPTCP
+	 * socket keeps it until the end): count only the live ones.
+	 */
+	if (s->nlist == s->subflows) {
+		unsigned int live = 0;
+
+		for (i = 0; i < (int)s->nlist; i++)
+			if (!s->list[i].has_tcpi ||
+			    s->list[i].state == MPTH_TCP_ESTABLISHED)
+				live++;
+		s->subflows = live;
+	}
 }
 
 void mp_sample(int fd, struct mp_sample *s, bool want_list)
@@ -479,7 +493,7 @@ void mp_sample(int fd, struct mp_sample *s, bool want_list)
 	}
 
 	if (!sample_addrs(fd, s)) {
-		if (want_list && s->nlist)
+		if (s->nlist)
 			sample_tcpinfo(fd, s);
 		return;
 	}
@@ -800,6 +814,8 @@ void json_sf_list(struct json *j, const struct mp_sample *s)
 			json_uint(j, "bytes_sent", sf->bytes_sent);
 			json_uint(j, "bytes_received", sf->bytes_received);
 			json_uint(j, "rtt_us", sf->rtt_us);
+			json_bool(j, "established",
+				  sf->state == MPTH_TCP_ESTABLISHED);
 		} else {
 			json_null(j, "bytes_sent");
 			json_null(j, "bytes_received");

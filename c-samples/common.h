@@ -70,10 +70,14 @@ void sock_names(int fd, char *local, char *remote, size_t len);
 #define ADDR_STRLEN	64
 #define SF_LIST_MAX	16
 
+/* tcpi_state of a live connection (include/net/tcp_states.h) */
+#define MPTH_TCP_ESTABLISHED	1
+
 struct sf_info {
 	char local[ADDR_STRLEN];
 	char remote[ADDR_STRLEN];
 	bool has_tcpi;
+	uint8_t state;		/* tcpi_state */
 	uint64_t bytes_sent;
 	uint64_t bytes_received;
 	uint32_t rtt_us;

@@ -251,7 +251,10 @@ t_timeout()
 	# A listener that accepts and never reads: the upload cannot finish.
 	ip netns exec "$sns" socat TCP-LISTEN:7999,reuseaddr EXEC:"sleep 5" &
 	pids+=($!)
-	sleep 0.3
+	for _ in $(seq 100); do
+		ip netns exec "$sns" ss -Hltn 'sport = :7999' | grep -q . && break
+		sleep 0.05
+	done
 	client $tag 6 --timeout 500 -b 1G 198.18.1.2 7999 &&
 	jqt "$tmp/$tag.cli.json" '.status == "timeout"'
 }

@@ -67,6 +67,16 @@ app_start() {
 	log_debug "app $tag/$name in $role: $*"
 }
 
+# True once a process has exited: gone, or a zombie (a process started in
+# setup_file is no child of the shell that stops it in teardown_file).
+# $1: pid
+__app_gone() {
+	local st
+	{ st=$(<"/proc/$1/stat"); } 2>/dev/null || return 0
+	st=${st##*) }
+	[[ ${st%% *} == Z ]]
+}
+
 # Stop a process started by app_start: SIGTERM, then SIGKILL. Idempotent.
 # $1: tag, $2: name
 app_stop() {
@@ -74,7 +84,7 @@ app_stop() {
 	[[ -s $f ]] || return 0
 	pid=$(<"$f")
 	kill -TERM "$pid" 2>/dev/null
-	busywait 1000 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null
+	busywait 1000 __app_gone "$pid" || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[[ -s ${f%.pid}.rc ]] || echo stopped >"${f%.pid}.rc"
 	rm -f "$f"
@@ -83,7 +93,7 @@ app_stop() {
 # True while an app runs. $1: tag, $2: name
 app_running() {
 	local f=$MPTH_RUN_DIR/traffic-$1/$2.pid
-	[[ -s $f ]] && kill -0 "$(<"$f")" 2>/dev/null
+	[[ -s $f ]] && ! __app_gone "$(<"$f")"
 }
 
 # Wait for an app to exit; its exit code lands in <dir>/N.rc, "timeout"
@@ -93,7 +103,7 @@ app_wait() {
 	f=$MPTH_RUN_DIR/traffic-$tag/$name.pid
 	[[ -s $f ]] || return 0
 	pid=$(<"$f")
-	if ! busywait "${3:-30000}" eval "! kill -0 $pid 2>/dev/null"; then
+	if ! busywait "${3:-30000}" __app_gone "$pid"; then
 		app_stop "$tag" "$name"
 		echo timeout >"${f%.pid}.rc"
 		return 1

@@ -212,10 +212,16 @@ __traffic_sf_at_least() {
 	(($(traffic_sf_now "$2") >= $1))
 }
 
-# Wait until the client lists at least N subflows. $1: N, $2: timeout ms,
-# $3: tag
+# $1: count, $2: tag
+__traffic_sf_at_least_or_over() {
+	__traffic_sf_at_least "$1" "$2" || ! traffic_running "$2"
+}
+
+# Wait until the client lists at least N subflows; gives up early when
+# the client has exited. $1: N, $2: timeout ms, $3: tag
 traffic_wait_sf() {
-	busywait "${2:-5000}" __traffic_sf_at_least "$1" "$3"
+	busywait "${2:-5000}" __traffic_sf_at_least_or_over "$1" "$3" &&
+		__traffic_sf_at_least "$1" "$3"
 }
 
 # The live subflows of connection 0 as local addr:port words, closed ones

@@ -155,25 +155,20 @@ __vm_apt_kernels() {
 		sort -V
 }
 
-# $1: version as the user wrote it (6.1, 6.12, 6.1.0-56); prints the newest matching package
+# $1: version as the user wrote it (6.1, 6.12, 6.1.0-56), stdin: package
+# names; prints the newest that matches (6.1 does not match 6.12)
 __vm_pick_package() {
-	local ver=$1 re
-	re=${ver//./\\.}
+	local re=${1//./\\.}
 	re=${re//+/\\+}
-	__vm_apt_kernels | grep -E "^linux-image-${re}([.+-][0-9a-z][0-9a-z.+~-]*)?-amd64$" | tail -n 1
+	grep -E "^linux-image-${re}([.+-][0-9a-z][0-9a-z.+~-]*)?-amd64$" | sort -V | tail -n 1 || true
 }
 
-# $1: version; prints the newest already extracted package in the cache
-__vm_pick_cached() {
-	local ver=$1 root re
+# Lists the packages already unpacked in the cache.
+__vm_cached_packages() {
+	local root
 	root=$(__vm_cache_root)
-	re=${ver//./\\.}
-	re=${re//+/\\+}
 	[[ -d $root ]] || return 0
-	find "$root" -mindepth 2 -maxdepth 2 -name .complete -printf '%h\n' 2>/dev/null |
-		sed 's|.*/||' |
-		grep -E "^linux-image-${re}([.+-][0-9a-z][0-9a-z.+~-]*)?-amd64$" |
-		sort -V | tail -n 1
+	find "$root" -mindepth 2 -maxdepth 2 -name .complete -printf '%h\n' 2>/dev/null | sed 's|.*/||'
 }
 
 # $1: package dir in the cache; sets VM_VMLINUZ and VM_MODULES_DIR from it
@@ -241,20 +236,23 @@ __vm_fetch_package() {
 
 # $1: version after "debian:"
 __vm_resolve_debian() {
-	local ver=$1 pkg cached avail root
+	local ver=$1 pkg cached avail root known
 	if [[ ! $ver =~ ^[0-9]+(\.[0-9]+)*([.+-][0-9a-z.+~-]*)?$ ]]; then
 		__vm_err "bad Debian kernel version '$ver' (want e.g. debian:6.1)"
 		return 2
 	fi
 	root=$(__vm_cache_root)
-	if [[ -z $(__vm_apt_kernels | head -n 1) ]] && [[ $EUID -eq 0 ]]; then
+	known=$(__vm_apt_kernels)
+	if [[ -z $known && $EUID -eq 0 ]]; then
 		__vm_err "apt knows no linux-image packages: running apt-get update"
 		apt-get update -qq >/dev/null 2>&1 || true
+		known=$(__vm_apt_kernels)
 	fi
-	pkg=$(__vm_pick_package "$ver")
-	cached=$(__vm_pick_cached "$ver")
+	pkg=$(__vm_pick_package "$ver" <<<"$known")
+	cached=$(__vm_cached_packages | __vm_pick_package "$ver")
 	if [[ -z $pkg && -z $cached ]]; then
-		avail=$(__vm_apt_kernels | sed -E 's/^linux-image-([0-9]+\.[0-9]+).*/\1/' | sort -uV | tr '\n' ' ')
+		avail=$(sed -E 's/^linux-image-([0-9]+\.[0-9]+).*/\1/' <<<"$known" | sort -uV | tr '\n' ' ')
+		avail=${avail# }
 		if [[ -z $avail ]]; then
 			__vm_err "no Debian kernel for debian:$ver: apt knows no linux-image packages (apt-get update?)"
 			return 5

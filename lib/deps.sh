@@ -31,6 +31,10 @@ DEPS_EXTRA=(
 	python3:python3
 	valgrind:valgrind
 	clang:clang
+	/usr/include/libmnl/libmnl.h:libmnl-dev
+	/usr/bin/cargo:cargo
+	/usr/bin/rustc:rustc
+	/usr/share/doc/librust-socket2-dev:librust-socket2-dev
 )
 
 # Print the packages whose test fails. $@: entries

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# A backup path carries (almost) nothing while the primary works and
+# carries the transfer once the primary fails; a path turned backup
+# mid-connection (MP_PRIO) stops carrying data.
+#
+# backup: the client's endpoint for path 2 is `subflow backup`, so its
+# MP_JOIN SYN asks for backup priority (the server counts
+# MPJoinSynBackupRx). Path 1 is then silently blackholed after a quarter
+# of the bytes: the client marks its subflow stale (SubflowStale) and the
+# scheduler moves to the backup.
+# mp-prio: both endpoints start as plain `subflow`; after a quarter of
+# the bytes `ip mptcp endpoint change ... backup` sends MP_PRIO (MPPrioTx
+# on the client, MPPrioRx on the server) and path 2 falls silent.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------|      |
+#      p1    +------+  primary        |server|
+#      p2    +------+                 |      |
+#   client --| r2   |-- path 2 -------|      |
+#            +------+  backup         +------+
+#                      20 Mbit/s each
+#
+# requires: mptcp ip_mptcp nft
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-a.bats can prove that each check can fail.
+: "${BACKUP_CASES:=backup mp-prio}"
+: "${BACKUP_BYTES:=12M}"
+# The flag path 2's endpoint gets in the backup case ("" = a plain path).
+: "${BACKUP_FLAG-backup}"
+BACKUP_FLAG=${BACKUP_FLAG-backup}
+# What `ip mptcp endpoint change` sets in the mp-prio case.
+: "${BACKUP_PRIO_CHANGE:=backup}"
+# The share of the payload a backup path may carry, in percent.
+: "${BACKUP_MAX_PCT:=5}"
+
+# The mp-prio case: path 2 turns backup after a quarter of the bytes; its
+# share is measured before, and in a window from 1/2 to 7/8 of the bytes:
+# the data the scheduler had already queued on its subflow (over 1 MB
+# here) still drains at the path's rate right after the change.
+run_mp_prio() {
+	local tag=mp-prio total
+	pm_flush client
+	pm_endpoint client 1 subflow
+	pm_endpoint client 2 subflow
+	total=$(traffic_size_bytes "$BACKUP_BYTES")
+	obs_mib_mark "$tag"
+	fact_set "$tag.p2_start" "$(obs_path_bytes 2 up)"
+	traffic_start --tag "$tag" --bytes "$BACKUP_BYTES" || return 1
+	traffic_wait_sf 2 5000 "$tag" || log_warn "$tag: no second subflow"
+	traffic_wait_rx $((total / 4)) 20000 "$tag" || log_warn "$tag: stalled before the change"
+	fact_set "$tag.change_recv" "$(traffic_rx_bytes "$tag")"
+	fact_set "$tag.p2_change" "$(obs_path_bytes 2 up)"
+	pm_endpoint_change client 2 "$BACKUP_PRIO_CHANGE"
+	__fault_event "endpoint-$BACKUP_PRIO_CHANGE" 2
+	traffic_wait_rx $((total / 2)) 20000 "$tag" || log_warn "$tag: stalled after the change"
+	fact_set "$tag.window_recv" "$(traffic_rx_bytes "$tag")"
+	fact_set "$tag.p2_window" "$(obs_path_bytes 2 up)"
+	traffic_wait_rx $((total * 7 / 8)) 20000 "$tag" || log_warn "$tag: stalled after the change"
+	fact_set "$tag.end_recv" "$(traffic_rx_bytes "$tag")"
+	fact_set "$tag.p2_end" "$(obs_path_bytes 2 up)"
+	traffic_wait 60000 "$tag"
+	obs_mib_record "$tag"
+}
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2 --rate 20mbit
+	pm_limits all subflows=4 add_addr_accepted=0
+	if [[ " $BACKUP_CASES " == *" backup "* ]]; then
+		# An endpoint for path 1 names the initial subflow's address, so
+		# the recipe can re-create its subflow after the blackhole.
+		pm_endpoint client 1 subflow
+		# shellcheck disable=SC2086 # the flag is a word or nothing
+		pm_endpoint client 2 subflow $BACKUP_FLAG
+		fact_set backup.p2_start "$(obs_path_bytes 2 up)"
+		obs_mib_mark backup
+		recipe_failover --tag backup --fault blackhole --path 1 --bytes "$BACKUP_BYTES"
+		obs_mib_record backup
+	fi
+	if [[ " $BACKUP_CASES " == *" mp-prio "* ]]; then
+		run_mp_prio
+	fi
+}
+
+# $1: case. Skips the tests of a case this run did not select.
+ran() {
+	[[ " $BACKUP_CASES " == *" $1 "* ]] || skip "case $1 not selected (BACKUP_CASES)"
+}
+
+@test "backup: path 2 joins as a backup subflow (MP_JOIN with the backup bit)" {
+	ran backup
+	check_joined_before_fault backup 2 &&
+		check_mib backup server MPTcpExtMPJoinSynBackupRx -eq 1
+}
+
+@test "backup: while path 1 works, path 2 carries at most 5% of the bytes" {
+	ran backup
+	check_share_at_most "path 2 bytes before the failure" \
+		$(($(fact_get backup.survivor_bytes_at_fault) - $(fact_get backup.p2_start))) \
+		"$(fact_get backup.fault_recv)" "$BACKUP_MAX_PCT"
+}
+
+@test "backup: once path 1 is blackholed it is marked stale, and every byte arrives intact" {
+	ran backup
+	check_fault_mid_transfer backup &&
+		check_mib backup client MPTcpExtSubflowStale -ge 1 &&
+		assert_transfer_intact backup
+}
+
+@test "backup: after the failure path 2 carries at least 90% of the bytes, the outage under 5 s" {
+	ran backup
+	check_survivor_carried backup 90 &&
+		check_outage_below backup 5000
+}
+
+@test "mp-prio: path 2 carries data until it is turned backup" {
+	ran mp-prio
+	expect "path 2 bytes before the change, % of the payload" \
+		$((($(fact_get mp-prio.p2_change) - $(fact_get mp-prio.p2_start)) * 100 /
+			$(fact_get mp-prio.change_recv))) -ge 20
+}
+
+@test "mp-prio: the client sends MP_PRIO, the server receives it" {
+	ran mp-prio
+	check_mib mp-prio client MPTcpExtMPPrioTx -eq 1 &&
+		check_mib mp-prio server MPTcpExtMPPrioRx -eq 1
+}
+
+@test "mp-prio: once backup, path 2 carries at most 5% of the bytes, and every byte arrives intact" {
+	ran mp-prio
+	check_share_at_most "path 2 bytes after the change" \
+		$(($(fact_get mp-prio.p2_end) - $(fact_get mp-prio.p2_window))) \
+		$(($(fact_get mp-prio.end_recv) - $(fact_get mp-prio.window_recv))) "$BACKUP_MAX_PCT" &&
+		assert_transfer_intact mp-prio
+}
