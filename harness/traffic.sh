@@ -38,9 +38,10 @@ traffic_dir() {
 #   --seed S             pattern seed (default: the run's seed)
 #   --corrupt-at OFF     the client corrupts the byte at OFF (self-tests)
 #   --client-env K=V     environment for the client (repeatable)
+#   --timeout MS         the client gives up after MS (default 120000)
 traffic_start() {
 	local tag='' bytes='' duration='' mode=upload fam=4 ctype=mptcp stype=mptcp
-	local conns=1 to=1 seed=${MPTH_SEED:-1} corrupt='' dir port n cenv=()
+	local conns=1 to=1 seed=${MPTH_SEED:-1} corrupt='' dir port n cenv=() timeout=120000
 	while (($#)); do
 		case $1 in
 		--tag) tag=$2 ;;
@@ -55,6 +56,7 @@ traffic_start() {
 		--seed) seed=$2 ;;
 		--corrupt-at) corrupt=$2 ;;
 		--client-env) cenv+=("$2") ;;
+		--timeout) timeout=$2 ;;
 		*)
 			log_err "traffic_start: unknown option '$1'"
 			return 2
@@ -92,7 +94,9 @@ traffic_start() {
 	port=$(<"$dir/server.port")
 	fact_set "$tag.port" "$port"
 
-	local args=(-t "$ctype" -m "$mode" -s "$seed" -c "$conns"
+	# Always bounded: an MPTCP connection can outlive all its subflows,
+	# and a client waiting on it would wait forever.
+	local args=(-t "$ctype" -m "$mode" -s "$seed" -c "$conns" --timeout "$timeout"
 		-j "$dir/client.json" --info "$dir/client.info" --info-interval 50)
 	if [[ -n $duration ]]; then
 		args+=(-d "$duration")
