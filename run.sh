@@ -28,6 +28,8 @@ usage() {
 	cat <<'EOF'
 Usage: run.sh [OPTIONS] SCENARIO...
        run.sh [OPTIONS] all | test
+       run.sh --kernel SPEC [OPTIONS] SCENARIO... | all
+       run.sh matrix --kernels SPEC,SPEC... SCENARIO... | all
        run.sh list | doctor | clean
        run.sh bench [--quick] [--json FILE]
 
@@ -41,6 +43,8 @@ Commands:
   doctor           print what this machine and kernel can do
   clean            remove what killed runs left behind (namespaces,
                    processes, temp dirs); never touches a live run
+  matrix           run the scenarios on each kernel of --kernels and print
+                   a table: scenario by kernel, pass, fail or skip (why)
   bench            measure aggregation, failover outage, harness cost and
                    sample speed; prints a table (--quick: a short run)
 
@@ -58,6 +62,12 @@ Options:
   --junit FILE     also write a JUnit XML report
   --json FILE      also write a JSON summary ("-" for stdout); with
                    doctor, write its table as JSON
+  --kernel SPEC    run inside a qemu VM booting that kernel: debian:6.1,
+                   debian:6.12 (fetched with apt-get download, cached), or
+                   the path of a bzImage; host means no VM
+  --modules DIR    the modules of a --kernel image (default: none)
+  --kernels LIST   with matrix: comma-separated kernel specs
+  --vm-timeout S   bound on a VM run, boot included (default 1800)
   -v, --verbose    show the harness's debug output
   -h, --help       this text
 
@@ -67,6 +77,12 @@ EOF
 
 OPT_INSTALL=1
 OPT_ROOTLESS=0
+OPT_KERNEL=''
+OPT_MODULES=''
+OPT_KERNELS=''
+OPT_VM_TIMEOUT=1800
+# Options that a run in a VM, or each run of a matrix, is given again.
+PASS_ARGS=()
 OPT_STRICT=${MPTH_STRICT:-0}
 OPT_ARTIFACTS=''
 OPT_KEEP=0
@@ -96,41 +112,59 @@ parse_args() {
 			exit 0
 			;;
 		--no-install) OPT_INSTALL=0 ;;
-		--capture) export MPTH_CAPTURE=1 ;;
-		--quick) export MPTH_BENCH_QUICK=1 ;;
+		--capture) export MPTH_CAPTURE=1; PASS_ARGS+=("$1") ;;
+		--quick) export MPTH_BENCH_QUICK=1; PASS_ARGS+=("$1") ;;
 		--rootless) OPT_ROOTLESS=1 ;;
-		--strict) OPT_STRICT=1 ;;
-		--keep) OPT_KEEP=1 ;;
-		-v | --verbose) export MPTH_VERBOSE=1 ;;
-		--artifacts | --seed | --repeat | --filter | --junit | --json)
+		--strict) OPT_STRICT=1; PASS_ARGS+=("$1") ;;
+		--keep) OPT_KEEP=1; PASS_ARGS+=("$1") ;;
+		-v | --verbose) export MPTH_VERBOSE=1; PASS_ARGS+=("$1") ;;
+		--artifacts | --seed | --repeat | --filter | --junit | --json | \
+			--kernel | --modules | --kernels | --vm-timeout)
 			need_value "$1" "${2-}"
 			case $1 in
 			--artifacts) OPT_ARTIFACTS=$2 ;;
 			--seed)
 				need_uint "$1" "$2"
 				OPT_SEED=$2
+				PASS_ARGS+=("$1" "$2")
 				;;
 			--repeat)
 				need_uint "$1" "$2"
 				(($2 >= 1 && $2 <= 10000)) ||
 					die $EXIT_USAGE "option --repeat wants 1..10000, got '$2'"
 				OPT_REPEAT=$2
+				PASS_ARGS+=("$1" "$2")
 				;;
-			--filter) OPT_FILTER=$2 ;;
+			--filter)
+				OPT_FILTER=$2
+				PASS_ARGS+=("$1" "$2")
+				;;
 			--junit) OPT_JUNIT=$2 ;;
 			--json) OPT_JSON=$2 ;;
+			--kernel) OPT_KERNEL=$2 ;;
+			--modules) OPT_MODULES=$2 ;;
+			--kernels) OPT_KERNELS=$2 ;;
+			--vm-timeout)
+				need_uint "$1" "$2"
+				OPT_VM_TIMEOUT=$2
+				;;
 			esac
 			shift
 			;;
 		--) shift; TARGETS+=("$@"); break ;;
 		-*) die $EXIT_USAGE "unknown option '$1' (see --help)" ;;
-		all | test | list | doctor | clean | bench)
-			[[ -z $COMMAND && ${#TARGETS[@]} == 0 ]] ||
-				die $EXIT_USAGE "'$1' cannot be combined with other commands or scenarios"
-			COMMAND=$1
+		all | test | list | doctor | clean | bench | matrix)
+			# "matrix all" runs the whole catalogue on every kernel.
+			if [[ $COMMAND == matrix && $1 == all ]]; then
+				TARGETS+=(all)
+			else
+				[[ -z $COMMAND && ${#TARGETS[@]} == 0 ]] ||
+					die $EXIT_USAGE "'$1' cannot be combined with other commands or scenarios"
+				COMMAND=$1
+			fi
 			;;
 		*)
-			[[ -z $COMMAND ]] ||
+			[[ -z $COMMAND || $COMMAND == matrix ]] ||
 				die $EXIT_USAGE "'$COMMAND' takes no scenario names (got '$1')"
 			TARGETS+=("$1")
 			;;
@@ -387,7 +421,7 @@ prune_artifacts() {
 # $1: file, $2: iteration (empty when not repeating)
 run_bats() {
 	local file=$1 iter=$2 name tap start dur pass=0 fail=0 skip=0 rc=0 line
-	local art jdir args=(--tap)
+	local art jdir args=(--tap) why=
 	name=$(basename "$file" .bats)
 	art=$MPTH_ARTIFACTS/$name${iter:+-$iter}
 	tap=$art.tap
@@ -409,7 +443,10 @@ run_bats() {
 	wait
 	while IFS= read -r line; do
 		case $line in
-		'ok '*'# skip'*) skip=$((skip + 1)) ;;
+		'ok '*'# skip'*)
+			skip=$((skip + 1))
+			[[ -n $why ]] || why=${line#*# skip }
+			;;
 		'ok '*) pass=$((pass + 1)) ;;
 		'not ok '*) fail=$((fail + 1)) ;;
 		esac
@@ -428,7 +465,7 @@ run_bats() {
 	TOTAL_PASS=$((TOTAL_PASS + pass))
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 	TOTAL_SKIP=$((TOTAL_SKIP + skip))
-	SUMMARY_ROWS+=("$name	${iter:-1}	$pass	$fail	$skip	$dur	$(key_figures "$art")")
+	SUMMARY_ROWS+=("$name	${iter:-1}	$pass	$fail	$skip	$dur	$(key_figures "$art")	$why")
 	((fail > 0 || OPT_KEEP)) || prune_artifacts "$art"
 	printf '# %s: %d passed, %d failed, %d skipped in %d.%01d s\n' "$name" \
 		"$pass" "$fail" "$skip" $((dur / 1000)) $((dur % 1000 / 100))
@@ -521,9 +558,159 @@ write_json() {
 				passed: (.[2] | tonumber), failed: (.[3] | tonumber),
 				skipped: (.[4] | tonumber), seconds: ((.[5] | tonumber) / 1000),
 				figures: ((.[6] // "") | split(" ") | map(select(length > 0) | split("=") |
-					{key: .[0], value: (.[1] | tonumber? // .[1])}) | from_entries)
+					{key: .[0], value: (.[1] | tonumber? // .[1])}) | from_entries),
+				skip_reason: (if (.[7] // "") == "" then null else .[7] end)
 			}]
 		}' >"$out"
+}
+
+# Run this same command inside a VM that boots another kernel, and exit
+# with its result. $1: kernel spec (debian:VERSION or an image path)
+run_in_vm() {
+	local spec=$1 art rc=0 inner=()
+	# shellcheck source=harness/vm.sh
+	source "$MPTH_ROOT/harness/vm.sh"
+	vm_qemu_available || exit $EXIT_USAGE
+	vm_kernel_resolve "$spec" "$OPT_MODULES" >/dev/null || rc=$?
+	case $rc in
+	0) ;;
+	5) die $EXIT_USAGE "cannot fetch kernel '$spec': apt-get download failed" ;;
+	*) exit $EXIT_USAGE ;;
+	esac
+	preflight
+	build_samples
+	art=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-vm-${spec//[^A-Za-z0-9.]/_}}
+	(umask 077 && mkdir -p "$art") || die $EXIT_USAGE "cannot create $art"
+	# The guest writes only where the host can see it: the work dir.
+	inner=(--no-install --artifacts "$art/run" "${PASS_ARGS[@]}")
+	[[ -z $OPT_JSON ]] || inner+=(--json "$art/summary.json")
+	[[ -z $OPT_JUNIT ]] || inner+=(--junit "$art/junit.xml")
+	[[ -z $COMMAND ]] || inner+=("$COMMAND")
+	inner+=("${TARGETS[@]}")
+	log_info "booting $spec ($VM_VMLINUZ, $(vm_accel "$VM_VMLINUZ")); artifacts in $art"
+	rc=0
+	vm_run "$VM_VMLINUZ" "$VM_MODULES_DIR" "$OPT_VM_TIMEOUT" "$art" -- \
+		"$MPTH_ROOT/run.sh" "${inner[@]}" || rc=$?
+	case $VM_STATUS in
+	nomptcp) die $EXIT_USAGE "kernel '$spec' has no MPTCP" ;;
+	usage) rc=$EXIT_USAGE ;;
+	timeout | vmfail)
+		log_err "the VM run of '$spec' did not complete ($VM_STATUS)"
+		rc=$EXIT_FAIL
+		;;
+	esac
+	[[ -z $OPT_JSON || ! -s $art/summary.json ]] || cp "$art/summary.json" "$OPT_JSON"
+	[[ -z $OPT_JUNIT || ! -s $art/junit.xml ]] || cp "$art/junit.xml" "$OPT_JUNIT"
+	exit "$rc"
+}
+
+# $1: kernel spec. True if it is one run.sh can use.
+valid_kernel_spec() {
+	[[ $1 == host || $1 =~ ^debian:[0-9][0-9.+a-z~-]*$ || -f $1 ]]
+}
+
+# The scenarios of a list that need netem. $@: files
+netem_scenarios() {
+	local f
+	for f in "$@"; do
+		[[ " $(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1) " == *" netem "* ]] &&
+			printf '%s\n' "$f"
+	done
+}
+
+# For `test` on a kernel without netem: run the scenarios that need it in
+# a VM booting a Debian kernel (MPTH_TEST_VM_KERNEL, default debian:6.1),
+# and count their results with the rest. $@: scenario files
+vm_stage() {
+	local spec=${MPTH_TEST_VM_KERNEL:-debian:6.1} art rc=0 json f row
+	art=$MPTH_ARTIFACTS/vm-${spec//[^A-Za-z0-9.]/_}
+	mkdir -p "$art"
+	printf '# scenarios that need netem, in a VM booting %s: %s\n' "$spec" \
+		"$(for f in "$@"; do basename "$f" .bats; done | tr '\n' ' ')"
+	# shellcheck source=harness/vm.sh
+	source "$MPTH_ROOT/harness/vm.sh"
+	if ! vm_qemu_available || ! vm_kernel_resolve "$spec" >/dev/null; then
+		for f in "$@"; do
+			SUMMARY_ROWS+=("vm:$(basename "$f" .bats)	1	0	0	1	0		VM unavailable: no qemu or no kernel $spec")
+			TOTAL_SKIP=$((TOTAL_SKIP + 1))
+		done
+		return 0
+	fi
+	vm_run "$VM_VMLINUZ" "$VM_MODULES_DIR" "$OPT_VM_TIMEOUT" "$art" -- \
+		"$MPTH_ROOT/run.sh" --no-install --artifacts "$art/run" --json "$art/summary.json" \
+		"${PASS_ARGS[@]}" "$@" || rc=$?
+	json=$art/summary.json
+	if [[ $VM_STATUS != ok || ! -s $json ]]; then
+		printf 'not ok - VM run on %s: %s (exit %d)\n' "$spec" "$VM_STATUS" "$rc"
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		SUMMARY_ROWS+=("vm:$spec	1	0	1	0	0		")
+		return 0
+	fi
+	TOTAL_PASS=$((TOTAL_PASS + $(jq .passed "$json")))
+	TOTAL_FAIL=$((TOTAL_FAIL + $(jq .failed "$json")))
+	TOTAL_SKIP=$((TOTAL_SKIP + $(jq .skipped "$json")))
+	while IFS= read -r row; do
+		SUMMARY_ROWS+=("$row")
+	done < <(jq -r --arg k "$spec" '.scenarios[] | ["\($k):\(.name)", .iteration, .passed,
+		.failed, .skipped, (.seconds * 1000 | floor),
+		(.figures | to_entries | map("\(.key)=\(.value)") | join(" ")),
+		(.skip_reason // "")] | map(tostring) | join("\t")' "$json")
+}
+
+# Run the scenarios on each kernel and print a table: scenario by kernel.
+cmd_matrix() {
+	local kernels=() k slug base rc json name cell row
+	[[ -n $OPT_KERNELS ]] || die $EXIT_USAGE "matrix needs --kernels LIST, e.g. --kernels host,debian:6.1"
+	((${#TARGETS[@]})) || die $EXIT_USAGE "matrix needs scenario names, or all"
+	IFS=, read -r -a kernels <<<"$OPT_KERNELS"
+	for k in "${kernels[@]}"; do
+		valid_kernel_spec "$k" ||
+			die $EXIT_USAGE "unknown kernel spec '$k' (want host, debian:VERSION or an image file)"
+	done
+	base=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-matrix}
+	(umask 077 && mkdir -p "$base") || die $EXIT_USAGE "cannot create $base"
+	for k in "${kernels[@]}"; do
+		slug=${k//[^A-Za-z0-9.]/_}
+		log_info "matrix: kernel $k"
+		local args=(--no-install --artifacts "$base/$slug" --json "$base/$slug.json" "${PASS_ARGS[@]}")
+		[[ $k == host ]] || args+=(--kernel "$k" --vm-timeout "$OPT_VM_TIMEOUT")
+		rc=0
+		"$0" "${args[@]}" "${TARGETS[@]}" || rc=$?
+		echo "$rc" >"$base/$slug.rc"
+	done
+	# Rows: every scenario any kernel ran.
+	echo "#"
+	row=$(printf '# %-14s' SCENARIO)
+	for k in "${kernels[@]}"; do
+		row+=$(printf ' | %-28s' "$k")
+	done
+	echo "$row"
+	for name in $(cat "$base"/*.json 2>/dev/null | jq -r '.scenarios[].name' | sort -u); do
+		row=$(printf '# %-14s' "$name")
+		for k in "${kernels[@]}"; do
+			json=$base/${k//[^A-Za-z0-9.]/_}.json
+			cell=$(jq -r --arg n "$name" '
+				[.scenarios[] | select(.name == $n)] as $r
+				| if ($r | length) == 0 then "-"
+				elif ($r | map(.failed) | add) > 0 then "FAIL \($r | map(.failed) | add) of \($r | map(.passed + .failed + .skipped) | add)"
+				elif ($r | map(.passed) | add) > 0 then "pass \($r | map(.passed) | add)"
+				else "skip: \($r[0].skip_reason // "?")" end' "$json" 2>/dev/null) ||
+				cell="error (exit $(cat "${json%.json}.rc" 2>/dev/null))"
+			row+=$(printf ' | %-28s' "${cell:0:28}")
+		done
+		echo "$row"
+	done
+	for k in "${kernels[@]}"; do
+		json=$base/${k//[^A-Za-z0-9.]/_}.json
+		[[ -s $json ]] || echo "# $k: no result (exit $(cat "${json%.json}.rc" 2>/dev/null))"
+	done
+	cat "$base"/*.json 2>/dev/null | jq -s -r '
+		"\(map(.passed) | add // 0) passed, \(map(.failed) | add // 0) failed, \(map(.skipped) | add // 0) skipped"'
+	for k in "${kernels[@]}"; do
+		rc=$(cat "$base/${k//[^A-Za-z0-9.]/_}.rc" 2>/dev/null)
+		[[ $rc == 0 || $rc == 4 ]] || exit $EXIT_FAIL
+	done
+	exit 0
 }
 
 main() {
@@ -531,6 +718,14 @@ main() {
 	if [[ -z ${MPTH_ROOTLESS:-} && $COMMAND != list ]] && ((EUID != 0 || OPT_ROOTLESS)); then
 		rootless_reexec "$@"
 	fi
+	if [[ -n $OPT_KERNEL ]]; then
+		valid_kernel_spec "$OPT_KERNEL" ||
+			die $EXIT_USAGE "unknown kernel spec '$OPT_KERNEL' (want host, debian:VERSION or an image file)"
+		[[ $COMMAND != matrix && $COMMAND != clean ]] ||
+			die $EXIT_USAGE "--kernel does not go with $COMMAND"
+		[[ $OPT_KERNEL == host || -n ${MPTH_IN_VM:-} ]] || run_in_vm "$OPT_KERNEL"
+	fi
+	[[ $COMMAND != matrix ]] || cmd_matrix
 	case $COMMAND in
 	list)
 		cmd_list
@@ -597,6 +792,21 @@ main() {
 	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
 	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"
 
+	# On a kernel without netem, `test` runs the scenarios that need it
+	# in a VM, where they run for real, rather than skip them here.
+	local vm_files=()
+	if [[ $COMMAND == test && -z ${MPTH_IN_VM:-} && ${MPTH_TEST_VM:-1} == 1 ]] &&
+		! feat_have netem; then
+		mapfile -t vm_files < <(netem_scenarios "${files[@]}")
+		local keep=() v
+		for f in "${files[@]}"; do
+			for v in "${vm_files[@]}"; do
+				[[ $f == "$v" ]] && continue 2
+			done
+			keep+=("$f")
+		done
+		files=("${keep[@]}")
+	fi
 	RUN_COUNT=$((${#files[@]} * OPT_REPEAT))
 	for f in "${files[@]}"; do
 		if ((OPT_REPEAT > 1)); then
@@ -607,6 +817,7 @@ main() {
 			run_bats "$f" ''
 		fi
 	done
+	((${#vm_files[@]} == 0)) || vm_stage "${vm_files[@]}"
 	print_summary
 	[[ -z $OPT_JUNIT ]] || write_junit "$OPT_JUNIT"
 	[[ -z $OPT_JSON ]] || write_json "$OPT_JSON"

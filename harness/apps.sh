@@ -72,7 +72,7 @@ app_start() {
 # $1: pid
 __app_gone() {
 	local st
-	{ st=$(<"/proc/$1/stat"); } 2>/dev/null || return 0
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 0
 	st=${st##*) }
 	[[ ${st%% *} == Z ]]
 }

@@ -224,11 +224,14 @@ traffic_wait_sf() {
 		__traffic_sf_at_least "$1" "$3"
 }
 
-# The live subflows of connection 0 as local addr:port words, closed ones
-# (0.0.0.0 or ::, port 0) left out. $1: tag
+# A jq test for a live subflow of the client's subflow_list: established
+# (the closed initial subflow stays listed, its address zeroed).
+__TRAFFIC_SF_LIVE='(.established != false) and (.remote | endswith(":0") | not)'
+
+# The live subflows of connection 0 as local addr:port words. $1: tag
 traffic_sf_locals() {
 	__traffic_info_last "$1" |
-		jq -r '.subflow_list[]? | select(.remote | endswith(":0") | not) | .local' 2>/dev/null |
+		jq -r ".subflow_list[]? | select($__TRAFFIC_SF_LIVE) | .local" 2>/dev/null |
 		sed 's/[][]//g'
 }
 
@@ -253,8 +256,8 @@ traffic_no_sf_from() {
 # and brackets dropped, sorted, one per line. $1: tag
 traffic_pairs() {
 	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null |
-		jq -r '.subflow_list[]? | select(.remote | endswith(":0") | not) |
-			"\(.local)>\(.remote)"' 2>/dev/null |
+		jq -r ".subflow_list[]? | select($__TRAFFIC_SF_LIVE) |
+			\"\\(.local)>\\(.remote)\"" 2>/dev/null |
 		sed -E 's/:[0-9]+>/>/; s/:[0-9]+$//; s/[][]//g' | sort -u
 }
 
@@ -498,4 +501,68 @@ check_share_at_most() {
 		return 1
 	}
 	expect "$1, % of the payload received meanwhile ($2 of $3 bytes)" $(($2 * 100 / $3)) -le "$4"
+}
+
+# Goodput of a run in kbit/s, by the server (first to last payload byte).
+# $1: tag
+traffic_goodput_kbps() {
+	traffic_json server '.goodput_mbps * 1000 | floor' "$1"
+}
+
+# Goodput in kbit/s over the middle 60% of the receive timeline, without
+# the slow start and the last in-flight bytes. $1: tag
+traffic_goodput_mid_kbps() {
+	awk '{ t[NR] = $1; b[NR] = $2 }
+		END {
+			a = int(NR * 0.2) + 1; z = int(NR * 0.8)
+			if (z <= a) { print 0; exit }
+			for (i = a; i <= z; i++) s += b[i]
+			printf "%d\n", s * 8 / (t[z] - t[a] + 10)
+		}' "$(traffic_dir "$1")/server.timeline" 2>/dev/null
+}
+
+# MPTCP beat the best single path by a clear margin: goodput above the
+# best path's rate plus pct% of what the other paths add. Prints the
+# goodput as a share of the sum of the path rates. $1: tag, $2: percent
+check_aggregates() {
+	local tag=$1 pct=$2 i r best=0 sum=0 got mid bound
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		r=$(fact_get "$tag.rate$i") || r=0
+		sum=$((sum + r / 1000))
+		((r / 1000 > best)) && best=$((r / 1000))
+	done
+	got=$(fact_get "$tag.goodput_kbps")
+	mid=$(fact_get "$tag.goodput_mid_kbps")
+	((sum > 0)) || {
+		__assert_fail "no path rate recorded for $tag"
+		return 1
+	}
+	bound=$((best + (sum - best) * pct / 100))
+	harness_diag "$tag: goodput ${got:-?} kbit/s = $(awk -v g="${got:-0}" -v s="$sum" \
+		'BEGIN { printf "%.1f", g * 100 / s }')% of the sum of the path rates ($sum kbit/s);" \
+		"steady state ${mid:-?} kbit/s = $(awk -v g="${mid:-0}" -v s="$sum" \
+		'BEGIN { printf "%.1f", g * 100 / s }')%; best single path $best kbit/s" \
+		"(goodput $(awk -v g="${got:-0}" -v b="$best" 'BEGIN { printf "%.2f", g / b }')x)"
+	expect "$tag goodput (kbit/s), best path $best + $pct% of the other $((sum - best))" \
+		"$got" -gt "$bound"
+}
+
+# Every byte arrived intact in the run's direction(s): the upload checks
+# of assert_transfer_intact, plus for a download or bidir run the client's
+# own verification and its byte count against what the server sent and
+# what was asked for. $1: tag
+check_transfer_intact() {
+	local tag=$1 mode want sent got
+	assert_transfer_intact "$tag" || return 1
+	mode=$(fact_get "$tag.mode")
+	[[ $mode == download || $mode == bidir ]] || return 0
+	[[ $(traffic_json client '.mismatch_offset' "$tag") == -1 ]] || {
+		__assert_fail "download corrupted: the client found the first mismatch at byte offset $(traffic_json client '.mismatch_offset' "$tag")"
+		return 1
+	}
+	want=$(traffic_json client '.requested_bytes' "$tag")
+	sent=$(traffic_json server '.bytes_sent' "$tag")
+	got=$(traffic_json client '.bytes_received' "$tag")
+	expect "bytes the server sent (requested $want)" "$sent" -eq "$want" &&
+		expect "bytes the client received and verified (server sent $sent)" "$got" -eq "$sent"
 }

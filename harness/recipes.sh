@@ -92,10 +92,13 @@ recipe_failover() {
 	# The fault comes only once a quarter of the bytes has arrived.
 	traffic_wait_rx "$q" 20000 "$tag" ||
 		log_warn "$tag: only $(traffic_rx_bytes "$tag") of $q bytes before the fault"
-	fact_set "$tag.fault_recv" "$(traffic_rx_bytes "$tag")"
-	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes_mode "$survivor" "$mode")"
 	fault_apply "$fault" "$path" || return 1
 	fact_set "$tag.fault_ms" "$(fact_get "fault.$path.${fault}_ms")"
+	# Counted once the fault is in place: fault_apply first snapshots
+	# every namespace, which takes long enough on a loaded machine for
+	# megabytes to arrive, and the windows below start from this count.
+	fact_set "$tag.fault_recv" "$(traffic_rx_bytes "$tag")"
+	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes_mode "$survivor" "$mode")"
 	if [[ $react == 1 ]]; then
 		# What a connection manager (mptcpd, NetworkManager) does when
 		# an interface goes down: the in-kernel PM has no link watcher,

@@ -105,6 +105,11 @@ __vm_mount_in_root sysfs /sys -t sysfs
 __vm_mount_in_root devtmpfs /dev -t devtmpfs
 __vm_mount_in_root devpts /dev/pts -t devpts -o gid=5,mode=0620,ptmxmode=0666
 __vm_mount_in_root tmpfs /dev/shm -t tmpfs -o mode=1777
+# devtmpfs has no /dev/fd: bash's process substitution and tee need it.
+ln -sfn /proc/self/fd "$NEWROOT/dev/fd"
+ln -sfn /proc/self/fd/0 "$NEWROOT/dev/stdin"
+ln -sfn /proc/self/fd/1 "$NEWROOT/dev/stdout"
+ln -sfn /proc/self/fd/2 "$NEWROOT/dev/stderr"
 __vm_mount_in_root cgroup2 /sys/fs/cgroup -t cgroup2 2>/dev/null
 __vm_mount_in_root bpf /sys/fs/bpf -t bpf -o mode=0700 2>/dev/null
 for dir in /tmp /var/tmp; do
