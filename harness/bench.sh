@@ -47,13 +47,15 @@ __bench_fmt_s() {
 
 # Append one raw measurement. $1: section, then key=value pairs; a value
 # that is a JSON number, true, false, null or a JSON array stays JSON,
-# anything else is a string.
+# anything else is a string, and so is every value of a key@=value pair.
 __bench_rec() {
 	local kv k v args=(--arg section "$1")
 	shift
 	for kv in "$@"; do
 		k=${kv%%=*} v=${kv#*=}
-		if [[ $v =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ || $v == true ||
+		if [[ $k == *@ ]]; then
+			args+=(--arg "${k%@}" "$v")
+		elif [[ $v =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ || $v == true ||
 			$v == false || $v == null || $v == \[*\] ]]; then
 			args+=(--argjson "$k" "$v")
 		else
@@ -149,11 +151,11 @@ __bench_machine() {
 		BENCH_SHAPING=tbf BENCH_SHAPING_WHY=$FEAT_REASON
 	fi
 	__bench_rec machine nproc="$(nproc)" cores="$(__bench_num "${cores:-x}")" \
-		cpu="${model:-unknown}" kernel="$(uname -r)" \
+		cpu@="${model:-unknown}" kernel@="$(uname -r)" \
 		loadavg_start="[${load[0]},${load[1]},${load[2]}]" \
 		congestion_control="${cc:-unknown}" tcp_timestamps="$(__bench_num "${ts:-x}")" \
 		shaping="$BENCH_SHAPING" shaping_why="$BENCH_SHAPING_WHY" \
-		quick="$BENCH_QUICK"
+		quick="$BENCH_QUICK" run_id@="$MPTH_RUN_ID"
 }
 
 # ------------------------------------------------------------ aggregation
@@ -224,11 +226,11 @@ __bench_agg_run() {
 		jq -r 'if (.bytes_sent // 0) > 0 and ([.subflow_list[]?.bytes_sent | numbers] | length) > 0
 			then (([.subflow_list[].bytes_sent | numbers] | add) / .bytes_sent - 1) * 10000 | round / 10000
 			else null end' 2>/dev/null)
-	__bench_rec aggregation case="$case" proto="$proto" run="$run" ok="$ok" \
+	__bench_rec aggregation case@="$case" proto="$proto" run="$run" ok="$ok" \
 		rate_bps="$rate" goodput_mbps="$good" efficiency="$eff" \
 		mss="$(__bench_num "${mss:-x}")" rto_ms="$(__bench_num "${rto:-x}")" \
 		subflows="$subf" resent_frac="$(__bench_num "${resent:-x}")" \
-		client_rc="${crc:-none}" server_rc="${src:-none}"
+		client_rc@="${crc:-none}" server_rc@="${src:-none}"
 	__bench_say "aggregation $case $proto run $run: ${good} Mbit/s = ${eff} of $((rate / 1000000)) Mbit/s (mss ${mss:-?}, subflows ${subf}, resent ${resent:-?})$([[ $ok == true ]] || echo ', FAILED')"
 	__bench_keep_run "$tag" aggregation
 	[[ $ok == true ]]
@@ -253,7 +255,7 @@ __bench_agg_case() {
 	for ((i = 2; i <= n; i++)); do
 		pm_endpoint client "$i" subflow || return 1
 	done
-	__bench_rec aggregation_case case="$name" \
+	__bench_rec aggregation_case case@="$name" \
 		rates_mbit="[$(IFS=,; echo "$*")]" sum_bps="$sum" best_bps="$best" \
 		paths="$n" bytes="$(traffic_size_bytes "$BENCH_AGG_BYTES")" runs_planned="$BENCH_AGG_RUNS"
 	for ((r = 1; r <= BENCH_AGG_RUNS; r++)); do
@@ -392,11 +394,11 @@ __bench_failover_run() {
 	fault_restore "$path"
 	pm_endpoint_id client "$path" >/dev/null || pm_endpoint client "$path" subflow
 	busywait 3000 __bench_path_up "$path" || log_warn "bench: path $path did not come back"
-	__bench_rec failover case="$name" fault="$kind" withdraw="$react" path="$path" \
+	__bench_rec failover case@="$name" fault="$kind" withdraw="$react" path="$path" \
 		survivor="$survivor" run="$run" ok="$ok" valid="$valid" fault_ms="$fault_ms" \
 		fault_recv="$fault_recv" last_byte_ms="$(__bench_num "$last")" outage_ms="$(__bench_num "$outage")" \
 		recovery90_ms="$(__bench_num "$rec")" rto_ms="$rto_f" survivor_rto_ms="$rto_s" \
-		subflows_before="$(__bench_num "$subf")" client_rc="${crc:-none}" server_rc="${src:-none}"
+		subflows_before="$(__bench_num "$subf")" client_rc@="${crc:-none}" server_rc@="${src:-none}"
 	__bench_say "failover $name run $run: outage $outage ms, 90% again after $rec ms, rto ${rto_f} ms$([[ $ok == true ]] || echo ', FAILED')"
 	__bench_keep_run "$tag" failover
 }

@@ -181,3 +181,12 @@ server_wait() {
 	assert_success
 	assert_equal "$SERVER_RC" 0
 }
+
+@test "the header parser survives 20 s of libFuzzer" {
+	command -v clang >/dev/null || skip "clang not installed (package clang)"
+	make -C "$MPTH_ROOT/c-samples" -s fuzz >/dev/null
+	run make -C "$MPTH_ROOT/c-samples" -s fuzz-run FUZZ_SECONDS=20
+	assert_success
+	assert_output --partial "Done"
+	refute_output --partial "ERROR: libFuzzer"
+}
