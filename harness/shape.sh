@@ -7,15 +7,17 @@
 
 SHAPE_METHOD=''
 
-# $1: router namespace, $2: dev, $3: rate, $4: delay, $5: loss percent
+# $1: router namespace, $2: dev, $3: rate, $4: delay, $5: loss percent,
+# $6: jitter
 __shape_dev() {
-	local ns=$1 dev=$2 rate=$3 delay=$4 loss=$5 args=()
+	local ns=$1 dev=$2 rate=$3 delay=$4 loss=$5 jitter=${6:-} args=()
 	if [[ $SHAPE_METHOD == netem ]]; then
-		[[ -n $delay ]] && args+=(delay "$delay")
+		[[ -n $delay ]] && args+=(delay "$delay" ${jitter:+"$jitter"})
 		[[ -n $loss ]] && args+=(loss "$loss%")
 		[[ -n $rate ]] && args+=(rate "$rate")
 		((${#args[@]})) || return 0
-		tc -n "$ns" qdisc replace dev "$dev" root netem "${args[@]}" limit 1000
+		tc -n "$ns" qdisc replace dev "$dev" root netem "${args[@]}" \
+			limit "$(__shape_netem_limit "$rate" "$delay")"
 		return
 	fi
 	if [[ -n $rate ]]; then
@@ -26,6 +28,22 @@ __shape_dev() {
 			burst 64k latency 25ms || return 1
 	fi
 	[[ -z $loss ]] || __shape_loss "$ns" "$dev" "$loss"
+}
+
+# netem's limit counts the packets on the delay line too: room for the
+# path's bandwidth-delay product plus 50 ms of queue, like the tbf queue,
+# so that a slow path does not grow seconds of bufferbloat.
+# $1: rate (empty: unshaped), $2: one-way delay like 10ms
+__shape_netem_limit() {
+	[[ -n $1 ]] || { echo 1000; return; }
+	awk -v r="$1" -v d="${2:-0ms}" 'BEGIN {
+		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
+		if (u == "kbit") n *= 1e3; else if (u == "mbit") n *= 1e6
+		else if (u == "gbit") n *= 1e9
+		ms = d + 0; if (d ~ /us$/) ms /= 1000; else if (d ~ /[0-9]s$/ && d !~ /ms$/) ms *= 1000
+		p = int(n * (ms + 50) / 1000 / 8 / 1500) + 1
+		print (p < 20 ? 20 : p)
+	}'
 }
 
 # Random loss without netem. $1: ns, $2: dev (egress), $3: percent
@@ -51,13 +69,14 @@ __shape_loss() {
 }
 
 # Shape every path the same way, or one path.
-#   --rate RATE  --delay D  --loss PCT  --path I
+#   --rate RATE  --delay D  --jitter J  --loss PCT  --path I
 shape_paths() {
-	local rate='' delay='' loss='' only='' i rns
+	local rate='' delay='' loss='' only='' i rns jitter=
 	while (($#)); do
 		case $1 in
 		--rate) rate=$2 ;;
 		--delay) delay=$2 ;;
+		--jitter) jitter=$2 ;;
 		--loss) loss=$2 ;;
 		--path) only=$2 ;;
 		*)
@@ -78,16 +97,16 @@ shape_paths() {
 	if [[ -n $delay && $SHAPE_METHOD != netem ]]; then
 		SHAPE_DELAY_SKIPPED="delay $delay not emulated: $SHAPE_NO_NETEM_REASON"
 		harness_note "$SHAPE_DELAY_SKIPPED"
-		delay=''
+		delay='' jitter=''
 	fi
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		[[ -z $only || $only == "$i" ]] || continue
 		rns=$(topo_ns "r$i")
-		__shape_dev "$rns" s "$rate" "$delay" "$loss" || return 1
-		__shape_dev "$rns" c "$rate" "$delay" "$loss" || return 1
+		__shape_dev "$rns" s "$rate" "$delay" "$loss" "$jitter" || return 1
+		__shape_dev "$rns" c "$rate" "$delay" "$loss" "$jitter" || return 1
 		[[ -z $rate ]] || SHAPE_RATE[i]=$rate
 	done
-	harness_note "shaping: $SHAPE_METHOD${rate:+, rate $rate}${delay:+, delay $delay}${loss:+, loss $loss%} per path and direction"
+	harness_note "shaping: $SHAPE_METHOD${only:+ on path $only}${rate:+, rate $rate}${delay:+, delay $delay}${jitter:+ +/- $jitter}${loss:+, loss $loss%} per path and direction"
 	export SHAPE_METHOD SHAPE_DELAY_SKIPPED
 }
 

@@ -31,6 +31,10 @@ DEPS_EXTRA=(
 	python3:python3
 	valgrind:valgrind
 	clang:clang
+	qemu-system-x86_64:qemu-system-x86
+	/bin/busybox:busybox-static
+	modprobe:kmod
+	zstd:zstd
 	/usr/include/libmnl/libmnl.h:libmnl-dev
 	/usr/bin/cargo:cargo
 	/usr/bin/rustc:rustc

@@ -80,7 +80,7 @@ json_true() {
 }
 
 @test "JSON: failover outage, recovery and RTO for every fault and path" {
-	json_true '.failover.cases | length + (.failover.skipped | length) * 2 == 6'
+	json_true '(.failover.cases | length) + (.failover.skipped | length) * 2 == 6'
 	json_true '.failover.cases | all(
 		(.runs | length >= 1)
 		and (.rto_ms.median | type == "number" and . > 0 and . < 120000)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# Paths with different delays, jitter and random loss, emulated by netem:
+# each subflow's RTT follows its path's delay, and every byte still arrives
+# in order through reordering and loss.
+#
+#            +------+  5 Mbit/s, 10 ms each way
+#   client --| r1   |--------------------------+
+#      p1    +------+                          |server
+#      p2    +------+  5 Mbit/s, 40 ms +/- 5 ms, 1% loss
+#   client --| r2   |--------------------------+
+#            +------+
+#
+# Rates are low and the transfer small so that it runs under TCG in a VM:
+# `run.sh test` runs it in a Debian kernel where the host has no netem.
+# requires: mptcp ip_mptcp netem
+
+load ../harness/harness
+
+: "${DELAY_P1:=10ms}"
+: "${DELAY_P2:=40ms}"
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2
+	shape_paths --path 1 --rate 5mbit --delay "$DELAY_P1"
+	shape_paths --path 2 --rate 5mbit --delay "$DELAY_P2" --jitter 5ms --loss 1
+	fact_set qdisc_r1 "$(tc -n "$(topo_ns r1)" qdisc show dev s)"
+	fact_set qdisc_r2 "$(tc -n "$(topo_ns r2)" qdisc show dev s)"
+	pm_limits all subflows=2 add_addr_accepted=2
+	pm_endpoint client 2 subflow
+	traffic_start --tag bulk --bytes 2M --timeout 60000
+	traffic_wait 90000 bulk
+	fact_set p1_bytes "$(obs_path_bytes 1 up)"
+	fact_set p2_bytes "$(obs_path_bytes 2 up)"
+	local info
+	info=$(traffic_dir bulk)/client.info
+	# The median RTT each subflow reported, by its local address.
+	fact_set rtt_p1 "$(__delay_rtt "$info" "$(topo_addr 1 client)")"
+	fact_set rtt_p2 "$(__delay_rtt "$info" "$(topo_addr 2 client)")"
+}
+
+# $1: info file, $2: local address. Prints the median rtt_us.
+__delay_rtt() {
+	jq -r --arg a "$2:" '.subflow_list[]? | select(.local | startswith($a)) | .rtt_us // empty' "$1" |
+		sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "none" }'
+}
+
+# $1: delay like 10ms. Prints the round trip it makes, in microseconds.
+__rtt_floor_us() {
+	echo $((2 * ${1%ms} * 1000))
+}
+
+@test "netem shapes the paths with the asked delay, jitter and loss" {
+	run fact_get qdisc_r1
+	assert_output --regexp "netem .*delay $DELAY_P1"
+	run fact_get qdisc_r2
+	assert_output --regexp "netem .*delay $DELAY_P2 +5ms.*loss 1%"
+}
+
+@test "each subflow's RTT follows its path's delay" {
+	expect "median RTT of the path 1 subflow (us)" "$(fact_get rtt_p1)" -ge "$(__rtt_floor_us "$DELAY_P1")"
+	expect "median RTT of the path 2 subflow (us)" "$(fact_get rtt_p2)" -ge "$(__rtt_floor_us "$DELAY_P2")"
+	expect "path 2's RTT above path 1's (us)" "$(fact_get rtt_p2)" -gt "$(fact_get rtt_p1)"
+}
+
+@test "every byte arrives intact through jitter, reordering and loss" {
+	assert_transfer_intact bulk
+}
+
+@test "both subflows carried data" {
+	expect "subflows the client saw" "$(traffic_json client '.max_subflows' bulk)" -eq 2
+	expect "bytes path 1 forwarded" "$(fact_get p1_bytes)" -gt 100000
+	expect "bytes path 2 forwarded" "$(fact_get p2_bytes)" -gt 100000
+}

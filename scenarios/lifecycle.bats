@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# Endpoints change under a live connection: removing one closes its
+# subflow and sends RM_ADDR, adding it back re-creates the subflow,
+# removing the server's announced address closes the subflows to it, and
+# flushing the client's endpoints leaves the initial subflow carrying the
+# data, every byte intact.
+#
+# One upload (for a fixed time) with client `subflow` endpoints for paths
+# 2 and 3 and a server `signal` endpoint for its path 2 address: four
+# subflows. Then, one step at a time, each waited for and counted:
+#   rm      ip mptcp endpoint delete (client, path 2)
+#   readd   ip mptcp endpoint add (client, path 2)
+#   rm-sig  ip mptcp endpoint delete (server, its path 2 address)
+#   flush   ip mptcp endpoint flush (client)
+#
+#            +------+
+#   client --| r1   |-- path 1 --+
+#   .1.1 p1  +------+            |
+#   .2.1 p2 -| r2   |-- path 2 --+-- server .1.1, .2.1 (announced)
+#   .3.1 p3 -| r3   |-- path 3 --+
+#            +------+  20 Mbit/s each
+#
+# requires: mptcp ip_mptcp
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-a.bats can prove that each check can fail.
+: "${LIFECYCLE_DURATION_MS:=5000}"
+# 0: the removed endpoint is not added back.
+: "${LIFECYCLE_READD:=1}"
+
+# $1: step tag, $2...: command making the change
+step() {
+	local tag=$1
+	shift
+	obs_mib_mark "$tag"
+	fact_set "$tag.running" "$(traffic_running life && echo 1 || echo 0)"
+	"$@"
+	__fault_event "$tag" 0 "$*"
+}
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 3 --rate 20mbit
+	pm_limits all subflows=8 add_addr_accepted=2
+	pm_endpoint client 2 subflow
+	pm_endpoint client 3 subflow
+	pm_endpoint server 2 signal
+	local c1 c2 s2 old
+	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client) s2=$(topo_addr 2 server)
+	obs_mib_mark life
+	traffic_start --tag life --duration "$LIFECYCLE_DURATION_MS" || return 1
+	traffic_wait_sf 4 5000 life || log_warn "life: $(traffic_sf_now life) subflows, waited for 4"
+	fact_set life.pairs_start "$(traffic_live_pairs life | sort | paste -sd' ')"
+
+	step rm pm_endpoint_del client 2
+	fact_set rm.gone_ms "$(traffic_wait_pair_gone life "^${c2//./\\.}>")"
+	obs_mib_record rm
+
+	old=$(traffic_sf_locals life | paste -sd' ')
+	step readd true
+	[[ $LIFECYCLE_READD != 1 ]] || pm_endpoint client 2 subflow
+	fact_set readd.rejoin_ms "$(traffic_wait_new_sf life "$c2" "$old")"
+	obs_mib_record readd
+
+	step rm-sig pm_endpoint_del server 2
+	fact_set rm-sig.gone_ms "$(traffic_wait_pair_gone life ">${s2//./\\.}$")"
+	obs_mib_record rm-sig
+
+	step flush pm_flush client
+	fact_set flush.gone_ms "$(traffic_wait_pair_gone life "^(${c1//./\\.}>.*[^1]|[^>]*[^1]\\.1>)")"
+	fact_set flush.pairs "$(traffic_live_pairs life | sort | paste -sd' ')"
+	fact_set flush.endpoints "$(in_ns client ip mptcp endpoint show | grep -c .)"
+	fact_set flush.recv "$(traffic_rx_bytes life)"
+	# The initial subflow alone carries on: a further megabyte arrives.
+	traffic_wait_rx $(($(fact_get flush.recv) + 1048576)) 10000 life ||
+		log_warn "life: no data after the flush"
+	fact_set flush.recv_after "$(traffic_rx_bytes life)"
+	obs_mib_record flush
+	traffic_wait 60000 life || true
+	obs_mib_record life
+}
+
+# The step ran while the transfer was still going. $1: step
+during() {
+	[[ $(fact_get "$1.running") == 1 ]] || {
+		__assert_fail "step $1 came after the transfer had ended (LIFECYCLE_DURATION_MS too short?)"
+		return 1
+	}
+}
+
+@test "four subflows to start with: the initial one, two from endpoints, one to the announced address" {
+	local c1 c2 c3 s1 s2 want
+	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client) c3=$(topo_addr 3 client)
+	s1=$(topo_addr 1 server) s2=$(topo_addr 2 server)
+	want=$(printf '%s\n' "$c1>$s1" "$c1>$s2" "$c2>$s1" "$c3>$s1" | sort | paste -sd' ')
+	[[ $(fact_get life.pairs_start) == "$want" ]] || {
+		__assert_fail "subflows at the start: expected {$want}, got {$(fact_get life.pairs_start)}"
+		return 1
+	}
+}
+
+@test "removing the client's path 2 endpoint closes its subflow and sends RM_ADDR" {
+	during rm
+	[[ $(fact_get rm.gone_ms) != none ]] || {
+		__assert_fail "the subflow from $(topo_addr 2 client) was still there 3 s after its endpoint went"
+		return 1
+	}
+	harness_diag "subflow from path 2 gone $(fact_get rm.gone_ms) ms after the removal"
+	check_mib rm client MPTcpExtRmAddrTx -eq 1 &&
+		check_mib rm client MPTcpExtRmSubflow -eq 1 &&
+		check_mib rm server MPTcpExtRmAddr -eq 1
+}
+
+@test "adding it back re-creates the subflow within 5 s (one new join)" {
+	during readd
+	local v
+	v=$(fact_get readd.rejoin_ms)
+	[[ $v != none ]] || {
+		__assert_fail "no new subflow from $(topo_addr 2 client) within 5000 ms of adding its endpoint back"
+		return 1
+	}
+	expect "time until the subflow from path 2 was back (ms)" "$v" -le 5000 &&
+		check_mib readd client MPTcpExtMPJoinSynAckRx -eq 1 &&
+		check_mib readd server MPTcpExtMPJoinAckRx -eq 1
+}
+
+@test "removing the server's announced address sends RM_ADDR and closes the subflow to it" {
+	during rm-sig
+	[[ $(fact_get rm-sig.gone_ms) != none ]] || {
+		__assert_fail "the subflow to $(topo_addr 2 server) was still there 3 s after its endpoint went"
+		return 1
+	}
+	check_mib rm-sig server MPTcpExtRmAddrTx -eq 1 &&
+		check_mib rm-sig server MPTcpExtRmSubflow -eq 1 &&
+		check_mib rm-sig client MPTcpExtRmAddr -eq 1
+}
+
+@test "flushing the client's endpoints closes their two subflows; the initial one carries on" {
+	during flush
+	local want
+	want="$(topo_addr 1 client)>$(topo_addr 1 server)"
+	[[ $(fact_get flush.pairs) == "$want" ]] || {
+		__assert_fail "subflows after the flush: expected {$want}, got {$(fact_get flush.pairs)}"
+		return 1
+	}
+	expect "client endpoints after the flush" "$(fact_get flush.endpoints)" -eq 0 &&
+		check_mib flush client MPTcpExtRmSubflow -eq 2 &&
+		expect "bytes received after the flush" \
+			$(($(fact_get flush.recv_after) - $(fact_get flush.recv))) -ge 1048576
+}
+
+@test "every byte arrives intact" {
+	check_transfer_intact life
+}
