@@ -309,6 +309,26 @@ traffic_wait_pair_gone() {
 	fi
 }
 
+# True when the live subflows are exactly a set. $1: tag, $2: sorted
+# space-separated local>remote pairs
+__traffic_live_pairs_are() {
+	[[ $(traffic_live_pairs "$1" | sort | paste -sd' ') == "$2" ]]
+}
+
+# Wait until the live subflows are exactly a set of address pairs; prints
+# how long it took in ms, or "none". $1: tag, $2...: local>remote pairs
+traffic_wait_live_pairs() {
+	local tag=$1 want t
+	shift
+	want=$(printf '%s\n' "$@" | sort | paste -sd' ')
+	t=$(now_ms)
+	if busywait 3000 __traffic_live_pairs_are "$tag" "$want"; then
+		echo $(($(now_ms) - t))
+	else
+		echo none
+	fi
+}
+
 # --- recipes
 
 # A transfer whose joins are counted. Facts under the tag:

@@ -29,14 +29,15 @@ load ../harness/harness
 # 0: the removed endpoint is not added back.
 : "${LIFECYCLE_READD:=1}"
 
-# $1: step tag, $2...: command making the change
+# One change to the endpoints, with its counters and an event on the
+# timeline. $1: step tag, $2: event, $3: path, $4...: command
 step() {
-	local tag=$1
-	shift
+	local tag=$1 ev=$2 path=$3
+	shift 3
 	obs_mib_mark "$tag"
 	fact_set "$tag.running" "$(traffic_running life && echo 1 || echo 0)"
 	"$@"
-	__fault_event "$tag" 0 "$*"
+	__fault_event "$ev" "$path" "$*"
 }
 
 setup_file() {
@@ -46,29 +47,33 @@ setup_file() {
 	pm_endpoint client 2 subflow
 	pm_endpoint client 3 subflow
 	pm_endpoint server 2 signal
-	local c1 c2 s2 old
-	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client) s2=$(topo_addr 2 server)
+	local c1 c2 s1 s2 old
+	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client)
+	s1=$(topo_addr 1 server) s2=$(topo_addr 2 server)
 	obs_mib_mark life
 	traffic_start --tag life --duration "$LIFECYCLE_DURATION_MS" || return 1
 	traffic_wait_sf 4 5000 life || log_warn "life: $(traffic_sf_now life) subflows, waited for 4"
 	fact_set life.pairs_start "$(traffic_live_pairs life | sort | paste -sd' ')"
 
-	step rm pm_endpoint_del client 2
+	step rm endpoint-removed 2 pm_endpoint_del client 2
 	fact_set rm.gone_ms "$(traffic_wait_pair_gone life "^${c2//./\\.}>")"
 	obs_mib_record rm
 
 	old=$(traffic_sf_locals life | paste -sd' ')
-	step readd true
-	[[ $LIFECYCLE_READD != 1 ]] || pm_endpoint client 2 subflow
+	if [[ $LIFECYCLE_READD == 1 ]]; then
+		step readd endpoint-added 2 pm_endpoint client 2 subflow
+	else
+		step readd endpoint-not-added 2 true
+	fi
 	fact_set readd.rejoin_ms "$(traffic_wait_new_sf life "$c2" "$old")"
 	obs_mib_record readd
 
-	step rm-sig pm_endpoint_del server 2
+	step rm-sig signal-removed 2 pm_endpoint_del server 2
 	fact_set rm-sig.gone_ms "$(traffic_wait_pair_gone life ">${s2//./\\.}$")"
 	obs_mib_record rm-sig
 
-	step flush pm_flush client
-	fact_set flush.gone_ms "$(traffic_wait_pair_gone life "^(${c1//./\\.}>.*[^1]|[^>]*[^1]\\.1>)")"
+	step flush endpoints-flushed all pm_flush client
+	fact_set flush.gone_ms "$(traffic_wait_live_pairs life "$c1>$s1")"
 	fact_set flush.pairs "$(traffic_live_pairs life | sort | paste -sd' ')"
 	fact_set flush.endpoints "$(in_ns client ip mptcp endpoint show | grep -c .)"
 	fact_set flush.recv "$(traffic_rx_bytes life)"
