@@ -819,6 +819,7 @@ main() {
 	MPTH_FEATURE_CACHE=$MPTH_TMP/features
 	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
 	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"
+	log_info "kernel $(uname -r)${MPTH_IN_VM:+ (in a VM)}, $(nproc) cores"
 
 	# On a kernel without netem, `test` runs the scenarios that need it
 	# in a VM, where they run for real, rather than skip them here.

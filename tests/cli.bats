@@ -156,3 +156,23 @@ teardown() {
 		assert_output --partial -- "$opt"
 	done
 }
+
+@test "a bad --kernel is refused with exit 2: unknown spec, unknown version, missing or corrupt image" {
+	run "$RUN" --no-install --kernel nosuch:1 failover
+	assert_failure 2
+	assert_output --partial "unknown kernel spec 'nosuch:1'"
+	run "$RUN" --no-install --kernel /nonexistent/bzImage failover
+	assert_failure 2
+	head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/bzImage"
+	run "$RUN" --no-install --kernel "$BATS_TEST_TMPDIR/bzImage" failover
+	assert_failure 2
+	run "$RUN" --no-install --kernel debian:4.2 failover
+	assert_failure 2
+	assert_output --partial "4.2"
+	run "$RUN" --no-install matrix all
+	assert_failure 2
+	assert_output --partial "needs --kernels"
+	run "$RUN" --no-install matrix --kernels host,bogus all
+	assert_failure 2
+	assert_output --partial "unknown kernel spec 'bogus'"
+}

@@ -214,3 +214,15 @@ kill_caller_with() {
 	assert_output --partial 'vm: guest kernel has no MPTCP'
 	refute_output --partial 'must-not-run'
 }
+
+@test "run.sh --kernel debian:6.1 runs a scenario in the guest: netem shapes it, exit code and JSON come back" {
+	need_kernel
+	local repo=$BATS_TEST_DIRNAME/..
+	run "$repo/run.sh" --no-install --kernel debian:6.1 --artifacts "$WORK/art" \
+		--json "$WORK/s.json" delay
+	assert_success
+	assert_output --regexp 'kernel 6\.1\.[0-9]+-[0-9]+-amd64 \(in a VM\)'
+	assert_output --partial "shaping: netem on path 2"
+	run jq -r '.passed, .failed, .skipped' "$WORK/s.json"
+	assert_output $'4\n0\n0'
+}
