@@ -136,10 +136,39 @@ obs_tcpdump_stop() {
 	local pid
 	[[ -s $1.pid ]] || return 0
 	pid=$(<"$1.pid")
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	# It may have stopped by itself at its packet count.
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	rm -f "$1.pid"
-	return 0
+}
+
+# --- faults on MPTCP signalling
+
+# Router i drops the first n packets carrying an ADD_ADDR (MPTCP option 30,
+# subtype 3) that it forwards toward the client; later ones pass. The
+# echoes travel the other way and are never touched. Counters "seen" and
+# "dropped" (obs_nft_counter). $1: path, $2: n
+fault_drop_add_addr() {
+	local i=$1 n=$2
+	ip netns exec "$(topo_ns "r$i")" nft -f - <<-NFT || return 1
+		table inet mpth_add_addr {
+			counter seen { }
+			counter dropped { }
+			chain forward_to_client {
+				type filter hook forward priority -50; policy accept;
+				oifname "c" tcp option mptcp subtype 3 counter name "seen" numgen inc mod 1000000000 < $n counter name "dropped" drop
+			}
+		}
+	NFT
+	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_add_addr
+	__fault_event drop-add-addr "$i" "first $n"
+}
+
+# Packets a named nft counter of a router has seen.
+# $1: path, $2: table (inet), $3: counter
+obs_nft_counter() {
+	ip netns exec "$(topo_ns "r$1")" nft -j list counter inet "$2" "$3" 2>/dev/null |
+		jq -r '.nftables[] | select(.counter) | .counter.packets' 2>/dev/null || echo 0
 }
 
 # --- traffic, by the direction of the data
@@ -266,10 +295,13 @@ traffic_wait_new_sf() {
 	fi
 }
 
-# True when connection 0 has no live subflow from an address.
-# $1: tag, $2: address
-traffic_no_sf_from() {
-	! traffic_sf_locals "$1" | grep -q "^$2:[0-9]*$"
+# Milliseconds from the client's first MPTCP_INFO line until it first
+# listed n subflows, or "none". $1: tag, $2: n
+traffic_sf_reached_ms() {
+	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null |
+		jq -rs --argjson n "$2" 'if length == 0 then "none" else
+			(.[0].t_ms) as $t0 | ([.[] | select(.subflows >= $n)][0].t_ms) as $t |
+			if $t == null then "none" else $t - $t0 end end' 2>/dev/null || echo none
 }
 
 # Every local>remote address pair connection 0 had at any moment, ports
@@ -554,6 +586,22 @@ check_pairs_family() {
 		return 1
 	fi
 	harness_diag "every subflow is IPv$fam on both ends: $(fact_get "$tag.pairs")"
+}
+
+# No subflow of a tag pairs an IPv4 address with an IPv6 one. $1: tag
+check_pairs_same_family() {
+	local p l r bad=()
+	for p in $(fact_get "$1.pairs"); do
+		l=${p%%>*} r=${p#*>}
+		if [[ $l == *:* && $r != *:* ]] || [[ $l != *:* && $r == *:* ]]; then
+			bad+=("$p")
+		fi
+	done
+	if ((${#bad[@]})); then
+		__assert_fail "subflows mixing IPv4 and IPv6: ${bad[*]}"
+		return 1
+	fi
+	harness_diag "no subflow mixes the families: $(fact_get "$1.pairs")"
 }
 
 # A path carried at most pct% of a window's payload. $1: what, $2: wire

@@ -126,6 +126,8 @@ __traffic_reap() {
 	pid=$(<"$1")
 	while kill -0 "$pid" 2>/dev/null; do
 		if (($(now_ms) >= $3)); then
+			# What the sockets looked like when it hung, for the report.
+			obs_snapshot "hung-$(basename "$(dirname "$1")")-$(basename "$1" .pid)" 2>/dev/null
 			kill -TERM "$pid" 2>/dev/null
 			sleep 0.2
 			kill -KILL "$pid" 2>/dev/null

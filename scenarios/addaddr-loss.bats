@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# A lost ADD_ADDR is sent again: router 1 drops the server's first
+# announcement, the server retransmits it within
+# net.mptcp.add_addr_timeout, and the join to the announced address still
+# happens.
+#
+# The server announces its path 2 address (`signal`) over the initial
+# subflow, which crosses router 1; an nftables rule there drops the first
+# packet carrying an ADD_ADDR toward the client (`tcp option mptcp subtype
+# 3`, the first one only, by `numgen inc`). With no echo, the server's
+# ADD_ADDR timer fires: add_addr_timeout is set to 1 s in the server's
+# namespace (default 120 s); Linux may retransmit sooner, from the
+# connection's RTO, never later. Counted: the router's drops, the server's
+# ADD_ADDRs sent (2), the client's received (1), the echo, the join.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------| .1.1 |
+#      p1    | drops the first        |      |
+#            | ADD_ADDR to the client |server|
+#            +------+                 |      |
+#      p2 ---| r2   |-- path 2 -------| .2.1 | announced
+#            +------+  20 Mbit/s each +------+
+#
+# requires: mptcp ip_mptcp nft nft_numgen
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-a.bats can prove that each check can fail.
+: "${ADDLOSS_BYTES:=6M}"
+# net.mptcp.add_addr_timeout (s) on the server; 0 means never resend.
+: "${ADDLOSS_TIMEOUT:=1}"
+# How many ADD_ADDR packets router 1 drops.
+: "${ADDLOSS_DROP:=1}"
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 2 --rate 20mbit
+	topo_sysctl server net.mptcp.add_addr_timeout="$ADDLOSS_TIMEOUT"
+	pm_limits all subflows=4 add_addr_accepted=1
+	pm_endpoint server 2 signal
+	fault_drop_add_addr 1 "$ADDLOSS_DROP"
+	recipe_counted loss 2 --bytes "$ADDLOSS_BYTES"
+	fact_set loss.seen "$(obs_nft_counter 1 mpth_add_addr seen)"
+	fact_set loss.dropped "$(obs_nft_counter 1 mpth_add_addr dropped)"
+	fact_set loss.join_ms "$(traffic_sf_reached_ms loss 2)"
+	harness_note "loss: router 1 saw $(fact_get loss.seen) ADD_ADDR, dropped $(fact_get loss.dropped); second subflow after $(fact_get loss.join_ms) ms"
+}
+
+@test "router 1 drops the first ADD_ADDR toward the client, and only that one" {
+	expect "ADD_ADDR packets dropped by router 1" "$(fact_get loss.dropped)" -eq 1 &&
+		expect "ADD_ADDR packets router 1 forwarded toward the client" "$(fact_get loss.seen)" -ge 2
+}
+
+@test "the server sends the ADD_ADDR again; the client receives and echoes it once" {
+	check_mib loss server MPTcpExtAddAddrTx -eq 2 &&
+		check_mib loss client MPTcpExtAddAddr -eq 1 &&
+		check_mib loss client MPTcpExtEchoAddTx -eq 1 &&
+		check_mib loss server MPTcpExtEchoAdd -eq 1
+}
+
+@test "the join to the announced address still happens, within add_addr_timeout + 2 s" {
+	local v
+	v=$(fact_get loss.join_ms)
+	[[ $v != none ]] || {
+		__assert_fail "the client never got a second subflow"
+		return 1
+	}
+	check_joins_exact loss 1 &&
+		check_pairs loss "$(topo_addr 1 client)>$(topo_addr 1 server)" \
+			"$(topo_addr 1 client)>$(topo_addr 2 server)" &&
+		expect "time from the connection until the join (ms)" "$v" -le $((ADDLOSS_TIMEOUT * 1000 + 2000))
+}
+
+@test "every byte arrives intact" {
+	check_transfer_intact loss
+}

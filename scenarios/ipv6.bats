@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# Over IPv6, the client's extra addresses become subflows, the server's
+# announced address is joined and a failover keeps every byte; with both
+# families configured, no subflow pairs an IPv4 address with an IPv6 one.
+#
+# The topology gives every interface an address in 2001:db8::/32 next to
+# its IPv4 one. subflow: client `subflow` endpoints for the IPv6 addresses
+# of paths 2 and 3. signal: the server announces its IPv6 address on path
+# 2. failover: path 1 goes down mid-upload over IPv6 (the client withdraws
+# its endpoint) and comes back. mixed: both families have endpoints on
+# both sides (client: subflow on path 2; server: signal on path 2), and
+# one connection of each family runs:
+#   - over IPv4, only IPv4 subflows: the IPv6 endpoint and the IPv6
+#     ADD_ADDR (received, echoed) make no join;
+#   - over IPv6, the IPv6 subflows plus one IPv4 subflow to the announced
+#     IPv4 address: Linux lets a dual-stack (not V6ONLY) socket join IPv4
+#     addresses (mptcp_pm_addr_families_match()); a subflow never mixes
+#     the two families, and the IPv4 endpoint makes no join to the IPv6
+#     peer.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------|      |
+#   2001:db8:1:i::1  2001:db8:2:i::1  |server|
+#      p2 ---| r2   |-- path 2 -------|      |
+#      p3 ---| r3   |-- path 3 -------|      |
+#            +------+  20 Mbit/s each +------+
+#
+# requires: mptcp ip_mptcp
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-a.bats can prove that each check can fail.
+: "${IPV6_CASES:=subflow signal failover mixed}"
+: "${IPV6_BYTES:=3M}"
+: "${IPV6_FAILOVER_BYTES:=24M}"
+# The family the IPv6 cases connect with (4 makes their v6 checks fail).
+: "${IPV6_FAMILY:=6}"
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 3 --rate 20mbit
+	pm_limits all subflows=8 add_addr_accepted=4
+	local c
+	for c in $IPV6_CASES; do
+		pm_flush client
+		pm_flush server
+		case $c in
+		subflow)
+			pm_endpoint client 2 subflow v6
+			pm_endpoint client 3 subflow v6
+			recipe_counted subflow 3 --bytes "$IPV6_BYTES" --family "$IPV6_FAMILY"
+			;;
+		signal)
+			pm_endpoint server 2 signal v6
+			recipe_counted signal 2 --bytes "$IPV6_BYTES" --family "$IPV6_FAMILY"
+			;;
+		failover)
+			topo_sysctl client net.ipv4.tcp_rmem="4096 131072 1048576"
+			topo_sysctl server net.ipv4.tcp_rmem="4096 131072 1048576"
+			pm_endpoint client 1 subflow v6
+			pm_endpoint client 2 subflow v6
+			recipe_failover --tag failover --fault link-down --path 1 --pm-react 1 \
+				--bytes "$IPV6_FAILOVER_BYTES" --family "$IPV6_FAMILY"
+			;;
+		mixed)
+			pm_endpoint client 2 subflow
+			pm_endpoint client 2 subflow v6
+			pm_endpoint server 2 signal
+			pm_endpoint server 2 signal v6
+			recipe_counted mixed4 3 --bytes "$IPV6_BYTES" --family 4
+			recipe_counted mixed6 4 --bytes "$IPV6_BYTES" --family "$IPV6_FAMILY"
+			;;
+		esac
+	done
+}
+
+# $1: case. Skips the tests of a case this run did not select.
+ran() {
+	[[ " $IPV6_CASES " == *" $1 "* ]] || skip "case $1 not selected (IPV6_CASES)"
+}
+
+# $1: path, $2: client|server, $3: family (default 6)
+a() {
+	topo_addr "$1" "$2" "${3:-6}"
+}
+
+@test "subflow: exactly 3 IPv6 subflows, one from each address, and the data arrives intact" {
+	ran subflow
+	check_joins_exact subflow 2 &&
+		check_pairs_family subflow 6 &&
+		check_pairs subflow "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
+			"$(a 3 client)>$(a 1 server)" &&
+		check_transfer_intact subflow
+}
+
+@test "signal: the server's IPv6 address is announced, echoed, and joined once" {
+	ran signal
+	check_mib signal server MPTcpExtAddAddrTx -eq 1 &&
+		check_mib signal client MPTcpExtAddAddr -eq 1 &&
+		check_mib signal server MPTcpExtEchoAdd -eq 1 &&
+		check_joins_exact signal 1 &&
+		check_pairs signal "$(a 1 client)>$(a 1 server)" "$(a 1 client)>$(a 2 server)" &&
+		check_transfer_intact signal
+}
+
+@test "failover: a second IPv6 subflow joins, path 1 goes down, every byte arrives intact" {
+	ran failover
+	check_joined_before_fault failover 2 &&
+		check_fault_mid_transfer failover &&
+		check_transfer_intact failover
+}
+
+@test "failover: path 2 carries at least 90% after the failure, the outage under 2 s, and path 1 rejoins" {
+	ran failover
+	check_survivor_carried failover 90 &&
+		check_outage_below failover 2000 &&
+		check_rejoined_within failover 5000
+}
+
+@test "mixed over IPv4: only IPv4 subflows; the IPv6 endpoint and ADD_ADDR make no join" {
+	ran mixed
+	check_mib mixed4 client MPTcpExtAddAddr -eq 2 &&
+		check_joins_exact mixed4 2 &&
+		check_pairs_family mixed4 4 &&
+		check_pairs mixed4 "$(a 1 client 4)>$(a 1 server 4)" "$(a 2 client 4)>$(a 1 server 4)" \
+			"$(a 1 client 4)>$(a 2 server 4)" &&
+		check_transfer_intact mixed4
+}
+
+@test "mixed over IPv6: no subflow mixes the families; the IPv4 endpoint makes no join" {
+	ran mixed
+	check_joins_exact mixed6 3 &&
+		check_pairs_same_family mixed6 &&
+		check_pairs mixed6 "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
+			"$(a 1 client)>$(a 2 server)" "$(a 1 client 4)>$(a 2 server 4)" &&
+		check_transfer_intact mixed6
+}
