@@ -590,13 +590,18 @@ __bench_topo_cost() {
 }
 
 # The newest measured wall time of `run.sh all`: a bench's own measure, or
-# a run's artifacts directory whose every .tap is a current scenario (from
-# the directory's start stamp to its newest file). Prints one JSON object
-# or nothing.
+# a run's artifacts directory that looks like one: 3 scenarios or more, at
+# least 3 in 4 of them scenarios of today's catalogue (it is renamed as it
+# grows), none a self-test (that is `run.sh test`), none repeated
+# (--repeat). Its time runs from the directory's start stamp to its newest
+# file. Prints one JSON object or nothing.
 __bench_all_last() {
-	local d f names cur=() n start end best='' best_t=0 t j pass fail
+	local d f names cur=() selftests=() n cnt start end best='' best_t=0 t j pass fail skip
 	for f in "$MPTH_ROOT"/scenarios/*.bats; do
 		[[ -e $f ]] && cur+=("$(basename "$f" .bats)")
+	done
+	for f in "$MPTH_ROOT"/tests/*.bats; do
+		[[ -e $f ]] && selftests+=("$(basename "$f" .bats)")
 	done
 	for f in "$MPTH_ROOT"/artifacts/bench-*/bench.json; do
 		[[ -s $f && $f != "$MPTH_ARTIFACTS/bench.json" ]] || continue
@@ -608,25 +613,32 @@ __bench_all_last() {
 	for d in "$MPTH_ROOT"/artifacts/*/; do
 		d=${d%/}
 		[[ ${d##*/} =~ ^([0-9]{8})-([0-9]{2})([0-9]{2})([0-9]{2})-[0-9a-f]{6}$ ]] || continue
-		names=() n=0
+		start="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}:${BASH_REMATCH[3]}:${BASH_REMATCH[4]}"
+		names=() n=0 cnt=0
 		for f in "$d"/*.tap; do
 			[[ -e $f ]] || continue
 			f=$(basename "$f" .tap)
-			[[ " ${cur[*]} " == *" $f "* ]] || { n=-1; break; }
+			if [[ " ${cur[*]} " == *" $f "* ]]; then
+				cnt=$((cnt + 1))
+			elif [[ " ${selftests[*]} " == *" $f "* || $f =~ -[0-9]+$ ]]; then
+				n=-1
+				break
+			fi
 			names+=("$f")
 			n=$((n + 1))
 		done
-		((n >= 3)) || continue
-		start=$(date -d "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}:${BASH_REMATCH[3]}:${BASH_REMATCH[4]}" +%s 2>/dev/null) || continue
+		((n >= 3 && cnt * 4 >= n * 3)) || continue
+		start=$(date -d "$start" +%s 2>/dev/null) || continue
 		end=$(find "$d" -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -n1)
 		end=${end%.*}
 		((end > best_t)) || continue
-		pass=$(cat "$d"/*.tap | grep -c '^ok ')
+		pass=$(cat "$d"/*.tap | grep '^ok ' | grep -vc '# skip')
+		skip=$(cat "$d"/*.tap | grep '^ok ' | grep -c '# skip')
 		fail=$(cat "$d"/*.tap | grep -c '^not ok ')
 		best_t=$end
 		best=$(jq -cn --arg dir "$d" --argjson w $((end - start)) --argjson at "$end" \
-			--argjson p "$pass" --argjson fl "$fail" --arg s "${names[*]}" \
-			'{source: "artifacts", wall_s: $w, at_s: $at, dir: $dir, passed: $p, failed: $fl,
+			--argjson p "$pass" --argjson fl "$fail" --argjson sk "$skip" --arg s "${names[*]}" \
+			'{source: "artifacts", wall_s: $w, at_s: $at, dir: $dir, passed: $p, failed: $fl, skipped: $sk,
 			  scenarios: ($s | split(" ")), how: "from the directory name (start) to its newest file, +-2 s"}')
 	done
 	[[ -z $best ]] || printf '%s\n' "$best"
@@ -825,7 +837,7 @@ __bench_table() {
 		  "shaping: \(.shaping.method)\(if .shaping.method == "tbf" then " (netem absent: \(.shaping.why))" else "" end); congestion control \($m.congestion_control)",
 		  "",
 		  (if (.aggregation.cases | length) == 0 then "1. Aggregation efficiency: not run" else
-		  "1. Aggregation efficiency: goodput / sum of path rates (TCP: / rate of the best path), \(.aggregation.bytes / 1048576) MiB upload, \(.aggregation.cases[0].runs_planned) runs planned" end),
+		  "1. Aggregation efficiency: goodput / sum of path rates (TCP: / rate of the best path), \(.aggregation.bytes / 1048576) MiB upload, \(.aggregation.cases[0].runs_planned) run\(if .aggregation.cases[0].runs_planned == 1 then "" else "s" end) planned" end),
 		  "   ceiling = payload / bytes tbf counts per full segment: Ethernet \(.overhead.ethernet) + IP \(.overhead.ip) + TCP \(.overhead.tcp) + timestamps \(.overhead.timestamps) + MPTCP DSS \(.overhead.mptcp_option) (\(if .overhead.mptcp_option_source == "capture" then "a \(.overhead.capture.mptcp.option_len)-byte option and padding, in a capture" else "assumed: a 22-byte option and 2 NOPs" end));",
 		  (if (.aggregation.cases | length) == 0 then empty else
 		  "   no FCS, preamble or gap on a veth; MPTCP: mss \(.aggregation.cases[0].mptcp.mss // "-") - \(.overhead.mptcp_option) = \((.aggregation.cases[0].mptcp.mss // 0) - .overhead.mptcp_option) payload bytes in \((.aggregation.cases[0].mptcp.mss // 0) + .overhead.ethernet + .overhead.ip + .overhead.tcp + .overhead.timestamps) counted" end),
@@ -842,7 +854,7 @@ __bench_table() {
 		  "    about 64 KiB per path / bytes per path (+1.5% for 4 MiB at 20 Mbit/s); the kernel selftest simult_flows.sh bound implies about 0.85 of the sum)",
 		  "",
 		  (if .failover.bytes == null then "2. Failover outage: not run" else
-		  "2. Failover outage: \(.failover.bytes / 1048576) MiB upload over 2 paths of \(.failover.rate_bps / 1e6) Mbit/s, fault once a quarter arrived, \(.failover.runs_planned) runs planned" end),
+		  "2. Failover outage: \(.failover.bytes / 1048576) MiB upload over 2 paths of \(.failover.rate_bps / 1e6) Mbit/s, fault once a quarter arrived, \(.failover.runs_planned) run\(if .failover.runs_planned == 1 then "" else "s" end) planned" end),
 		  ("   " + ("fault" | pad(36)) + ("path" | pad(12)) + ("n" | lpad(6)) + ("outage med" | lpad(11)) + ("max" | lpad(7))
 			+ ("90% again med" | lpad(14)) + ("max" | lpad(7)) + ("not" | lpad(5)) + ("stalls" | lpad(7)) + ("rto med" | lpad(8)) + ("min-max" | lpad(10))),
 		  (.failover.cases[] |
@@ -873,7 +885,8 @@ __bench_table() {
 		  (.harness.run_all | if . == null then "   run.sh all: not measured"
 			elif .source == "none" then "   run.sh all: no measure (\(.not_run))"
 			elif .source == "stopped" then "   run.sh all: more than \(.wall_s) s (\(.not_run)); last measured \(.last.wall_s // "-") s"
-			else "   run.sh all: \(.wall_s) s, \(if .source == "measured" then "measured in this run" else "last measured (\(.dir | split("/") | last); not run now: \(.not_run))" end); scenarios: \(.scenarios | join(" ")); \(.passed // "?") passed, \(.failed // "?") failed" end),
+			else "   run.sh all: \(.wall_s) s, \(if .source == "measured" then "measured in this run" else "last measured (artifacts/\(.dir | split("/") | last)); not run now: \(.not_run)" end)",
+				"   with \(.scenarios | length) scenarios (\(.passed // "?") passed, \(.failed // "?") failed, \(.skipped // "?") skipped): \(.scenarios | join(" "))" end),
 		  "",
 		  "4. Sample speed, unshaped 2 paths, MPTCP upload for \(.speed.seconds // "-") s",
 		  (.speed | if .skipped then "   skipped: \(.skipped)" elif .seconds == null then "   not run" else

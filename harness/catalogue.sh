@@ -96,8 +96,9 @@ obs_path_bytes_mode() {
 	esac
 }
 
-# Subflows of connections on a port by ss -M, 0 when it has none (the
-# field is then absent). $1: role, $2: port
+# Subflows of the connection on a port by ss -M: its joins ("subflows:",
+# absent when none) plus the initial one; "none" when there is no such
+# connection. $1: role, $2: port
 obs_ssm_count() {
 	local line n
 	line=$(in_ns "$1" ss -HMni "( dport = :$2 or sport = :$2 )" 2>/dev/null) || return 1
@@ -113,6 +114,14 @@ obs_ssm_field() {
 	n=$(in_ns "$1" ss -HMni "( dport = :$2 or sport = :$2 )" 2>/dev/null |
 		grep -o "[[:space:]]$3:[0-9]*" | head -n1 | cut -d: -f2)
 	echo "${n:-0}"
+}
+
+# True when the MPTCP connection on a port still exists but has no
+# established subflow left (ss -M cannot tell one from none: it counts
+# joins only). $1: role, $2: port
+obs_ssm_is_zero() {
+	[[ $(obs_ssm_count "$1" "$2") != none ]] &&
+		(($(obs_ss_subflows "$1" "$2") == 0))
 }
 
 # --- text captures
@@ -221,6 +230,24 @@ traffic_outage_rx_ms() {
 		((v > max)) && max=$v
 	done
 	echo "$max"
+}
+
+# Goodput of a run in kbit/s, by the server (first to last payload byte).
+# $1: tag
+traffic_goodput_kbps() {
+	traffic_json server '.goodput_mbps * 1000 | floor' "$1"
+}
+
+# Goodput in kbit/s over the middle 60% of the receive timeline, without
+# the slow start and the last in-flight bytes. $1: tag
+traffic_goodput_mid_kbps() {
+	awk '{ t[NR] = $1; b[NR] = $2 }
+		END {
+			a = int(NR * 0.2) + 1; z = int(NR * 0.8)
+			if (z <= a) { print 0; exit }
+			for (i = a; i <= z; i++) s += b[i]
+			printf "%d\n", s * 8 / (t[z] - t[a] + 10)
+		}' "$(traffic_dir "$1")/server.timeline" 2>/dev/null
 }
 
 # The latest client MPTCP_INFO line of connection 0. $1: tag
@@ -525,14 +552,6 @@ recipe_make_after_break() {
 	done
 }
 
-# True when the MPTCP connection on a port still exists but has no
-# established subflow left (ss -M cannot tell one from none: it counts
-# joins only). $1: role, $2: port
-obs_ssm_is_zero() {
-	[[ $(obs_ssm_count "$1" "$2") != none ]] &&
-		(($(obs_ss_subflows "$1" "$2") == 0))
-}
-
 # --- checks
 
 # A counter's change over a tag. $1: tag, $2: role, $3: counter,
@@ -612,24 +631,6 @@ check_share_at_most() {
 		return 1
 	}
 	expect "$1, % of the payload received meanwhile ($2 of $3 bytes)" $(($2 * 100 / $3)) -le "$4"
-}
-
-# Goodput of a run in kbit/s, by the server (first to last payload byte).
-# $1: tag
-traffic_goodput_kbps() {
-	traffic_json server '.goodput_mbps * 1000 | floor' "$1"
-}
-
-# Goodput in kbit/s over the middle 60% of the receive timeline, without
-# the slow start and the last in-flight bytes. $1: tag
-traffic_goodput_mid_kbps() {
-	awk '{ t[NR] = $1; b[NR] = $2 }
-		END {
-			a = int(NR * 0.2) + 1; z = int(NR * 0.8)
-			if (z <= a) { print 0; exit }
-			for (i = a; i <= z; i++) s += b[i]
-			printf "%d\n", s * 8 / (t[z] - t[a] + 10)
-		}' "$(traffic_dir "$1")/server.timeline" 2>/dev/null
 }
 
 # MPTCP beat the best single path by a clear margin: goodput above the

@@ -23,7 +23,7 @@ __recipe_record_joins() {
 
 # $1: tag, $2: subflows wanted, $3: bytes at which the fault is due
 __recipe_joined_or_due() {
-	__traffic_has_subflows "$2" "$1" || __traffic_reached_or_over "$3" "$1"
+	__traffic_has_subflows "$2" "$1" || __traffic_rx_reached_or_over "$3" "$1"
 }
 
 # $1: tag, $2: client address ("198.18.1.1"). True when connection 0 has a

@@ -28,7 +28,7 @@ load ../harness/harness
 : "${BACKUP_CASES:=backup mp-prio}"
 : "${BACKUP_BYTES:=12M}"
 # The flag path 2's endpoint gets in the backup case ("" = a plain path).
-: "${BACKUP_FLAG-backup}"
+# (Set but empty is a choice, hence - rather than :=.)
 BACKUP_FLAG=${BACKUP_FLAG-backup}
 # What `ip mptcp endpoint change` sets in the mp-prio case.
 : "${BACKUP_PRIO_CHANGE:=backup}"

@@ -25,7 +25,7 @@ load ../harness/harness
 # Knobs, so tests/catalogue-a.bats can prove that each check can fail.
 : "${FULLMESH_BYTES:=3M}"
 # The client endpoints' extra flag ("" = plain subflow endpoints).
-: "${FULLMESH_FLAG-fullmesh}"
+# (Set but empty is a choice, hence - rather than :=.)
 FULLMESH_FLAG=${FULLMESH_FLAG-fullmesh}
 
 setup_file() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Each key check of the subflows, signal, backup, fullmesh, aggregation,
-# failover-variants, makebreak, flapping, lifecycle, ipv6, addaddr-loss and
+# failover-more, makebreak, flapping, lifecycle, ipv6, addaddr-loss and
 # checksums scenarios can fail: break one thing on purpose through the
 # scenario's knobs and watch the matching test report "not ok" with the
 # reason, while the rest of the run still holds.
@@ -65,8 +65,8 @@ sabotage() {
 	assert_output --regexp '# equal: goodput [0-9]+ kbit/s = [0-9.]+% of the sum of the path rates'
 }
 
-@test "failover-variants: a corrupted byte in bidir and an impossible outage bound fail their checks" {
-	sabotage failover-variants FAILVAR_CASES=bidir FAILVAR_CORRUPT_AT=5000000 FAILVAR_LINKDOWN_MAX_MS=0
+@test "failover-more: a corrupted byte in bidir and an impossible outage bound fail their checks" {
+	sabotage failover-more FAILVAR_CASES=bidir FAILVAR_CORRUPT_AT=5000000 FAILVAR_LINKDOWN_MAX_MS=0
 	assert_failure 1
 	assert_output --regexp 'not ok [0-9]+ bidir: path 1 goes down while both ends send, and every byte arrives intact'
 	assert_output --partial "first mismatch at byte offset 5000000"
