@@ -417,6 +417,31 @@ prune_artifacts() {
 		"$1"/traffic-*/*.timeline 2>/dev/null
 }
 
+# Copy a file to stdout as it grows, until its writer has exited and every
+# line is out. Plain reads: no helper process to lose output or outlive us.
+# $1: file, $2: writer's pid
+stream_file() {
+	local fd line='' part
+	exec {fd}<"$1"
+	while :; do
+		if IFS= read -r part <&"$fd"; then
+			printf '%s%s\n' "$line" "$part"
+			line=''
+			continue
+		fi
+		# A line still being written: keep it until its end arrives.
+		line+=$part
+		proc_gone "$2" && break
+		sleep 0.1
+	done
+	while IFS= read -r part <&"$fd" || [[ -n $part ]]; do
+		printf '%s%s\n' "$line" "$part"
+		line=''
+	done
+	[[ -z $line ]] || printf '%s\n' "$line"
+	exec {fd}<&-
+}
+
 # Run one bats file, stream its TAP, count the results.
 # $1: file, $2: iteration (empty when not repeating)
 run_bats() {
@@ -433,14 +458,12 @@ run_bats() {
 	((RUN_COUNT > 1)) && log_info "[$RUN_INDEX/$RUN_COUNT] $name${iter:+ (run $iter of $OPT_REPEAT)}"
 	start=$(now_ms)
 	printf '# scenario %s%s\n' "$name" "${iter:+ (run $iter of $OPT_REPEAT)}"
+	: >"$tap"
 	MPTH_ITER=$iter bats "${args[@]}" "$file" >"$tap" 2>&1 &
 	BATS_PID=$!
-	# Both in the background: a trapped signal interrupts `wait` at once,
-	# where it would wait for a foreground command to end.
-	tail -n +1 --pid="$BATS_PID" -f "$tap" 2>/dev/null &
+	stream_file "$tap" "$BATS_PID"
 	wait "$BATS_PID" || rc=$?
 	BATS_PID=''
-	wait
 	while IFS= read -r line; do
 		case $line in
 		'ok '*'# skip'*)
