@@ -79,7 +79,7 @@ plot_traffic() {
 				"$(awk -v e="$ev" -v s="$start" 'BEGIN { print (e - s) / 1000 }')"
 			printf 'set label "%s p%s" at %s, graph 0.97 rotate by 90 right front tc rgb "red" font ",8"\n' \
 				"$kind" "$path" "$(awk -v e="$ev" -v s="$start" 'BEGIN { print (e - s) / 1000 + 0.05 }')"
-		done <"$MPTH_RUN_DIR/events" 2>/dev/null
+		done < <(cat "$MPTH_RUN_DIR/events" 2>/dev/null)
 		printf 'plot '
 		for ((i = 1; i <= ${#files[@]}; i++)); do
 			printf '"%s" using 1:%d with lines lw 2 title "path %d", ' "$data" $((i + 1)) "$i"

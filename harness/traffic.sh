@@ -207,7 +207,9 @@ traffic_wait_received() {
 traffic_client_subflows() {
 	local dir
 	dir=$(traffic_dir "${1:-}")
-	grep '"conn":0' "$dir/client.info" 2>/dev/null | tail -n1 | jq -r '.subflows // 0' 2>/dev/null || echo 0
+	local n
+	n=$(grep '"conn":0' "$dir/client.info" 2>/dev/null | tail -n1 | jq -r '.subflows // 0' 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # $1: count, $2: tag
