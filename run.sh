@@ -20,6 +20,10 @@ source "$MPTH_ROOT/lib/runstate.sh"
 # shellcheck source=lib/deps.sh
 source "$MPTH_ROOT/lib/deps.sh"
 
+# Every run probes for itself: a run started from inside another (the
+# self-tests do this) must not trust its parent's findings or identity.
+unset MPTH_FEATURE_CACHE MPTH_RUN_ID MPTH_TMP MPTH_RUN_OWNED
+
 EXIT_FAIL=1
 EXIT_USAGE=2
 EXIT_SKIP=4
