@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/tcp.h>
@@ -507,6 +509,26 @@ void mp_sample(int fd, struct mp_sample *s, bool want_list)
 		s->subflows = mi.subflows_total;
 	else
 		s->subflows = mi.subflows + 1;
+}
+
+/*
+ * SIGINT and SIGTERM as events on a descriptor, so the epoll loop stops
+ * cleanly and still writes its JSON.
+ */
+int signal_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		die(EXIT_LOCAL, "sigprocmask: %s", strerror(errno));
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		die(EXIT_LOCAL, "signalfd: %s", strerror(errno));
+	return fd;
 }
 
 /* Cache line aligned, so pat_send() can keep the kernel's copies aligned. */

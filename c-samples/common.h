@@ -50,6 +50,7 @@ void *xcalloc(size_t n, size_t len);
 char *xstrdup(const char *s);
 void *xmalloc_aligned(size_t len);
 void xepoll_ctl(int epfd, int op, int fd, uint32_t events, void *ptr);
+int signal_fd(void);
 
 /* Option values; each dies with a usage error naming @opt. */
 uint64_t opt_size(const char *opt, const char *s);

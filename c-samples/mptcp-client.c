@@ -929,22 +929,6 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 	return afile_commit(a);
 }
 
-static int signal_fd(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		die(EXIT_LOCAL, "sigprocmask: %s", strerror(errno));
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		die(EXIT_LOCAL, "signalfd: %s", strerror(errno));
-	return fd;
-}
-
 static void run(void)
 {
 	static int signal_tag;

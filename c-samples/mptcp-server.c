@@ -853,22 +853,6 @@ static bool write_json(int code)
 	return afile_commit(a);
 }
 
-static int signal_fd(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		die(EXIT_LOCAL, "sigprocmask: %s", strerror(errno));
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		die(EXIT_LOCAL, "signalfd: %s", strerror(errno));
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static int listen_tag, signal_tag;
