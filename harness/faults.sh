@@ -67,6 +67,12 @@ __fault_client_path_up() {
 		ip -n "$cns" route replace default via "$(topo_addr 1 rc)"
 		ip -n "$cns" -6 route replace default via "$(topo_addr 1 rc 6)"
 	fi
+	# Back means usable, as a connection manager sees it: carrier up and
+	# the router answering. A subflow started before then loses its SYN
+	# and waits a second to send it again.
+	busywait 3000 in_ns client ping -c1 -W0.2 -q -I "$(topo_addr "$i" client)" \
+		"$(topo_addr "$i" rc)" >/dev/null ||
+		log_warn "path $i: router unreachable after the link came back"
 }
 
 # $1: path index

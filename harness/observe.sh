@@ -136,7 +136,9 @@ obs_capture_start() {
 	}
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		# 128 bytes per packet hold every TCP option; 20 MB a path at most.
-		in_ns_bg "r$i" tcpdump -i s -s 128 -U -C 20 -W 1 -w "$MPTH_ART_DIR/path$i.pcap" \
+		# -Z root: tcpdump would drop to its own user, who cannot write
+		# into the private artifacts directory.
+		in_ns_bg "r$i" tcpdump -Z root -i s -s 128 -U -C 20 -W 1 -w "$MPTH_ART_DIR/path$i.pcap" \
 			tcp >/dev/null 2>&1 3>&-
 		defer kill "$BG_PID"
 	done

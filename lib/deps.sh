@@ -23,6 +23,7 @@ DEPS_CORE=(
 DEPS_EXTRA=(
 	/usr/lib/bats/bats-file/load.bash:bats-file
 	tcpdump:tcpdump
+	tshark:tshark
 	gnuplot:gnuplot-nox
 	/usr/libexec/mptcpd:mptcpd
 	iperf3:iperf3

@@ -83,3 +83,22 @@ setup_file() {
 		assert_output --partial "# skip $why"
 	done
 }
+
+@test "--capture writes a bounded header-only pcap per path that tshark decodes as MPTCP" {
+	command -v tshark >/dev/null || skip "tshark not installed (package tshark)"
+	FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M run "$RUN" --no-install --capture --keep \
+		--artifacts "$BATS_TEST_TMPDIR/c" failover
+	assert_success
+	local p
+	for p in 1 2; do
+		p=$BATS_TEST_TMPDIR/c/failover/path$p.pcap
+		[[ -s $p ]] || fail "no capture $p"
+		# Headers only: no packet was kept beyond 128 bytes.
+		run bash -c "tshark -r '$p' -T fields -e frame.cap_len 2>/dev/null | sort -n | tail -n1"
+		((output > 0 && output <= 128)) || fail "largest captured frame: $output bytes, want 1..128"
+		run bash -c "tshark -r '$p' -Y 'tcp.options.mptcp.dataseqno' 2>/dev/null | wc -l"
+		((output > 100)) || fail "packets decoded with an MPTCP data sequence number: $output, want > 100"
+	done
+	run bash -c "tshark -r '$BATS_TEST_TMPDIR/c/failover/path2.pcap' -Y 'tcp.options.mptcp.subtype == 1' 2>/dev/null | wc -l"
+	((output >= 1)) || fail "MP_JOIN packets on path 2: $output, want >= 1"
+}
