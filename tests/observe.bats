@@ -96,7 +96,7 @@ setup_file() {
 		# Headers only: no packet was kept beyond 128 bytes.
 		run bash -c "tshark -r '$p' -T fields -e frame.cap_len 2>/dev/null | sort -n | tail -n1"
 		((output > 0 && output <= 128)) || fail "largest captured frame: $output bytes, want 1..128"
-		run bash -c "tshark -r '$p' -Y 'tcp.options.mptcp.dataseqno' 2>/dev/null | wc -l"
+		run bash -c "tshark -r '$p' -Y 'tcp.options.mptcp.rawdataseqno' 2>/dev/null | wc -l"
 		((output > 100)) || fail "packets decoded with an MPTCP data sequence number: $output, want > 100"
 	done
 	run bash -c "tshark -r '$BATS_TEST_TMPDIR/c/failover/path2.pcap' -Y 'tcp.options.mptcp.subtype == 1' 2>/dev/null | wc -l"

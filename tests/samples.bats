@@ -8,7 +8,8 @@ load ../harness/harness
 
 setup_file() {
 	harness_init || return 0
-	topo_paths 2
+	# Shaped, so that a transfer lasts long enough for the join to show.
+	topo_paths 2 --rate 100mbit
 	pm_limits all subflows=2 add_addr_accepted=2
 	pm_endpoint client 2 subflow
 }
