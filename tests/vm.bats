@@ -19,6 +19,10 @@ setup_file() {
 	elif [[ $rc -eq 5 ]]; then
 		VMT_SKIP="debian:6.1 kernel could not be downloaded: $(tail -n 1 "$err")"
 		export VMT_SKIP
+	elif grep -q 'no Debian kernel matches' "$err"; then
+		# Not a Debian machine (an Ubuntu CI runner): apt has no such kernel.
+		VMT_SKIP="apt offers no Debian 6.1 kernel here: $(tail -n 1 "$err")"
+		export VMT_SKIP
 	else
 		VMT_FAIL="vm_kernel_resolve debian:6.1 failed with $rc: $(tr '\n' ' ' <"$err")"
 		export VMT_FAIL
