@@ -58,7 +58,7 @@ setup_file() {
 @test "doctor's JSON agrees with the skips actually taken" {
 	run "$RUN" doctor --json -
 	assert_success
-	local doc=$output name want why f
+	local doc=$output name why f
 	# A scenario that needs netem: doctor's verdict must be what happens.
 	f=$BATS_TEST_TMPDIR/needs-netem.bats
 	# (The test line is assembled so that Bats does not take it for ours.)

@@ -44,7 +44,7 @@ as_nobody() {
 @test "the artifacts directory of a run is private (0700)" {
 	as_nobody --no-install --filter 'no test matches' failover
 	local dir
-	dir=$(ls -d "$COPY"/artifacts/*/ | head -n1)
+	dir=$(find "$COPY/artifacts" -mindepth 1 -maxdepth 1 -type d | head -n1)
 	run stat -c %a "$dir"
 	assert_output 700
 }
