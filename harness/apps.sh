@@ -17,6 +17,11 @@ __app_event() {
 	harness_note "event: $1 on $2${3:+ (${*:3})}"
 }
 
+# $1: role, $2: port, $3: count. True once ss -M shows that many subflows.
+app_ssm_reached() {
+	(($(app_ssm_max_subflows "$1" "$2") >= $3))
+}
+
 # Start any command in a role's namespace, in the background. Options:
 #   --tag T         traffic directory (default: app)
 #   --name N        file names in it (default: the role)

@@ -61,6 +61,11 @@ has_endpoint() {
 	app_endpoints client | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'
 }
 
+# $1: address. True once the client has no endpoint for it.
+lacks_endpoint() {
+	! has_endpoint "$1"
+}
+
 setup_file() {
 	harness_init || return 0
 	topo_paths 2 --rate 20mbit
@@ -86,7 +91,7 @@ setup_file() {
 
 	# Run 2: the Wi-Fi address comes and goes during one connection.
 	wifi_leave
-	busywait 3000 eval "! has_endpoint $a2" || true
+	busywait 3000 lacks_endpoint "$a2" || true
 	fact_set t2.endpoint_after_leave "$(has_endpoint "$a2" && echo yes || echo no)"
 	obs_mib_save client "$MPTH_RUN_DIR/mib-t2"
 	traffic_start --tag t2 --duration 7000

@@ -45,7 +45,7 @@ restore_path1() {
 
 # $1: tag, $2: port. Records the subflow counts ss shows on the client.
 record_subflows() {
-	busywait 3000 eval "(( \$(app_ssm_max_subflows client $2) >= 2 ))" || true
+	busywait 3000 app_ssm_reached client "$2" 2 || true
 	fact_set "$1.ssm" "$(app_ssm_max_subflows client "$2")"
 	fact_set "$1.ss_ulp" "$(obs_ss_subflows client "$2")"
 }
