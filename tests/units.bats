@@ -90,3 +90,37 @@ timeline() {
 	assert_failure
 	((($(now_ms) - t0) >= 300))
 }
+
+# $1: client rc, $2: server rc, $3: server status, $4: bytes received
+fake_run() {
+	local d=$MPTH_RUN_DIR/traffic-t
+	echo "$1" >"$d/client.rc"
+	echo "$2" >"$d/server.rc"
+	printf '{"bytes_sent":1000}\n' >"$d/client.json"
+	printf '{"bytes_received":%s,"mismatch_offset":-1,"conns":[{"mode":"upload","status":"%s"}]}\n' \
+		"$4" "$3" >"$d/server.json"
+}
+
+@test "intact: a clean run passes; a short or failed one fails with the exit codes" {
+	fake_run 0 0 ok 1000
+	run assert_transfer_intact t
+	assert_success
+	fake_run 0 0 ok 999
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "expected exactly 1000, got 999"
+	fake_run 7 7 truncated 500
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "client exit 7, server exit 7"
+}
+
+@test "intact: a verified upload whose result was lost passes, with a note; unverified does not" {
+	fake_run timeout 0 ok 1000
+	run assert_transfer_intact t
+	assert_success
+	assert_output --partial "its result never reached the client"
+	fake_run timeout 7 truncated 1000
+	run assert_transfer_intact t
+	assert_failure
+}
