@@ -119,7 +119,9 @@ fake_run() {
 	fake_run timeout 0 ok 1000
 	run assert_transfer_intact t
 	assert_success
+	run cat "$MPTH_ART_DIR/figures.txt" "$MPTH_ART_DIR/key-figures.tsv"
 	assert_output --partial "its result never reached the client"
+	assert_output --partial "t.result_lost	1"
 	fake_run timeout 7 truncated 1000
 	run assert_transfer_intact t
 	assert_failure
