@@ -345,7 +345,7 @@ preflight() {
 		die $EXIT_USAGE "$FEAT_REASON (package iproute2 >= 5.7)"
 	fi
 	if [[ -n $OPT_ARTIFACTS ]]; then
-		{ mkdir -p -- "$OPT_ARTIFACTS" 2>/dev/null && [[ -w $OPT_ARTIFACTS ]]; } ||
+		{ (umask 077 && mkdir -p -- "$OPT_ARTIFACTS") 2>/dev/null && [[ -w $OPT_ARTIFACTS ]]; } ||
 			die $EXIT_USAGE "artifacts directory '$OPT_ARTIFACTS' cannot be created or written"
 	fi
 	local out
