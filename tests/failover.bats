@@ -5,10 +5,10 @@
 
 load helpers
 
-# Run the failover scenario with knobs, link-down only, a smaller transfer.
+# Run the failover scenario with knobs, link-down only.
 # $@: VAR=value knobs
 sabotage() {
-	run env FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M "$@" \
+	run env FAILOVER_FAULTS=link-down "$@" \
 		"$RUN" --no-install --artifacts "$BATS_TEST_TMPDIR/art" failover
 }
 
@@ -48,7 +48,7 @@ sabotage() {
 }
 
 @test "--seed fixes the pattern seed, every run prints its seed, --json and --junit describe the run" {
-	run env FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M "$RUN" --no-install --keep \
+	run env FAILOVER_FAULTS=link-down "$RUN" --no-install --keep \
 		--seed 4242 --artifacts "$BATS_TEST_TMPDIR/art" --json "$BATS_TEST_TMPDIR/s.json" \
 		--junit "$BATS_TEST_TMPDIR/j.xml" failover
 	assert_success

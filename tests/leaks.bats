@@ -8,7 +8,7 @@ load helpers
 setup() {
 	host_snapshot "$BATS_TEST_TMPDIR/before"
 	ARGS=(--no-install --artifacts "$BATS_TEST_TMPDIR/art" failover)
-	export FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M
+	export FAILOVER_FAULTS=link-down
 }
 
 # The host is as it was and no namespace, process or temp dir of the run

@@ -7,7 +7,7 @@ load helpers
 setup_file() {
 	# One failing run (3 subflows expected where there are 2), kept whole.
 	export ART=$BATS_FILE_TMPDIR/fail
-	FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M FAILOVER_SUBFLOWS=3 \
+	FAILOVER_FAULTS=link-down FAILOVER_SUBFLOWS=3 \
 		"$RUN" --no-install --artifacts "$ART" failover >"$BATS_FILE_TMPDIR/fail.out" 2>&1 || true
 }
 
@@ -41,14 +41,14 @@ setup_file() {
 }
 
 @test "a passing run prunes the bulky files; --keep keeps them" {
-	FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M run "$RUN" --no-install \
+	FAILOVER_FAULTS=link-down run "$RUN" --no-install \
 		--artifacts "$BATS_TEST_TMPDIR/a" failover
 	assert_success
 	[[ ! -e $BATS_TEST_TMPDIR/a/failover/samples ]]
 	[[ ! -e $BATS_TEST_TMPDIR/a/failover/traffic-link-down/client.info ]]
 	[[ -s $BATS_TEST_TMPDIR/a/failover/traffic-link-down/server.json ]]
 	[[ -s $BATS_TEST_TMPDIR/a/failover/timeline-link-down.png ]]
-	FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M run "$RUN" --no-install --keep \
+	FAILOVER_FAULTS=link-down run "$RUN" --no-install --keep \
 		--artifacts "$BATS_TEST_TMPDIR/b" failover
 	assert_success
 	[[ -d $BATS_TEST_TMPDIR/b/failover/samples ]]
@@ -86,7 +86,7 @@ setup_file() {
 
 @test "--capture writes a bounded header-only pcap per path that tshark decodes as MPTCP" {
 	command -v tshark >/dev/null || skip "tshark not installed (package tshark)"
-	FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M run "$RUN" --no-install --capture --keep \
+	FAILOVER_FAULTS=link-down run "$RUN" --no-install --capture --keep \
 		--artifacts "$BATS_TEST_TMPDIR/c" failover
 	assert_success
 	local p

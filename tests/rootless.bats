@@ -22,7 +22,7 @@ teardown() {
 # $@: run.sh arguments, run as uid 65534
 as_nobody() {
 	run setpriv --reuid=65534 --regid=65534 --clear-groups \
-		env HOME="$COPY" FAILOVER_FAULTS=link-down FAILOVER_BYTES=12M "$COPY/run.sh" "$@"
+		env HOME="$COPY" FAILOVER_FAULTS=link-down "$COPY/run.sh" "$@"
 }
 
 @test "not root: failover runs rootless in a user namespace, and passes" {
