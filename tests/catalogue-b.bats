@@ -46,7 +46,8 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ mptcpd makes the client.s endpoints'
 	assert_output --partial "no subflow endpoint for 198.18.2.1 after mptcpd started"
 	assert_output --regexp 'not ok [0-9]+ the client gets a second subflow'
-	assert_output --partial "subflows in the client's MPTCP_INFO: expected at least 2, got 1"
+	# 0 when the client had not yet reported, 1 once it had: no join either way.
+	assert_output --regexp "subflows in the client's MPTCP_INFO: expected at least 2, got [01]"
 	assert_output --regexp 'not ok [0-9]+ an address added mid-connection'
 	assert_output --regexp 'ok [0-9]+ mptcpd exits cleanly on SIGTERM # skip'
 }

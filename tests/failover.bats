@@ -29,10 +29,10 @@ sabotage() {
 }
 
 @test "a corrupted byte fails the integrity check at its offset" {
-	sabotage FAILOVER_CORRUPT_AT=5000000
+	sabotage FAILOVER_CORRUPT_AT=15000000
 	assert_failure 1
 	assert_output --regexp 'not ok [0-9]+ link-down: path 1 goes down after a quarter of the bytes, and every byte arrives intact'
-	assert_output --partial "first mismatch at byte offset 5000000"
+	assert_output --partial "first mismatch at byte offset 15000000"
 }
 
 @test "a link never restored fails the rejoin check; impossible bounds fail outage and carriage" {
