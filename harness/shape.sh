@@ -36,13 +36,21 @@ __shape_dev() {
 # $1: rate (empty: unshaped), $2: one-way delay like 10ms
 __shape_netem_limit() {
 	[[ -n $1 ]] || { echo 1000; return; }
-	awk -v r="$1" -v d="${2:-0ms}" 'BEGIN {
-		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
-		if (u == "kbit") n *= 1e3; else if (u == "mbit") n *= 1e6
-		else if (u == "gbit") n *= 1e9
+	awk -v bps="$(__shape_bps "$1")" -v d="${2:-0ms}" 'BEGIN {
 		ms = d + 0; if (d ~ /us$/) ms /= 1000; else if (d ~ /[0-9]s$/ && d !~ /ms$/) ms *= 1000
-		p = int(n * (ms + 50) / 1000 / 8 / 1500) + 1
+		p = int(bps * (ms + 50) / 1000 / 8 / 1500) + 1
 		print (p < 20 ? 20 : p)
+	}'
+}
+
+# A tc rate (20mbit, 500kbit, 1gbit, or bit/s) in bit/s. $1: rate
+__shape_bps() {
+	awk -v r="$1" 'BEGIN {
+		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
+		m = 1
+		if (u == "kbit") m = 1e3; else if (u == "mbit") m = 1e6
+		else if (u == "gbit") m = 1e9
+		printf "%d\n", n * m
 	}'
 }
 
@@ -114,11 +122,5 @@ shape_paths() {
 shape_rate_bps() {
 	local r=${SHAPE_RATE[$1]:-}
 	[[ -n $r ]] || { echo 0; return; }
-	awk -v r="$r" 'BEGIN {
-		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
-		m = 1
-		if (u == "kbit") m = 1e3; else if (u == "mbit") m = 1e6
-		else if (u == "gbit") m = 1e9
-		printf "%d\n", n * m
-	}'
+	__shape_bps "$r"
 }
