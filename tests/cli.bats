@@ -153,8 +153,11 @@ teardown() {
 	assert_success
 	local opt
 	for opt in --no-install --strict --artifacts --keep --seed --repeat --filter \
-		--junit --json --verbose; do
+		--junit --json --verbose --capture --rootless --quick --kernel --modules \
+		--kernels --vm-timeout; do
 		assert_output --partial -- "$opt"
+		# README.md documents it too.
+		grep -q -- "\`$opt" "$REPO/README.md" || fail "README.md does not document $opt"
 	done
 }
 
