@@ -19,6 +19,8 @@ source "$MPTH_ROOT/lib/features.sh"
 source "$MPTH_ROOT/lib/runstate.sh"
 # shellcheck source=lib/deps.sh
 source "$MPTH_ROOT/lib/deps.sh"
+# shellcheck source=lib/jobs.sh
+source "$MPTH_ROOT/lib/jobs.sh"
 
 # Every run probes for itself: a run started from inside another (the
 # self-tests do this) must not trust its parent's findings or identity.
@@ -42,7 +44,8 @@ scenarios/failover or a path to any .bats file.
 
 Commands:
   all              run every scenario in scenarios/
-  test             run the self-tests (tests/*.bats), then every scenario
+  test             run the self-tests (tests/*.bats), then every scenario,
+                   4 at a time (see -j)
   list             print each scenario, what it proves and what it needs
   doctor           print what this machine and kernel can do
   clean            remove what killed runs left behind (namespaces,
@@ -54,11 +57,20 @@ Commands:
 
 Options:
   --no-install     do not apt-get missing packages; print the command
-  --strict         a skipped test counts as a failure
+  --strict         a skipped test counts as a failure (so does
+                   SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1)
+  --bisect         exit codes for `git bisect run`: 0 passed, 1 failed,
+                   125 this kernel cannot be judged (no boot, no MPTCP,
+                   everything skipped), 128 the harness itself could not
+                   run (stops the bisection)
   --artifacts DIR  keep artifacts here (default: artifacts/ in the repo)
   --keep           keep bulky artifacts and temp files of passing runs
   --seed N         seed for every random choice (default: random, printed)
   --repeat N       run each scenario N times and report the pass rate
+  -j, --jobs N     run N scenarios at once (1..64; default 1, for test 4);
+                   each scenario's TAP is printed whole, in the usual order
+  --stress N       run N competing busy loops for the whole run (1..64),
+                   to check that scenarios hold under load
   --filter REGEX   only run tests whose name matches (bats --filter)
   --capture        header-only pcap per path (tcpdump), size-bounded
   --rootless       run inside a new user namespace, without root (chosen
@@ -67,19 +79,25 @@ Options:
   --json FILE      also write a JSON summary ("-" for stdout); with
                    doctor, write its table as JSON
   --kernel SPEC    run inside a qemu VM booting that kernel: debian:6.1,
-                   debian:6.12 (fetched with apt-get download, cached), or
-                   the path of a bzImage; host means no VM
+                   debian:6.12 (fetched with apt-get download, cached), the
+                   path of a bzImage, or a kernel build tree (its bzImage
+                   and the modules it built); host means no VM
   --modules DIR    the modules of a --kernel image (default: none)
   --kernels LIST   with matrix: comma-separated kernel specs
   --vm-timeout S   bound on a VM run, boot included (default 1800)
   -v, --verbose    show the harness's debug output
   -h, --help       this text
 
-Exit codes: 0 passed, 1 failed, 2 usage or environment error, 4 all skipped.
+Exit codes: 0 passed, 1 failed, 2 usage or environment error, 4 all skipped;
+130, 143, 129 after SIGINT, SIGTERM, SIGHUP. See --bisect.
 EOF
 }
 
 OPT_INSTALL=1
+OPT_BISECT=0
+# This run's own, once it has one: a run started by another (a self-test)
+# must not write into its parent's artifacts (an early signal would).
+unset MPTH_ARTIFACTS
 OPT_ROOTLESS=0
 OPT_KERNEL=''
 OPT_MODULES=''
@@ -92,6 +110,11 @@ OPT_ARTIFACTS=''
 OPT_KEEP=0
 OPT_SEED=''
 OPT_REPEAT=1
+OPT_JOBS=1
+OPT_JOBS_SET=0
+OPT_STRESS=0
+# How many scenarios `test` runs at once unless -j says otherwise.
+TEST_JOBS_DEFAULT=4
 OPT_FILTER=''
 OPT_JUNIT=''
 OPT_JSON=''
@@ -108,22 +131,47 @@ need_uint() {
 	[[ $2 =~ ^[0-9]+$ ]] || die $EXIT_USAGE "option $1 wants a non-negative integer, got '$2'"
 }
 
+# A whole number within bounds; prints it in decimal (a leading zero does
+# not make it octal). $1: option, $2: value, $3: min, $4: max
+need_range() {
+	local v=${2#"${2%%[1-9]*}"}
+	# More digits than the bound has cannot be in range (and would
+	# overflow the shell's arithmetic).
+	if [[ ! $2 =~ ^[0-9]+$ ]] || ((${#v} > ${#4} || 10#${v:-0} < $3 || 10#${v:-0} > $4)); then
+		die $EXIT_USAGE "option $1 wants a whole number from $3 to $4, got '$2'"
+	fi
+	echo "$((10#${v:-0}))"
+}
+
+# The options given, by their long name: check_option_fit refuses one the
+# command would ignore.
+declare -A GIVEN=()
+# The files a run will take (preflight installs what named ones require).
+SCENARIO_FILES=()
+
 parse_args() {
 	while (($#)); do
+		case $1 in
+		-j | --jobs) GIVEN[--jobs]=1 ;;
+		-v | --verbose) GIVEN[--verbose]=1 ;;
+		--*) GIVEN[$1]=1 ;;
+		esac
 		case $1 in
 		-h | --help)
 			usage
 			exit 0
 			;;
 		--no-install) OPT_INSTALL=0 ;;
+		--bisect) OPT_BISECT=1 ;;
 		--capture) export MPTH_CAPTURE=1; PASS_ARGS+=("$1") ;;
 		--quick) export MPTH_BENCH_QUICK=1; PASS_ARGS+=("$1") ;;
 		--rootless) OPT_ROOTLESS=1 ;;
 		--strict) OPT_STRICT=1; PASS_ARGS+=("$1") ;;
 		--keep) OPT_KEEP=1; PASS_ARGS+=("$1") ;;
 		-v | --verbose) export MPTH_VERBOSE=1; PASS_ARGS+=("$1") ;;
+		-j?*) set -- -j "${1#-j}" "${@:2}"; continue ;;
 		--artifacts | --seed | --repeat | --filter | --junit | --json | \
-			--kernel | --modules | --kernels | --vm-timeout)
+			--kernel | --modules | --kernels | --vm-timeout | -j | --jobs | --stress)
 			need_value "$1" "${2-}"
 			case $1 in
 			--artifacts) OPT_ARTIFACTS=$2 ;;
@@ -138,6 +186,15 @@ parse_args() {
 					die $EXIT_USAGE "option --repeat wants 1..10000, got '$2'"
 				OPT_REPEAT=$2
 				PASS_ARGS+=("$1" "$2")
+				;;
+			-j | --jobs)
+				OPT_JOBS=$(need_range "$1" "$2" 1 64) || exit $EXIT_USAGE
+				OPT_JOBS_SET=1
+				PASS_ARGS+=(--jobs "$OPT_JOBS")
+				;;
+			--stress)
+				OPT_STRESS=$(need_range "$1" "$2" 1 64) || exit $EXIT_USAGE
+				PASS_ARGS+=("$1" "$OPT_STRESS")
 				;;
 			--filter)
 				OPT_FILTER=$2
@@ -335,11 +392,19 @@ preflight() {
 	fi
 	# apt-get cannot work from inside a user namespace.
 	[[ -z ${MPTH_ROOTLESS:-} ]] || OPT_INSTALL=0
-	local extra=''
+	local extra='' f
 	[[ $COMMAND == all || $COMMAND == test ]] && extra=extra
+	# Named scenarios: the optional packages their requirements name, and
+	# gnuplot, which draws each fault run's timeline.
+	if [[ -z $COMMAND ]]; then
+		extra=gnuplot
+		for f in "${SCENARIO_FILES[@]}"; do
+			extra+=" $(file_requires "$f")"
+		done
+	fi
 	deps_ensure "$OPT_INSTALL" "$extra" || exit $EXIT_USAGE
 	if ! feat_have mptcp; then
-		die $EXIT_USAGE "$FEAT_REASON"
+		die_untestable "$FEAT_REASON"
 	fi
 	if ! feat_have ip_mptcp; then
 		die $EXIT_USAGE "$FEAT_REASON (package iproute2 >= 5.7)"
@@ -356,57 +421,88 @@ preflight() {
 	done
 }
 
+# make runs in the background, so that a signal's trap runs at once (bash
+# holds a trap back while a foreground child runs) and can stop it. Its
+# output goes next to what it builds (no temp file to leak).
+BUILD_PID=''
 build_samples() {
-	local log
-	log=$(make -C "$MPTH_ROOT/c-samples" -s 2>&1) || {
-		printf '%s\n' "$log" >&2
+	local log=$MPTH_ROOT/c-samples/build/make.log rc=0
+	mkdir -p "${log%/*}" || die $EXIT_FAIL "cannot create ${log%/*}"
+	make -C "$MPTH_ROOT/c-samples" -s >"$log" 2>&1 &
+	BUILD_PID=$!
+	wait "$BUILD_PID" || rc=$?
+	BUILD_PID=''
+	if ((rc)); then
+		cat "$log" >&2
 		die $EXIT_FAIL "building c-samples failed"
-	}
-	[[ -z $log ]] || log_debug "$log"
+	fi
+	[[ ! -s $log ]] || log_debug "$(<"$log")"
 }
 
-# Kill a process and all its descendants. $1: pid
-# shellcheck disable=SC2317 # reached from the signal traps
-kill_tree() {
-	local child
-	for child in $(pgrep -P "$1" 2>/dev/null); do
-		kill_tree "$child"
-	done
-	kill -TERM "$1" 2>/dev/null
-}
-
-# $1: pid. True once the process is gone or a zombie.
-# shellcheck disable=SC2317 # reached from the EXIT trap
-proc_gone() {
-	! __runstate_starttime "$1" >/dev/null
-}
-
-BATS_PID=''
 CLEANED=0
 # shellcheck disable=SC2317 # reached from the EXIT trap
 cleanup() {
 	((CLEANED)) && return
 	CLEANED=1
-	if [[ -n $BATS_PID ]] && kill -0 "$BATS_PID" 2>/dev/null; then
-		# TERM first, so that bats can run teardown_file; then whatever
-		# of this run is left is killed.
-		kill_tree "$BATS_PID"
-		busywait 3000 proc_gone "$BATS_PID"
+	# The load goes first, so that teardown gets the CPU.
+	stress_stop
+	if [[ -n $BUILD_PID ]]; then
+		jobs_kill_tree "$BUILD_PID"
+		wait "$BUILD_PID" 2>/dev/null
 	fi
+	# TERM first, so that bats can run teardown_file; then whatever of
+	# this run is left is killed. An interrupted run gives bats less time.
+	jobs_kill_all "$([[ -n $SIG_NAME ]] && echo 1500 || echo 3000)"
 	[[ -z ${MPTH_RUN_ID:-} ]] || runstate_kill_procs "$MPTH_RUN_ID"
 	runstate_finish "$OPT_KEEP"
+	[[ -z ${MPTH_RUN_ID:-} ]] || runstate_settle "$MPTH_RUN_ID" 2000 ||
+		log_warn "the next run.sh start, or run.sh clean, removes what is left"
 }
 
-# shellcheck disable=SC2317 # reached from the INT and TERM traps
+# A signal stops the run: no test starts after it and nothing streamed
+# after it counts. What ended before it is reported; the run that was
+# under way is marked interrupted, with the verdicts it had printed.
+# While the job loop waits in `read -t`, a signal's trap runs inside that
+# read, and bash's read timeout can cut the trap short (a longjmp out of
+# it, back to the read). So there the trap only notes the signal, and the
+# loop acts on it within a tick.
+IN_JOBS=0 SIGNALLED=0 SIG_NAME='' SIG_AT=0
+declare -A SIG_EXIT=([INT]=130 [TERM]=143 [HUP]=129)
+# shellcheck disable=SC2317 # reached from the INT, TERM and HUP traps
 on_signal() {
-	log_warn "interrupted: cleaning up"
+	if [[ -z $SIG_NAME ]]; then
+		SIG_NAME=$1
+		ms_into SIG_AT
+	fi
+	if ((IN_JOBS)); then
+		SIGNALLED=1
+		return
+	fi
+	on_signal_now
+}
+
+# shellcheck disable=SC2317 # reached from the INT, TERM and HUP traps
+on_signal_now() {
+	# A second signal must not cut the teardown short; it is bounded.
+	trap '' INT TERM HUP
+	IN_JOBS=0
+	log_warn "interrupted by SIG$SIG_NAME: stopping the run and cleaning up"
 	cleanup
-	exit 130
+	report_interrupted
+	exit "${SIG_EXIT[$SIG_NAME]}"
+}
+
+trap_signals() {
+	local s
+	for s in INT TERM HUP; do
+		# shellcheck disable=SC2064 # the signal's name, now
+		trap "on_signal $s" "$s"
+	done
 }
 
 TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
 SUMMARY_ROWS=()
-RUN_INDEX=0 RUN_COUNT=0
+RUN_COUNT=0
 
 # The key figures a scenario recorded (harness_figure), as "k=v k=v".
 # $1: artifacts dir of the scenario
@@ -421,55 +517,112 @@ prune_artifacts() {
 		"$1"/traffic-*/*.timeline 2>/dev/null
 }
 
-# Copy a file to stdout as it grows, until its writer has exited and every
-# line is out. Plain reads: no helper process to lose output or outlive us.
-# $1: file, $2: writer's pid
-stream_file() {
-	local fd line='' part
-	exec {fd}<"$1"
-	while :; do
-		if IFS= read -r part <&"$fd"; then
-			printf '%s%s\n' "$line" "$part"
-			line=''
-			continue
-		fi
-		# A line still being written: keep it until its end arrives.
-		line+=$part
-		proc_gone "$2" && break
-		sleep 0.1
-	done
-	while IFS= read -r part <&"$fd" || [[ -n $part ]]; do
-		printf '%s%s\n' "$line" "$part"
-		line=''
-	done
-	[[ -z $line ]] || printf '%s\n' "$line"
-	exec {fd}<&-
+# $1: name of the variable to set to the time in ms (no fork, unlike $(now_ms))
+ms_into() {
+	local t=${EPOCHREALTIME/./}
+	printf -v "$1" '%s' "${t:0:-3}"
 }
 
-# Run one bats file, stream its TAP, count the results.
+# The runs of this invocation: one per scenario file and iteration, indexed
+# in the order a serial run takes them, which is also the order in which
+# their TAP, their rows and the totals come out, whatever -j is. With -j N,
+# N run at once, each bats writing its TAP to its own file; the oldest
+# unprinted run streams live, and the others' TAP waits, whole, for its
+# turn. So a -j run's stdout is a serial run's, timings aside, and each
+# scenario's TAP stays together.
+J_FILE=() J_ITER=() J_NAME=() J_STEM=() J_ALONE=() J_START=() J_END=()
+J_PASS=() J_FAIL=() J_SKIP=() J_WHY=() J_PLAN=()
+# 0 waiting, 1 running, 2 ended, 3 printed
+J_STATE=()
+# The order runs start in: the serial order, except that with -j > 1 the
+# runs that must run alone go first (so that no run waits behind them).
+J_ORDER=()
+J_NEXT=0
+RUNNING_ALONE=0
+HEAD=0 HEAD_FD='' HEAD_PART=''
+# The head run's verdicts printed so far: passed, failed, skipped.
+HEAD_SHOWN=(0 0 0)
+declare -A ALONE_OF=()
+
+# A file whose header says "# jobs: alone" (it measures timing, or checks
+# what any run.sh start would clean up) never runs beside another.
 # $1: file, $2: iteration (empty when not repeating)
-run_bats() {
-	local file=$1 iter=$2 name tap start dur pass=0 fail=0 skip=0 rc=0 line
-	local art jdir args=(--tap) why=
-	name=$(basename "$file" .bats)
+job_add() {
+	local i=${#J_FILE[@]} name=${1##*/}
+	name=${name%.bats}
+	if [[ -z ${ALONE_OF[$1]:-} ]]; then
+		ALONE_OF[$1]=0
+		grep -qE '^# jobs:[[:space:]]*alone' "$1" && ALONE_OF[$1]=1
+	fi
+	J_FILE[i]=$1 J_ITER[i]=$2 J_NAME[i]=$name J_STATE[i]=0 J_ALONE[i]=${ALONE_OF[$1]}
+	# What two runs at once must not share: the harness's namespace
+	# prefix (mpth-<id>-<first 12 characters>[-<iter>]-) and, by name,
+	# the TAP file, the JUnit and artifacts directories.
+	J_STEM[i]="${name:0:12}${2:+-$2} $name${2:+-$2}"
+}
+
+# $1: index. True if a running job shares a name with it.
+job_conflicts() {
+	local j a=${J_STEM[$1]% *} b=${J_STEM[$1]#* }
+	for j in "${!JOBS_PID[@]}"; do
+		[[ ${J_STEM[j]% *} == "$a" || ${J_STEM[j]#* } == "$b" ]] && return 0
+	done
+	return 1
+}
+
+# $1: TAP file, $2: iteration, $3...: bats arguments
+# shellcheck disable=SC2317 # run by jobs_spawn
+job_bats() {
+	local tap=$1 iter=$2
+	shift 2
+	# bats' own temp dirs go in the run's, which cleanup removes even
+	# when bats was killed before it could remove them.
+	TMPDIR=$MPTH_TMP MPTH_ITER=$iter bats "$@" >"$tap" 2>&1
+}
+
+# $1: index
+job_start() {
+	local i=$1 name=${J_NAME[$1]} iter=${J_ITER[$1]} art jdir args=(--tap)
 	art=$MPTH_ARTIFACTS/$name${iter:+-$iter}
-	tap=$art.tap
 	jdir=$MPTH_ARTIFACTS/junit/$name${iter:+-$iter}
 	mkdir -p "$jdir"
 	args+=(--report-formatter junit --output "$jdir")
 	[[ -z $OPT_FILTER ]] || args+=(--filter "$OPT_FILTER")
-	RUN_INDEX=$((RUN_INDEX + 1))
-	((RUN_COUNT > 1)) && log_info "[$RUN_INDEX/$RUN_COUNT] $name${iter:+ (run $iter of $OPT_REPEAT)}"
-	start=$(now_ms)
-	printf '# scenario %s%s\n' "$name" "${iter:+ (run $iter of $OPT_REPEAT)}"
-	: >"$tap"
-	MPTH_ITER=$iter bats "${args[@]}" "$file" >"$tap" 2>&1 &
-	BATS_PID=$!
-	stream_file "$tap" "$BATS_PID"
-	wait "$BATS_PID" || rc=$?
-	BATS_PID=''
+	((RUN_COUNT > 1)) && log_info "[$((i + 1))/$RUN_COUNT] $name${iter:+ (run $iter of $OPT_REPEAT)}"
+	J_STATE[i]=1
+	((J_ALONE[i])) && RUNNING_ALONE=1
+	ms_into "J_START[$i]"
+	: >"$art.tap"
+	jobs_spawn "$i" job_bats "$art.tap" "$iter" "${args[@]}" "${J_FILE[i]}"
+}
+
+# Start what may start: up to OPT_JOBS at once, never two that share a
+# name, and a run marked alone only when nothing else runs.
+job_schedule() {
+	local k i seen=0
+	((RUNNING_ALONE)) && return 0
+	for ((k = J_NEXT; k < ${#J_ORDER[@]} && seen < 64; k++)); do
+		((${#JOBS_PID[@]} < OPT_JOBS)) || break
+		i=${J_ORDER[k]}
+		if ((J_STATE[i] != 0)); then
+			((k != J_NEXT)) || J_NEXT=$((k + 1))
+			continue
+		fi
+		seen=$((seen + 1))
+		if ((J_ALONE[i])); then
+			((${#JOBS_PID[@]})) || job_start "$i"
+			break
+		fi
+		job_conflicts "$i" || job_start "$i"
+	done
+}
+
+# Count an ended run's results from its TAP. $1: index
+job_tally() {
+	local i=$1 line pass=0 fail=0 skip=0 why='' plan=''
 	while IFS= read -r line; do
 		case $line in
+		1..*) [[ -n $plan ]] || plan=${line#1..} ;;
 		'ok '*'# skip'*)
 			skip=$((skip + 1))
 			[[ -n $why ]] || why=${line#*# skip }
@@ -477,25 +630,224 @@ run_bats() {
 		'ok '*) pass=$((pass + 1)) ;;
 		'not ok '*) fail=$((fail + 1)) ;;
 		esac
-	done <"$tap"
-	# bats failed without a failing test: a parse error or a crash.
+	done <"$MPTH_ARTIFACTS/${J_NAME[i]}${J_ITER[i]:+-${J_ITER[i]}}.tap"
+	J_PASS[i]=$pass J_FAIL[i]=$fail J_SKIP[i]=$skip J_WHY[i]=$why J_PLAN[i]=${plan:-0}
+}
+
+# --- stdout is one TAP document: TAP version 13 with kselftest's
+# conventions. Each scenario run is one numbered top-level result, and its
+# own TAP (bats') is nested above it as "# " lines, the way kselftest's
+# runner nests each selftest's output. A crash is a numbered "not ok".
+
+TAP_SEQ=0 TAP_BEGUN=0
+# The VM stage's results not printed yet: a signal prints them as cut.
+VM_PENDING=()
+
+# $1: the number of top-level results that will follow
+tap_begin() {
+	TAP_BEGUN=1
+	printf 'TAP version 13\n1..%d\n' "$1"
+}
+
+# One line of a run's own TAP, nested, its skip directive in upper case.
+# $1: the line
+tap_nested() {
+	local l=$1
+	case $l in
+	'ok '*' # skip'*) l=${l/ \# skip/ \# SKIP} ;;
+	esac
+	printf '# %s\n' "$l"
+}
+
+# A top-level result. $1: ok|not ok, $2: description, $3: skip reason
+tap_result() {
+	TAP_SEQ=$((TAP_SEQ + 1))
+	printf '%s %d %s%s\n' "$1" "$TAP_SEQ" "$2" "${3:+ # SKIP $3}"
+}
+
+# Copy the head run's new TAP lines to stdout, after its header the first
+# time. $1: 1 once the run has ended: print the rest, close the file
+head_show() {
+	local i=$HEAD part=''
+	if [[ -z $HEAD_FD ]]; then
+		printf '# scenario %s%s\n' "${J_NAME[i]}" "${J_ITER[i]:+ (run ${J_ITER[i]} of $OPT_REPEAT)}"
+		exec {HEAD_FD}<"$MPTH_ARTIFACTS/${J_NAME[i]}${J_ITER[i]:+-${J_ITER[i]}}.tap"
+		HEAD_PART='' HEAD_SHOWN=(0 0 0)
+	fi
+	while IFS= read -r part <&"$HEAD_FD"; do
+		part=$HEAD_PART$part
+		tap_nested "$part"
+		HEAD_PART=''
+		case $part in
+		'ok '*'# skip'*) HEAD_SHOWN[2]=$((HEAD_SHOWN[2] + 1)) ;;
+		'ok '*) HEAD_SHOWN[0]=$((HEAD_SHOWN[0] + 1)) ;;
+		'not ok '*) HEAD_SHOWN[1]=$((HEAD_SHOWN[1] + 1)) ;;
+		esac
+	done
+	# A line still being written: keep it until its end arrives.
+	HEAD_PART+=$part
+	(($1)) || return 0
+	[[ -z $HEAD_PART ]] || tap_nested "$HEAD_PART"
+	exec {HEAD_FD}<&-
+	HEAD_FD='' HEAD_PART=''
+}
+
+# A run's tests as one line of JSON: number, name, status (pass, fail,
+# skip), skip reason, seconds, and the checks each made (what, got, the
+# operator and bound, and whether it held), from its TAP and the checks
+# the harness recorded (checks.tsv). $1: TAP file, $2: checks file
+tests_json() {
+	local checks=$2
+	[[ -r $checks ]] || checks=/dev/null
+	jq -R -s -c --rawfile checks "$checks" '
+		def num: tonumber? // .;
+		($checks | split("\n") | map(select(length > 0) | split("\t") |
+			{test: .[0], what: .[1], got: (.[2] | num), op: .[3],
+			 bound: (.[4] | num), status: .[5]})) as $c
+		| split("\n") | map(select(test("^(not )?ok [0-9]+ ")) |
+			capture("^(?<st>(not )?ok) (?<n>[0-9]+) (?<rest>.*)$") |
+			(.rest | capture(" # skip ?(?<why>.*)$")? // null) as $sk |
+			(.rest | capture(" # in (?<ms>[0-9]+) ms$")? // null) as $t |
+			(.rest | sub(" # skip.*$"; "") | sub(" # in [0-9]+ ms$"; "")) as $name |
+			{number: (.n | tonumber), name: $name,
+			 status: (if $sk then "skip" elif .st == "ok" then "pass" else "fail" end),
+			 skip_reason: (if $sk then $sk.why else null end),
+			 seconds: (if $t then ($t.ms | tonumber) / 1000 else null end),
+			 checks: [$c[] | select(.test == $name) | del(.test)]})' "$1" 2>/dev/null || echo '[]'
+}
+
+# Print an ended run's trailer and add it to the totals. $1: index
+job_report() {
+	local i=$1 name=${J_NAME[$1]} iter=${J_ITER[$1]} rc=${JOBS_RC[$1]} dur art
+	local pass=${J_PASS[$1]} fail=${J_FAIL[$1]} skip=${J_SKIP[$1]}
+	art=$MPTH_ARTIFACTS/$name${iter:+-$iter}
+	local verdict=ok why='' skip_why=''
+	# bats failed without a failing test: a parse error or a crash. It
+	# counts as one failure, and its result says why.
 	if ((rc != 0 && fail == 0)); then
 		fail=1
-		printf 'not ok - %s: bats exited %d without a test result\n' "$name" "$rc"
+		why="bats exited $rc without a test result"
+	fi
+	# Every test the plan announced must reach a verdict.
+	if ((fail == 0 && pass + skip < ${J_PLAN[i]:-0})) && [[ ${J_WHY[i]} != interrupted* ]]; then
+		fail=1
+		why="$((pass + skip)) of its ${J_PLAN[i]} tests reached a verdict"
 	fi
 	if ((OPT_STRICT && skip > 0)); then
 		printf '# strict mode: %d skipped test(s) in %s count as failures\n' "$skip" "$name"
 		fail=$((fail + skip))
 		skip=0
 	fi
-	dur=$(($(now_ms) - start))
+	dur=$((J_END[i] - J_START[i]))
 	TOTAL_PASS=$((TOTAL_PASS + pass))
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 	TOTAL_SKIP=$((TOTAL_SKIP + skip))
-	SUMMARY_ROWS+=("$name	${iter:-1}	$pass	$fail	$skip	$dur	$(key_figures "$art")	$why")
-	((fail > 0 || OPT_KEEP)) || prune_artifacts "$art"
+	local tests='[]'
+	[[ -z $OPT_JSON ]] || tests=$(tests_json "$art.tap" "$art/checks.tsv")
+	SUMMARY_ROWS+=("$name	${iter:-1}	$pass	$fail	$skip	$dur	$(key_figures "$art")	${J_WHY[i]}	$tests")
+	# A failed or interrupted run keeps everything it produced.
+	((fail > 0 || OPT_KEEP)) || [[ ${J_WHY[i]} == interrupted* ]] || prune_artifacts "$art"
 	printf '# %s: %d passed, %d failed, %d skipped in %d.%01d s\n' "$name" \
 		"$pass" "$fail" "$skip" $((dur / 1000)) $((dur % 1000 / 100))
+	if ((fail > 0)) || [[ ${J_WHY[i]} == interrupted* ]]; then
+		verdict='not ok'
+		[[ -n $why ]] || why=${J_WHY[i]}
+	elif ((pass == 0 && skip > 0)); then
+		skip_why=${J_WHY[i]:-every test skipped}
+	fi
+	tap_result "$verdict" "$name${iter:+ (run $iter of $OPT_REPEAT)}${why:+: $why}" "${skip_why:-}"
+}
+
+# Print, in order, what can be printed: the head run's TAP so far, and
+# every ended run from the head on.
+job_print() {
+	while ((HEAD < ${#J_FILE[@]} && J_STATE[HEAD] >= 1)); do
+		if ((J_STATE[HEAD] == 1)); then
+			head_show 0
+			return
+		fi
+		head_show 1
+		job_report "$HEAD"
+		J_STATE[HEAD]=3
+		HEAD=$((HEAD + 1))
+	done
+}
+
+# Run every job, OPT_JOBS at a time.
+run_jobs() {
+	local n=${#J_FILE[@]} i dur
+	((n)) || return 0
+	jobs_init "$MPTH_TMP" || die $EXIT_FAIL "cannot make the job FIFO in $MPTH_TMP"
+	if ((OPT_JOBS > 1)); then
+		for ((i = 0; i < n; i++)); do
+			((J_ALONE[i])) && J_ORDER+=("$i")
+		done
+		for ((i = 0; i < n; i++)); do
+			((J_ALONE[i])) || J_ORDER+=("$i")
+		done
+	else
+		for ((i = 0; i < n; i++)); do
+			J_ORDER+=("$i")
+		done
+	fi
+	IN_JOBS=1
+	job_schedule
+	while ((HEAD < n)); do
+		((!SIGNALLED)) || on_signal_now
+		job_print
+		((HEAD < n)) || break
+		jobs_wait 0.2
+		((!SIGNALLED)) || on_signal_now
+		((${#JOBS_DONE[@]})) || continue
+		for i in "${JOBS_DONE[@]}"; do
+			J_STATE[i]=2
+			ms_into "J_END[$i]"
+			((J_ALONE[i])) && RUNNING_ALONE=0
+			job_tally "$i"
+			((OPT_JOBS == 1)) && continue
+			dur=$((J_END[i] - J_START[i]))
+			log_info "[$((i + 1))/$RUN_COUNT] ${J_NAME[i]}${J_ITER[i]:+ (run ${J_ITER[i]} of $OPT_REPEAT)} ended: ${J_PASS[i]} passed, ${J_FAIL[i]} failed, ${J_SKIP[i]} skipped in $(fmt_s "$dur") s"
+		done
+		job_print
+		job_schedule
+	done
+	IN_JOBS=0
+	((!SIGNALLED)) || on_signal_now
+}
+
+# The features the runs' headers require, probed once before runs start at
+# once (they would each probe them, at the same time). $@: files
+features_prewarm() {
+	local f feat
+	for f in "$@"; do
+		for feat in $(file_requires "$f"); do
+			feat_have "$feat" >/dev/null
+		done
+	done
+}
+
+# $1: file. The words of its "# requires:" line.
+file_requires() {
+	sed -n 's/^# requires:[[:space:]]*//p' "$1" | head -n1
+}
+
+# --filter must be a valid regex (bats matches it with [[ =~ ]]) that
+# matches the name of some test of the selected files; else exit 2 before
+# anything runs. Names are read as written: a name built from a variable
+# is matched on its text. $@: files
+filter_check() {
+	local f line name rc
+	[[ '' =~ $OPT_FILTER ]]
+	rc=$?
+	((rc != 2)) || die $EXIT_USAGE "--filter '$OPT_FILTER' is not a valid extended regular expression"
+	for f in "$@"; do
+		while IFS= read -r line; do
+			[[ $line =~ ^[[:space:]]*@test[[:space:]]+[\"\'](.*)[\"\'][[:space:]]*\{ ]] || continue
+			name=${BASH_REMATCH[1]}
+			[[ $name =~ $OPT_FILTER ]] && return 0
+		done <"$f"
+	done
+	die $EXIT_USAGE "--filter '$OPT_FILTER' matches no test in the $# file(s) selected (names as written after @test)"
 }
 
 # $1: seconds as ms
@@ -503,18 +855,100 @@ fmt_s() {
 	printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
 }
 
+# After a signal: the runs that ended before it are printed whole and
+# counted; the one whose TAP was streaming keeps the verdicts it had
+# printed; every other run under way is cut short, and the rest never
+# started. Then the summary, marked, in the TAP, the artifacts (a file
+# INTERRUPTED) and the JSON and JUnit reports.
+report_interrupted() {
+	local i n=${#J_FILE[@]} what cut=0 unstarted=0 shown f
+	what="interrupted by SIG$SIG_NAME"
+	if ((n == 0)); then
+		((TAP_BEGUN)) || tap_begin 0
+		printf '# %s before any test ran\n' "$what"
+		[[ ! -d ${MPTH_ARTIFACTS:-} ]] ||
+			printf '%s before any test ran\n' "$what" >"$MPTH_ARTIFACTS/INTERRUPTED"
+		return 0
+	fi
+	JUNIT_WAIT_MS=0
+	for ((i = HEAD; i < n; i++)); do
+		if ((J_STATE[i] == 0)); then
+			unstarted=$((unstarted + 1))
+			tap_result 'not ok' "${J_NAME[i]}${J_ITER[i]:+ (run ${J_ITER[i]} of $OPT_REPEAT)}: $what before it started"
+			continue
+		fi
+		if ((i != HEAD)) && [[ -n $HEAD_FD ]]; then
+			exec {HEAD_FD}<&-
+			HEAD_FD=''
+		fi
+		if ((J_STATE[i] == 2 && J_END[i] < SIG_AT)); then
+			HEAD=$i
+			head_show 1
+			job_report "$i"
+			continue
+		fi
+		cut=$((cut + 1))
+		shown=(0 0 0)
+		if ((i == HEAD)) && [[ -n $HEAD_FD ]]; then
+			shown=("${HEAD_SHOWN[@]}")
+			exec {HEAD_FD}<&-
+			HEAD_FD=''
+		else
+			printf '# scenario %s%s\n' "${J_NAME[i]}" "${J_ITER[i]:+ (run ${J_ITER[i]} of $OPT_REPEAT)}"
+		fi
+		J_END[i]=$SIG_AT
+		J_PASS[i]=${shown[0]} J_FAIL[i]=${shown[1]} J_SKIP[i]=${shown[2]} J_WHY[i]=$what
+		JOBS_RC[$i]=0
+		printf '# %s: %s; what it printed before stands\n' "${J_NAME[i]}" "$what"
+		job_report "$i"
+	done
+	HEAD=$n
+	for f in "${VM_PENDING[@]}"; do
+		unstarted=$((unstarted + 1))
+		tap_result 'not ok' "$f: $what before it started"
+	done
+	VM_PENDING=()
+	printf '# %s: %d run(s) cut short, %d never started\n' "$what" "$cut" "$unstarted"
+	printf '%s: %d run(s) cut short, %d never started\n' "$what" "$cut" "$unstarted" \
+		>"$MPTH_ARTIFACTS/INTERRUPTED"
+	print_summary
+	[[ -z $OPT_JUNIT ]] || write_junit "$OPT_JUNIT"
+	[[ -z $OPT_JSON ]] || write_json "$OPT_JSON"
+}
+
 print_summary() {
-	local row name iter pass fail skip dur keys
+	local row name iter pass fail skip dur keys why tests
 	echo "#"
 	printf '# %-22s %6s %6s %7s %7s  %s\n' SCENARIO PASSED FAILED SKIPPED SECONDS 'KEY FIGURES'
 	for row in "${SUMMARY_ROWS[@]}"; do
-		IFS=$'\t' read -r name iter pass fail skip dur keys <<<"$row"
+		# A tab is whitespace to read: empty fields would collapse.
+		IFS=$'\x1f' read -r name iter pass fail skip dur keys why tests <<<"${row//$'\t'/$'\x1f'}"
 		((OPT_REPEAT > 1)) && name="$name#$iter"
+		[[ -z $why ]] || keys+="${keys:+  }$why"
 		printf '# %-22s %6d %6d %7d %7s  %s\n' "$name" "$pass" "$fail" "$skip" \
 			"$(fmt_s "$dur")" "$keys"
 	done
 	((OPT_REPEAT > 1)) && print_repeat_stats
+	print_pictures
 	printf '%d passed, %d failed, %d skipped\n' "$TOTAL_PASS" "$TOTAL_FAIL" "$TOTAL_SKIP"
+}
+
+# Where the timelines the runs drew are (an SVG and a PNG per traffic run
+# of a fault), a line per scenario run that drew some.
+print_pictures() {
+	local i art pic drew=0
+	local -a svgs
+	for ((i = 0; i < ${#J_FILE[@]}; i++)); do
+		art=$MPTH_ARTIFACTS/${J_NAME[i]}${J_ITER[i]:+-${J_ITER[i]}}
+		svgs=("$art"/timeline-*.svg)
+		[[ -e ${svgs[0]} ]] || continue
+		((drew++)) || echo "#"
+		printf '# timelines of %s:' "${J_NAME[i]}${J_ITER[i]:+#${J_ITER[i]}}"
+		for pic in "${svgs[@]}"; do
+			printf ' %s' "${pic%.svg}.{svg,png}"
+		done
+		echo
+	done
 }
 
 # For --repeat: per scenario, the share of runs with no failure, and the
@@ -555,8 +989,21 @@ print_repeat_stats() {
 }
 
 # One JUnit file from each run's report. $1: output file
+# $1: a bats JUnit report. True once bats' formatter has finished it: it
+# writes after bats itself has exited, so a report can still be growing.
+# shellcheck disable=SC2317 # called through busywait
+__junit_complete() {
+	grep -q '</testsuites>' "$1" 2>/dev/null
+}
+
+JUNIT_WAIT_MS=5000
 write_junit() {
 	local f
+	for f in "$MPTH_ARTIFACTS"/junit/*/; do
+		[[ -d $f ]] || continue
+		busywait "$JUNIT_WAIT_MS" __junit_complete "$f/report.xml" ||
+			log_warn "junit: $f/report.xml is incomplete"
+	done
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
 		echo '<testsuites>'
@@ -576,17 +1023,20 @@ write_json() {
 	[[ $out == - ]] && out=/dev/stdout
 	printf '%s\n' "${SUMMARY_ROWS[@]}" | jq -R -s \
 		--arg run "$MPTH_RUN_ID" --arg seed "$MPTH_SEED" --arg art "$MPTH_ARTIFACTS" \
-		--argjson p "$TOTAL_PASS" --argjson f "$TOTAL_FAIL" --argjson s "$TOTAL_SKIP" '
+		--argjson p "$TOTAL_PASS" --argjson f "$TOTAL_FAIL" --argjson s "$TOTAL_SKIP" \
+		--arg sig "${SIG_NAME:+SIG$SIG_NAME}" '
 		{
 			run_id: $run, seed: ($seed | tonumber), artifacts: $art,
 			passed: $p, failed: $f, skipped: $s,
+			interrupted: (if $sig == "" then null else $sig end),
 			scenarios: [split("\n")[] | select(length > 0) | split("\t") | {
 				name: .[0], iteration: (.[1] | tonumber),
 				passed: (.[2] | tonumber), failed: (.[3] | tonumber),
 				skipped: (.[4] | tonumber), seconds: ((.[5] | tonumber) / 1000),
 				figures: ((.[6] // "") | split(" ") | map(select(length > 0) | split("=") |
 					{key: .[0], value: (.[1] | tonumber? // .[1])}) | from_entries),
-				skip_reason: (if (.[7] // "") == "" then null else .[7] end)
+				skip_reason: (if (.[7] // "") == "" then null else .[7] end),
+				tests: ((.[8] // "[]") | fromjson? // [])
 			}]
 		}' >"$out"
 }
@@ -602,7 +1052,11 @@ run_in_vm() {
 	case $rc in
 	0) ;;
 	5) die $EXIT_USAGE "cannot fetch kernel '$spec': apt-get download failed" ;;
-	*) exit $EXIT_USAGE ;;
+	*)
+		# Not a kernel run.sh can boot (said above): a bisection skips it.
+		[[ ${MPTH_BISECT:-0} != 1 ]] || die_untestable "kernel '$spec' cannot be booted"
+		exit $EXIT_USAGE
+		;;
 	esac
 	preflight
 	build_samples
@@ -622,11 +1076,15 @@ run_in_vm() {
 	vm_run "$VM_VMLINUZ" "$VM_MODULES_DIR" "$OPT_VM_TIMEOUT" "$art" -- \
 		"$MPTH_ROOT/run.sh" "${inner[@]}" || rc=$?
 	case $VM_STATUS in
-	nomptcp) die $EXIT_USAGE "kernel '$spec' has no MPTCP" ;;
+	nomptcp) die_untestable "kernel '$spec' has no MPTCP" ;;
 	usage) rc=$EXIT_USAGE ;;
 	timeout | vmfail)
 		log_err "the VM run of '$spec' did not complete ($VM_STATUS)"
 		rc=$EXIT_FAIL
+		# Under --bisect: a kernel that never got to run the tests is
+		# skipped; one that hung or died while they ran is bad.
+		[[ ${MPTH_BISECT:-0} != 1 || ${VM_LAST_STAGE:-} == "running the command" ]] ||
+			die_untestable "kernel '$spec' did not get to run the tests (boot stage: ${VM_LAST_STAGE:-unknown})"
 		;;
 	esac
 	[[ -z $OPT_JSON || ! -s $art/summary.json ]] || cp "$art/summary.json" "$OPT_JSON"
@@ -661,7 +1119,7 @@ run_in_vng() {
 
 # $1: kernel spec. True if it is one run.sh can use.
 valid_kernel_spec() {
-	[[ $1 == host || $1 =~ ^debian:[0-9][0-9.+a-z~-]*$ || -f $1 ]]
+	[[ $1 == host || $1 =~ ^debian:[0-9][0-9.+a-z~-]*$ || -f $1 || -d $1 ]]
 }
 
 # The scenarios of a list that need netem. $@: files
@@ -688,19 +1146,44 @@ vm_stage() {
 		for f in "$@"; do
 			SUMMARY_ROWS+=("vm:$(basename "$f" .bats)	1	0	0	1	0		VM unavailable: no qemu or no kernel $spec")
 			TOTAL_SKIP=$((TOTAL_SKIP + 1))
+			tap_result ok "vm:$(basename "$f" .bats)" "VM unavailable: no qemu or no kernel $spec"
 		done
+		VM_PENDING=()
 		return 0
 	fi
+	# The guest's own TAP document is nested in ours.
+	local nest nest_pid
+	exec {nest}> >(sed -u 's/^/# /')
+	nest_pid=$!
 	vm_run "$VM_VMLINUZ" "$VM_MODULES_DIR" "$OPT_VM_TIMEOUT" "$art" -- \
 		"$MPTH_ROOT/run.sh" --no-install --artifacts "$art/run" --json "$art/summary.json" \
-		"${PASS_ARGS[@]}" "$@" || rc=$?
+		"${PASS_ARGS[@]}" "$@" >&"$nest" || rc=$?
+	exec {nest}>&-
+	wait "$nest_pid" 2>/dev/null || true
 	json=$art/summary.json
 	if [[ $VM_STATUS != ok || ! -s $json ]]; then
-		printf 'not ok - VM run on %s: %s (exit %d)\n' "$spec" "$VM_STATUS" "$rc"
 		TOTAL_FAIL=$((TOTAL_FAIL + 1))
 		SUMMARY_ROWS+=("vm:$spec	1	0	1	0	0		")
+		for f in "$@"; do
+			tap_result 'not ok' "$spec:$(basename "$f" .bats): the VM run did not complete: $VM_STATUS (exit $rc)"
+		done
+		VM_PENDING=()
 		return 0
 	fi
+	local name p fl sk why
+	for f in "$@"; do
+		name=$(basename "$f" .bats)
+		read -r p fl sk why < <(jq -r --arg n "$name" '[.scenarios[] | select(.name == $n)] |
+			"\(map(.passed) | add // 0) \(map(.failed) | add // 0) \(map(.skipped) | add // 0) \(.[0].skip_reason // "")"' "$json")
+		if ((fl > 0 || p + sk == 0)); then
+			tap_result 'not ok' "$spec:$name"
+		elif ((p == 0)); then
+			tap_result ok "$spec:$name" "${why:-every test skipped}"
+		else
+			tap_result ok "$spec:$name"
+		fi
+	done
+	VM_PENDING=()
 	TOTAL_PASS=$((TOTAL_PASS + $(jq .passed "$json")))
 	TOTAL_FAIL=$((TOTAL_FAIL + $(jq .failed "$json")))
 	TOTAL_SKIP=$((TOTAL_SKIP + $(jq .skipped "$json")))
@@ -709,7 +1192,7 @@ vm_stage() {
 	done < <(jq -r --arg k "$spec" '.scenarios[] | ["\($k):\(.name)", .iteration, .passed,
 		.failed, .skipped, (.seconds * 1000 | floor),
 		(.figures | to_entries | map("\(.key)=\(.value)") | join(" ")),
-		(.skip_reason // "")] | map(tostring) | join("\t")' "$json")
+		(.skip_reason // ""), (.tests // [] | tojson)] | map(tostring) | join("\t")' "$json")
 }
 
 # Run the scenarios on each kernel and print a table: scenario by kernel.
@@ -720,18 +1203,30 @@ cmd_matrix() {
 	IFS=, read -r -a kernels <<<"$OPT_KERNELS"
 	for k in "${kernels[@]}"; do
 		valid_kernel_spec "$k" ||
-			die $EXIT_USAGE "unknown kernel spec '$k' (want host, debian:VERSION or an image file)"
+			die $EXIT_USAGE "unknown kernel spec '$k' (want host, debian:VERSION, an image file or a kernel build tree)"
 	done
 	base=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-matrix}
 	(umask 077 && mkdir -p "$base") || die $EXIT_USAGE "cannot create $base"
+	# One TAP document: a result per kernel, each kernel's run nested.
+	tap_begin "${#kernels[@]}"
+	local nest nest_pid
 	for k in "${kernels[@]}"; do
 		slug=${k//[^A-Za-z0-9.]/_}
 		log_info "matrix: kernel $k"
 		local args=(--no-install --artifacts "$base/$slug" --json "$base/$slug.json" "${PASS_ARGS[@]}")
 		[[ $k == host ]] || args+=(--kernel "$k" --vm-timeout "$OPT_VM_TIMEOUT")
 		rc=0
-		"$0" "${args[@]}" "${TARGETS[@]}" || rc=$?
+		exec {nest}> >(sed -u 's/^/# /')
+		nest_pid=$!
+		"$0" "${args[@]}" "${TARGETS[@]}" >&"$nest" || rc=$?
+		exec {nest}>&-
+		wait "$nest_pid" 2>/dev/null || true
 		echo "$rc" >"$base/$slug.rc"
+		case $rc in
+		0) tap_result ok "kernel $k" ;;
+		4) tap_result ok "kernel $k" "every test skipped" ;;
+		*) tap_result 'not ok' "kernel $k: exit $rc" ;;
+		esac
 	done
 	# Rows: every scenario any kernel ran.
 	echo "#"
@@ -755,9 +1250,18 @@ cmd_matrix() {
 		done
 		echo "$row"
 	done
+	# Under the table, what each FAIL cell holds: the failing tests, each
+	# with its first failed check.
 	for k in "${kernels[@]}"; do
 		json=$base/${k//[^A-Za-z0-9.]/_}.json
-		[[ -s $json ]] || echo "# $k: no result (exit $(cat "${json%.json}.rc" 2>/dev/null))"
+		if [[ ! -s $json ]]; then
+			echo "# $k: no result (exit $(cat "${json%.json}.rc" 2>/dev/null))"
+			continue
+		fi
+		jq -r --arg k "$k" '.scenarios[] | .name as $s | .tests[]? | select(.status == "fail") |
+			"# \($k) \($s): not ok \(.number) \(.name)" +
+			([.checks[]? | select(.status == "fail")][0] |
+				if . then " (\(.what): got \(.got), want \(.op) \(.bound))" else "" end)' "$json"
 	done
 	cat "$base"/*.json 2>/dev/null | jq -s -r '
 		"\(map(.passed) | add // 0) passed, \(map(.failed) | add // 0) failed, \(map(.skipped) | add // 0) skipped"'
@@ -768,14 +1272,109 @@ cmd_matrix() {
 	exit 0
 }
 
+# The kernel under test cannot be judged (no MPTCP, it did not boot):
+# under --bisect, 125, which git bisect reads as "skip this one"; else a
+# usage or environment error. $@: message
+die_untestable() {
+	if [[ ${MPTH_BISECT:-0} == 1 ]]; then
+		log_err "$@"
+		log_err "bisect: this kernel cannot be judged: exit 125 (git bisect skips it)"
+		exit 125
+	fi
+	die $EXIT_USAGE "$@"
+}
+
+# --bisect: run this same command as a child and turn its exit code into
+# what `git bisect run` reads: 0 good, 1 bad, 125 skip, and above 127 stop.
+# A signal is passed on to the child, whose own cleanup runs; its 130, 143
+# or 129 stops the bisection. $@: the command line
+bisect_run() {
+	local rc=0 child a s args=()
+	for a in "$@"; do
+		[[ $a == --bisect ]] || args+=("$a")
+	done
+	MPTH_BISECT=1 "$0" "${args[@]}" &
+	child=$!
+	for s in INT TERM HUP; do
+		# shellcheck disable=SC2064 # the signal's name and the pid, now
+		trap "kill -$s $child 2>/dev/null" "$s"
+	done
+	# wait returns when a trapped signal arrives: wait again.
+	while :; do
+		wait "$child"
+		rc=$?
+		kill -0 "$child" 2>/dev/null || break
+	done
+	case $rc in
+	0 | 1 | 125 | 129 | 130 | 143) ;;
+	4)
+		log_err "bisect: every test was skipped: this kernel cannot be judged: exit 125"
+		rc=125
+		;;
+	*)
+		log_err "bisect: the harness could not run (exit $rc): exit 128 stops the bisection"
+		rc=128
+		;;
+	esac
+	exit "$rc"
+}
+
+# Refuse an option that the command would silently ignore: the user would
+# believe it took effect. (-j and --stress have their own messages.)
+check_option_fit() {
+	local o ok cmd=${COMMAND:-run}
+	[[ $cmd == all || $cmd == test ]] && cmd=run
+	# Inside a VM, what the host's run.sh already accepted.
+	[[ -z ${MPTH_IN_VM:-} ]] || return 0
+	for o in "${!GIVEN[@]}"; do
+		case $o in
+		--quick) ok=' bench ' ;;
+		--kernels) ok=' matrix ' ;;
+		--modules) [[ -n $OPT_KERNEL && $OPT_KERNEL != host ]] ||
+			die $EXIT_USAGE "--modules goes with --kernel IMAGE (the image's modules)"
+			continue ;;
+		--vm-timeout) [[ -n $OPT_KERNEL && $OPT_KERNEL != host ]] || [[ $cmd == matrix ]] ||
+			die $EXIT_USAGE "--vm-timeout goes with --kernel or matrix (it bounds a VM run)"
+			continue ;;
+		--json) ok=' run matrix bench doctor ' ;;
+		--artifacts)
+			# A VM run keeps the guest's console and results there.
+			[[ -z $OPT_KERNEL || $OPT_KERNEL == host ]] || continue
+			ok=' run matrix bench '
+			;;
+		--seed | --keep) ok=' run matrix bench ' ;;
+		--filter | --repeat | --capture | --strict | --junit) ok=' run matrix ' ;;
+		--bisect) ok=' run ' ;;
+		*) continue ;;
+		esac
+		[[ $ok == *" $cmd "* ]] && continue
+		ok=${ok# }
+		ok=${ok% }
+		ok=${ok// /, }
+		die $EXIT_USAGE "$o does not go with ${COMMAND:-scenario names}: it would be ignored (it goes with ${ok/run/scenario runs})"
+	done
+}
+
 main() {
+	trap_signals
 	parse_args "$@"
+	case $COMMAND in
+	list | doctor | clean | bench)
+		((!OPT_JOBS_SET)) || die $EXIT_USAGE "-j/--jobs does not go with $COMMAND (it runs scenarios at once)"
+		((!OPT_STRESS)) || die $EXIT_USAGE "--stress does not go with $COMMAND (it loads scenario runs)"
+		;;
+	test) ((OPT_JOBS_SET)) || OPT_JOBS=$TEST_JOBS_DEFAULT ;;
+	esac
+	check_option_fit
+	# The selftests' strict switch is --strict.
+	[[ ${SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES:-0} != 1 ]] || OPT_STRICT=1
+	((!OPT_BISECT)) || [[ ${MPTH_BISECT:-0} == 1 ]] || bisect_run "$@"
 	if [[ -z ${MPTH_ROOTLESS:-} && $COMMAND != list ]] && ((EUID != 0 || OPT_ROOTLESS)); then
 		rootless_reexec "$@"
 	fi
 	if [[ -n $OPT_KERNEL ]]; then
 		valid_kernel_spec "$OPT_KERNEL" ||
-			die $EXIT_USAGE "unknown kernel spec '$OPT_KERNEL' (want host, debian:VERSION or an image file)"
+			die $EXIT_USAGE "unknown kernel spec '$OPT_KERNEL' (want host, debian:VERSION, an image file or a kernel build tree)"
 		[[ $COMMAND != matrix && $COMMAND != clean ]] ||
 			die $EXIT_USAGE "--kernel does not go with $COMMAND"
 		[[ $OPT_KERNEL == host || -n ${MPTH_IN_VM:-} ]] || run_in_vm "$OPT_KERNEL"
@@ -798,7 +1397,6 @@ main() {
 		build_samples
 		runstate_new $$ || die $EXIT_USAGE "cannot create run state"
 		trap cleanup EXIT
-		trap on_signal INT TERM
 		MPTH_SEED=${OPT_SEED:-1}
 		MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/bench-$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
 		(umask 077 && mkdir -p "$MPTH_ARTIFACTS") || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
@@ -826,6 +1424,8 @@ main() {
 	for f in "${files[@]}"; do
 		syntax_check "$f" || exit $EXIT_USAGE
 	done
+	[[ -z $OPT_FILTER ]] || filter_check "${files[@]}"
+	SCENARIO_FILES=("${files[@]}")
 
 	if [[ $COMMAND == clean ]]; then
 		((EUID == 0)) || die $EXIT_USAGE "clean must run as root (it removes network namespaces)"
@@ -834,12 +1434,15 @@ main() {
 	fi
 	preflight
 	# What a killed run left behind goes first.
-	runstate_clean_stale | while read -r f; do log_info "$f"; done
+	# Not in a guest: its /run is fresh, so every run it sees under /tmp
+	# looks dead, and what it sees there is the host's, shared writable
+	# (the artifacts): a sweep would delete the host's files.
+	[[ -n ${MPTH_IN_VM:-} ]] ||
+		runstate_clean_stale | while read -r f; do log_info "$f"; done
 	build_samples
 
 	runstate_new $$ || die $EXIT_USAGE "cannot create run state"
 	trap cleanup EXIT
-	trap on_signal INT TERM
 	MPTH_SEED=${OPT_SEED:-$((RANDOM * 32768 + RANDOM))}
 	MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
 	(umask 077 && mkdir -p "$MPTH_ARTIFACTS") || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
@@ -847,6 +1450,7 @@ main() {
 	export MPTH_SEED MPTH_ARTIFACTS MPTH_FEATURE_CACHE MPTH_STRICT=$OPT_STRICT MPTH_KEEP=$OPT_KEEP
 	log_info "run $MPTH_RUN_ID, seed $MPTH_SEED (reproduce with --seed $MPTH_SEED), artifacts in $MPTH_ARTIFACTS"
 	log_info "kernel $(uname -r)${MPTH_IN_VM:+ (in a VM)}, $(nproc) cores"
+	((OPT_JOBS == 1)) || log_info "$OPT_JOBS scenarios at once (-j $OPT_JOBS)"
 
 	# On a kernel without netem, `test` runs the scenarios that need it
 	# in a VM, where they run for real, rather than skip them here.
@@ -862,23 +1466,38 @@ main() {
 			keep+=("$f")
 		done
 		files=("${keep[@]}")
+		for f in "${vm_files[@]}"; do
+			VM_PENDING+=("${MPTH_TEST_VM_KERNEL:-debian:6.1}:$(basename "$f" .bats)")
+		done
 	fi
 	RUN_COUNT=$((${#files[@]} * OPT_REPEAT))
+	tap_begin $((RUN_COUNT + ${#vm_files[@]}))
+	if ((OPT_STRESS)); then
+		stress_start "$OPT_STRESS" $$
+		log_info "stress: $OPT_STRESS busy loops (pids ${STRESS_PIDS[*]}), until the run ends"
+		printf '# stress: %d busy loops\n' "$OPT_STRESS"
+	fi
 	for f in "${files[@]}"; do
 		if ((OPT_REPEAT > 1)); then
 			for ((i = 1; i <= OPT_REPEAT; i++)); do
-				run_bats "$f" "$i"
+				job_add "$f" "$i"
 			done
 		else
-			run_bats "$f" ''
+			job_add "$f" ''
 		fi
 	done
+	((OPT_JOBS == 1)) || features_prewarm "${files[@]}"
+	run_jobs
 	((${#vm_files[@]} == 0)) || vm_stage "${vm_files[@]}"
 	print_summary
 	[[ -z $OPT_JUNIT ]] || write_junit "$OPT_JUNIT"
 	[[ -z $OPT_JSON ]] || write_json "$OPT_JSON"
 	((TOTAL_FAIL > 0)) && exit $EXIT_FAIL
 	((TOTAL_PASS == 0 && TOTAL_SKIP > 0)) && exit $EXIT_SKIP
+	if ((TOTAL_PASS == 0)); then
+		log_err "no test ran: nothing passed, failed or skipped"
+		exit $EXIT_FAIL
+	fi
 	exit 0
 }
 

@@ -298,6 +298,22 @@ int sock_create(int family, bool mptcp, bool *got_mptcp,
 }
 
 /* "ip:port" or "[ip6]:port"; v4-mapped addresses are shown as IPv4. */
+int sock_set_cc(int fd, const char *name)
+{
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, strlen(name)))
+		return errno;
+	return 0;
+}
+
+void sock_get_cc(int fd, char *buf, size_t len)
+{
+	socklen_t l = len - 1;
+
+	memset(buf, 0, len);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, buf, &l))
+		buf[0] = '\0';
+}
+
 void sa_str(const struct sockaddr *sa, char *buf, size_t len)
 {
 	const struct sockaddr_in6 *s6 = (const void *)sa;

@@ -66,6 +66,12 @@ int64_t epoch_ms(int64_t mono_us);
 int sock_create(int family, bool mptcp, bool *got_mptcp,
 		char *why, size_t whylen);
 void sa_str(const struct sockaddr *sa, char *buf, size_t len);
+/*
+ * TCP congestion control of a socket (on MPTCP, of its subflows): set it
+ * (0 or an errno) and read it back ("" when unknown).
+ */
+int sock_set_cc(int fd, const char *name);
+void sock_get_cc(int fd, char *buf, size_t len);
 void sock_names(int fd, char *local, char *remote, size_t len);
 
 #define ADDR_STRLEN	64

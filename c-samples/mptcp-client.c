@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "notify.h"
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define IO_BURST	8	/* syscalls per event before serving others */
 #define MAX_CONNS	1024	/* each holds a ~192 KiB pattern table */
+#define SF_EVENT_CONNS	8	/* connections whose subflows are events */
 
 static bool cfg_mptcp = true;
 static const char *cfg_host;
@@ -42,6 +44,10 @@ static unsigned int cfg_info_interval_ms = 100;
 static unsigned int cfg_connect_timeout_ms = 5000;
 static unsigned int cfg_timeout_ms;
 static bool cfg_require_mptcp;
+static bool cfg_stream;
+static const char *cfg_events;
+static const char *cfg_control;
+static const char *cfg_cc;
 
 enum cstate {
 	CS_CONNECTING,
@@ -79,9 +85,11 @@ struct cconn {
 
 	bool mptcp;
 	const char *fallback_reason;
+	char cc[16];		/* congestion control, as the socket says */
 	unsigned int max_subflows, end_subflows;
 	unsigned int mptcpi_subflows;	/* raw, last seen */
 	bool end_sampled;
+	uint64_t sf_sig;	/* the live subflows last reported as an event */
 
 	const char *status;
 	char *error;
@@ -100,6 +108,8 @@ static struct timeline tl;
 static struct afile json_out;	/* opened at start: fail before the run */
 static FILE *info_f;
 static int64_t stop_us;
+static bool finishing;		/* --stream: told to finish */
+static uint64_t rx_total, tx_total;
 
 static void __noreturn usage(int code)
 {
@@ -115,6 +125,8 @@ static void __noreturn usage(int code)
 "  -m, --mode MODE             upload, download or bidir (default upload)\n"
 "  -b, --bytes N[K|M|G]        payload per direction (default 16M, binary)\n"
 "  -d, --duration MS           send for MS instead of a byte count\n"
+"      --stream                send until told to finish (control command\n"
+"                              'finish'), whatever the count\n"
 "  -s, --seed N                pattern seed (default 1; connection i uses N+i)\n"
 "  -c, --connections N         parallel connections (default 1)\n"
 "      --corrupt-at OFFSET     flip the byte at OFFSET of connection 0's\n"
@@ -126,6 +138,10 @@ static void __noreturn usage(int code)
 "      --connect-timeout MS    per connection (default 5000)\n"
 "      --timeout MS            whole run (default 0 = none)\n"
 "      --require-mptcp         exit 8 if a connection ended up plain TCP\n"
+"      --cc NAME               TCP congestion control of the sockets\n"
+"      --events FILE           progress events, one line each (a FIFO)\n"
+"      --control FILE          commands from the harness (a FIFO): mark N,\n"
+"                              now, sample, finish\n"
 "  -h, --help                  this text\n"
 "\n"
 "Exit codes (first match wins):\n"
@@ -143,7 +159,8 @@ static void parse_opts(int argc, char **argv)
 {
 	enum {
 		OPT_CORRUPT = 256, OPT_INFO, OPT_INFO_INTERVAL, OPT_TIMELINE,
-		OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_REQUIRE,
+		OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_REQUIRE, OPT_STREAM,
+		OPT_EVENTS, OPT_CONTROL, OPT_CC,
 	};
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
@@ -162,6 +179,10 @@ static void parse_opts(int argc, char **argv)
 		  OPT_CONNECT_TIMEOUT },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "require-mptcp", no_argument, NULL, OPT_REQUIRE },
+		{ "stream", no_argument, NULL, OPT_STREAM },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "cc", required_argument, NULL, OPT_CC },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -231,6 +252,18 @@ static void parse_opts(int argc, char **argv)
 		case OPT_REQUIRE:
 			cfg_require_mptcp = true;
 			break;
+		case OPT_STREAM:
+			cfg_stream = true;
+			break;
+		case OPT_EVENTS:
+			cfg_events = optarg;
+			break;
+		case OPT_CONTROL:
+			cfg_control = optarg;
+			break;
+		case OPT_CC:
+			cfg_cc = optarg;
+			break;
 		case 'h':
 			usage(EXIT_OK);
 		default:
@@ -246,7 +279,11 @@ static void parse_opts(int argc, char **argv)
 
 	if (cfg_bytes_set && cfg_duration_ms)
 		die_usage("--bytes and --duration are mutually exclusive");
-	if (cfg_duration_ms)
+	if (cfg_stream && (cfg_bytes_set || cfg_duration_ms))
+		die_usage("--stream excludes --bytes and --duration: the harness ends the transfer");
+	if (cfg_stream && !cfg_control)
+		die_usage("--stream needs --control: nothing could tell it to finish");
+	if (cfg_duration_ms || cfg_stream)
 		cfg_bytes = LEN_UNLIMITED;
 	if (cfg_corrupt_at >= 0 && cfg_mode == MODE_DOWNLOAD)
 		die_usage("--corrupt-at needs --mode upload or bidir (it alters what we send)");
@@ -337,11 +374,57 @@ static void write_info(struct cconn *c, const struct mp_sample *s,
 	fflush(info_f);
 }
 
+/* A subflow is live when established; a closed initial one stays listed. */
+static bool sf_live(const struct sf_info *sf)
+{
+	size_t n = strlen(sf->remote);
+
+	if (sf->has_tcpi && sf->state != MPTH_TCP_ESTABLISHED)
+		return false;
+	return !(n >= 2 && !strcmp(sf->remote + n - 2, ":0"));
+}
+
+/*
+ * "subflows T CONN N PAIRS": the live subflows, as local>remote pairs
+ * separated by commas ("-" for none), whenever the set changes.
+ */
+static void sf_event(struct cconn *c, const struct mp_sample *s, int64_t now)
+{
+	char pairs[SF_LIST_MAX * (2 * ADDR_STRLEN + 2) + 2];
+	uint64_t sig = 1469598103934665603ull;	/* FNV-1a */
+	unsigned int i, live = 0;
+	size_t len = 0;
+	const char *p;
+
+	pairs[0] = '\0';
+	for (i = 0; i < s->nlist; i++) {
+		if (!sf_live(&s->list[i]))
+			continue;
+		len += snprintf(pairs + len, sizeof(pairs) - len, "%s%s>%s",
+				live ? "," : "", s->list[i].local,
+				s->list[i].remote);
+		live++;
+	}
+	if (!s->nlist)
+		live = s->subflows;
+	for (p = pairs; *p; p++)
+		sig = (sig ^ (uint8_t)*p) * 1099511628211ull;
+	sig ^= live;
+	if (sig == c->sf_sig)
+		return;
+	c->sf_sig = sig;
+	ntf_emit(now, "subflows", "%d %u %s", c->idx, live,
+		 pairs[0] ? pairs : "-");
+}
+
 static void conn_sample(struct cconn *c, int64_t now, bool log)
 {
+	bool ev = ntf_enabled() && c->idx < SF_EVENT_CONNS;
 	struct mp_sample s;
 
-	mp_sample(c->fd, &s, log && info_f);
+	mp_sample(c->fd, &s, (log && info_f) || ev);
+	if (ev)
+		sf_event(c, &s, now);
 	if (c->mptcp && !s.mptcp) {
 		c->mptcp = false;
 		c->fallback_reason = "fell back to TCP during the transfer";
@@ -404,6 +487,8 @@ static void conn_established(struct cconn *c, int64_t now)
 	struct hdr h = {
 		.version = HDR_VERSION,
 		.mode = cfg_mode,
+		.flags = cfg_stream && cfg_mode != MODE_UPLOAD ?
+			 HDR_FLAG_UNTIL_EOF : 0,
 		.seed = c->seed,
 		.duration_ms = cfg_duration_ms,
 		.length = cfg_bytes,
@@ -414,6 +499,7 @@ static void conn_established(struct cconn *c, int64_t now)
 	c->est_us = now;
 	c->next_info_us = now;
 	sock_names(c->fd, c->local, remote, sizeof(remote));
+	sock_get_cc(c->fd, c->cc, sizeof(c->cc));
 
 	/* A client learns about the fallback from the SYN/ACK, i.e. by now. */
 	mp_sample(c->fd, &s, false);
@@ -429,6 +515,9 @@ static void conn_established(struct cconn *c, int64_t now)
 	if (cfg_duration_ms)
 		c->tx_deadline_us = now + cfg_duration_ms * 1000LL;
 	conn_set_events(c, EPOLLIN | EPOLLOUT);
+	if (c->idx < SF_EVENT_CONNS)
+		ntf_emit(now, "connected", "%d %s %s", c->idx, c->local,
+			 c->mptcp ? "mptcp" : "tcp");
 }
 
 static void conn_connecting(struct cconn *c, int64_t now)
@@ -452,9 +541,11 @@ static void conn_tx_finish(struct cconn *c, int64_t now)
 	/*
 	 * Download has nothing to send after the header, but we do not
 	 * half-close: the connection stays plainly established, as a real
-	 * application's would, until the server is done.
+	 * application's would, until the server is done.  In --stream mode
+	 * our half-close is what tells the server to finish.
 	 */
-	if (c->tx_on && shutdown(c->fd, SHUT_WR) && errno != ENOTCONN) {
+	if ((c->tx_on || cfg_stream) && shutdown(c->fd, SHUT_WR) &&
+	    errno != ENOTCONN) {
 		conn_fail(c, "error", "shutdown: %s", strerror(errno));
 		conn_close(c, now);
 		return;
@@ -474,9 +565,14 @@ static void conn_writable(struct cconn *c, int64_t now)
 		if (c->hdr_sent < HDR_LEN) {
 			n = send(c->fd, c->hdr + c->hdr_sent,
 				 HDR_LEN - c->hdr_sent, MSG_NOSIGNAL);
-		} else if (!c->tx_on || c->tx_bytes >= cfg_bytes ||
+		} else if (cfg_stream ? finishing :
+			   !c->tx_on || c->tx_bytes >= cfg_bytes ||
 			   (c->tx_deadline_us && now >= c->tx_deadline_us)) {
 			conn_tx_finish(c, now);
+			return;
+		} else if (!c->tx_on) {
+			/* --stream download: nothing to send until finish. */
+			conn_set_events(c, EPOLLIN);
 			return;
 		} else {
 			n = pat_send(c->fd, c->tab, c->tx_bytes,
@@ -491,10 +587,12 @@ static void conn_writable(struct cconn *c, int64_t now)
 			conn_close(c, now);
 			return;
 		}
-		if (c->hdr_sent < HDR_LEN)
+		if (c->hdr_sent < HDR_LEN) {
 			c->hdr_sent += n;
-		else
+		} else {
 			c->tx_bytes += n;
+			tx_total += n;
+		}
 	}
 }
 
@@ -555,6 +653,13 @@ static void conn_rx_eof(struct cconn *c, int64_t now)
 		return;
 	}
 	if (c->rx_on) {
+		if (cfg_stream && !finishing) {
+			conn_fail(c, "truncated",
+				  "server closed after %llu bytes, before we finished",
+				  (unsigned long long)c->rx_bytes);
+			conn_close(c, now);
+			return;
+		}
 		if (cfg_bytes != LEN_UNLIMITED && c->rx_bytes < cfg_bytes) {
 			conn_fail(c, "truncated",
 				  "server closed after %llu of %llu bytes",
@@ -594,8 +699,10 @@ static void conn_rx_data(struct cconn *c, size_t n, int64_t now)
 		use = bad - c->rx_bytes + 1;
 	}
 	c->rx_bytes += use;
+	rx_total += use;
 	gap_note(&c->gap, now);
 	tl_add(&tl, now, use);
+	ntf_rx(rx_total, now);
 	if (bad >= 0) {
 		conn_fail(c, "mismatch",
 			  "data mismatch at payload offset %lld (seed %u)",
@@ -691,6 +798,13 @@ static void conn_start(struct cconn *c, int64_t now)
 	}
 	c->fd = fd;
 	n_open++;
+	/* Before connect: the first segment already uses it. */
+	if (cfg_cc) {
+		int err = sock_set_cc(fd, cfg_cc);
+
+		if (err)
+			die(EXIT_SOCKET, "--cc %s: %s", cfg_cc, strerror(err));
+	}
 	if (bind_len && bind(fd, (struct sockaddr *)&bind_ss, bind_len)) {
 		char a[ADDR_STRLEN];
 
@@ -746,6 +860,52 @@ static void tick(int64_t now)
 	}
 	if (receiving)
 		tl_tick(&tl, now);
+}
+
+/* --stream: stop sending (upload, bidir) or tell the server to (download). */
+static void finish_all(int64_t now)
+{
+	unsigned int i;
+	struct cconn *c;
+
+	if (finishing)
+		return;
+	finishing = true;
+	ntf_emit(now, "finishing", "%llu %llu", (unsigned long long)tx_total,
+		 (unsigned long long)rx_total);
+	for (i = 0; i < cfg_conns; i++) {
+		c = &cc[i];
+		if (c->state != CS_ACTIVE || c->tx_done)
+			continue;
+		/* A header still on its way finishes in conn_writable. */
+		if (c->hdr_sent < HDR_LEN)
+			conn_set_events(c, EPOLLIN | EPOLLOUT);
+		else
+			conn_tx_finish(c, now);
+	}
+}
+
+static void control_cmd(const char *cmd, int64_t now)
+{
+	unsigned int i;
+
+	if (!strcmp(cmd, "finish")) {
+		if (!cfg_stream)
+			warnx("control: 'finish' needs --stream; ignored");
+		else
+			finish_all(now);
+	} else if (!strcmp(cmd, "sample")) {
+		/* Report the subflows now, changed or not. */
+		for (i = 0; i < cfg_conns && i < SF_EVENT_CONNS; i++) {
+			if (cc[i].state != CS_ACTIVE)
+				continue;
+			cc[i].sf_sig = 0;
+			conn_sample(&cc[i], now, false);
+		}
+		ntf_emit(now, "sampled", "%s", "");
+	} else {
+		warnx("control: unknown command '%s'", cmd);
+	}
 }
 
 static const char *const status_order[] = {
@@ -809,6 +969,7 @@ static void json_conn(struct json *j, const struct cconn *c)
 	json_uint(j, "seed", c->seed);
 	json_str(j, "local", c->local[0] ? c->local : NULL);
 	json_str(j, "protocol", conn_proto(c));
+	json_str(j, "congestion_control", c->cc[0] ? c->cc : NULL);
 	json_str(j, "fallback_reason",
 		 c->fallback_reason ? c->fallback_reason :
 		 sock_why[0] ? sock_why : NULL);
@@ -886,6 +1047,7 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 	json_open(&j, NULL, '{');
 	json_str(&j, "role", "client");
 	json_str(&j, "protocol", conn_proto(c0));
+	json_str(&j, "congestion_control", c0->cc[0] ? c0->cc : NULL);
 	json_str(&j, "requested", cfg_mptcp ? "mptcp" : "tcp");
 	json_str(&j, "fallback_reason",
 		 sock_why[0] ? sock_why : c0->fallback_reason);
@@ -899,6 +1061,7 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 	else
 		json_uint(&j, "requested_bytes", cfg_bytes);
 	json_uint(&j, "requested_duration_ms", cfg_duration_ms);
+	json_bool(&j, "stream", cfg_stream);
 	json_uint(&j, "bytes_sent", t->tx);
 	json_uint(&j, "bytes_received", t->rx);
 	if (t->start_us) {
@@ -931,7 +1094,7 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 
 static void run(void)
 {
-	static int signal_tag;
+	static int signal_tag, control_tag, events_tag;
 	struct epoll_event evs[64];
 	int64_t now, last_tick = 0;
 	const char *stop_why = NULL;
@@ -943,6 +1106,13 @@ static void run(void)
 	if (epfd < 0)
 		die(EXIT_LOCAL, "epoll_create1: %s", strerror(errno));
 	xepoll_ctl(epfd, EPOLL_CTL_ADD, sfd, EPOLLIN, &signal_tag);
+	if (ntf_control_fd() >= 0)
+		xepoll_ctl(epfd, EPOLL_CTL_ADD, ntf_control_fd(), EPOLLIN,
+			   &control_tag);
+	/* No events asked for: only EPOLLERR, when its reader goes away. */
+	if (ntf_events_fifo_fd() >= 0)
+		xepoll_ctl(epfd, EPOLL_CTL_ADD, ntf_events_fifo_fd(), 0,
+			   &events_tag);
 
 	now = now_us();
 	if (cfg_timeout_ms)
@@ -965,8 +1135,23 @@ static void run(void)
 						   "SIGINT" : "SIGTERM";
 				continue;
 			}
+			if (evs[i].data.ptr == &events_tag) {
+				ntf_reader_check();
+				xepoll_ctl(epfd, EPOLL_CTL_DEL,
+					   ntf_events_fifo_fd(), 0, NULL);
+				continue;
+			}
+			if (evs[i].data.ptr == &control_tag) {
+				ntf_control_read(now, rx_total, tx_total,
+						 control_cmd);
+				continue;
+			}
 			conn_event(evs[i].data.ptr, evs[i].events, now);
 		}
+		ntf_flush();
+		/* Nobody is left to tell us to finish, or to read the events. */
+		if (cfg_stream && ntf_reader_gone())
+			finish_all(now);
 		if (now - last_tick >= 1000 || n <= 0) {
 			tick(now);
 			last_tick = now;
@@ -1026,6 +1211,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg_json && !afile_open(&json_out, cfg_json))
 		die(EXIT_LOCAL, "--json %s: cannot write", cfg_json);
+	ntf_open("client", cfg_events, cfg_control);
 
 	cc = xcalloc(cfg_conns, sizeof(*cc));
 	for (i = 0; i < cfg_conns; i++) {
@@ -1069,6 +1255,10 @@ int main(int argc, char **argv)
 	      mbps(t.tx + t.rx, t.end_us - t.start_us) : 0.0,
 	      t.max_sf, t.end_sf, w->status, code);
 
+	ntf_emit(now_us(), "done", "%d %s %llu %llu", code, w->status,
+		 (unsigned long long)t.tx, (unsigned long long)t.rx);
+	for (i = 0; i < 200 && ntf_flush(); i++)
+		usleep(5000);
 	for (i = 0; i < cfg_conns; i++)
 		free(cc[i].error);
 	free(cc);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "notify.h"
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define DRAIN_MS	3000	/* how long to wait for EOF after an error */
@@ -34,6 +35,11 @@ static uint64_t cfg_count;
 static unsigned int cfg_header_timeout_ms = 5000;
 static unsigned int cfg_timeout_ms;
 static unsigned int cfg_info_interval_ms = 100;
+static const char *cfg_events;
+static const char *cfg_control;
+static const char *cfg_cc;
+static bool cfg_hold;		/* --hold-result: until "release" */
+static bool released;
 
 enum conn_state {
 	ST_HEADER,
@@ -70,7 +76,9 @@ struct conn {
 	size_t res_len, res_sent;
 
 	bool mptcp;
+	bool held;		/* upload verified, its result waits */
 	const char *fallback_reason;
+	char cc[16];		/* congestion control, as the socket says */
 	unsigned int max_subflows;
 	int64_t next_info_us;
 
@@ -113,6 +121,11 @@ static void __noreturn usage(int code)
 "                            (default 5000)\n"
 "      --timeout MS          stop after MS (default 0 = never)\n"
 "      --info-interval MS    subflow polling period (default 100)\n"
+"      --cc NAME             TCP congestion control of the sockets\n"
+"      --hold-result         keep an upload's result until 'release' on\n"
+"                            --control (the connection stays up meanwhile)\n"
+"      --events FILE         progress events, one line each (a FIFO)\n"
+"      --control FILE        commands from the harness (a FIFO): mark N, now\n"
 "  -h, --help                this text\n"
 "\n"
 "Exit codes (first match wins):\n"
@@ -129,7 +142,7 @@ static void parse_opts(int argc, char **argv)
 {
 	enum {
 		OPT_READY = 256, OPT_TIMELINE, OPT_HDR_TIMEOUT, OPT_TIMEOUT,
-		OPT_INFO_INTERVAL,
+		OPT_INFO_INTERVAL, OPT_EVENTS, OPT_CONTROL, OPT_CC, OPT_HOLD,
 	};
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
@@ -142,6 +155,10 @@ static void parse_opts(int argc, char **argv)
 		{ "header-timeout", required_argument, NULL, OPT_HDR_TIMEOUT },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "info-interval", required_argument, NULL, OPT_INFO_INTERVAL },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "cc", required_argument, NULL, OPT_CC },
+		{ "hold-result", no_argument, NULL, OPT_HOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -184,6 +201,18 @@ static void parse_opts(int argc, char **argv)
 			if (!cfg_info_interval_ms)
 				die_usage("--info-interval must be > 0");
 			break;
+		case OPT_EVENTS:
+			cfg_events = optarg;
+			break;
+		case OPT_CONTROL:
+			cfg_control = optarg;
+			break;
+		case OPT_CC:
+			cfg_cc = optarg;
+			break;
+		case OPT_HOLD:
+			cfg_hold = true;
+			break;
 		case 'h':
 			usage(EXIT_OK);
 		default:
@@ -192,6 +221,8 @@ static void parse_opts(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (cfg_hold && !cfg_control)
+		die_usage("--hold-result needs --control: nothing could release it");
 }
 
 static int listen_socket(void)
@@ -226,6 +257,8 @@ static int listen_socket(void)
 	if (listener_why[0])
 		warnx("MPTCP socket not available, listening with TCP: %s",
 		      listener_why);
+	if (cfg_cc && (errno = sock_set_cc(fd, cfg_cc)))
+		die(EXIT_SOCKET, "--cc %s: %s", cfg_cc, strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		die(EXIT_SOCKET, "setsockopt(SO_REUSEADDR): %s",
 		    strerror(errno));
@@ -408,6 +441,19 @@ static void conn_read_header(struct conn *c, int64_t now)
 	conn_start_data(c, now);
 }
 
+static void conn_tx_finish(struct conn *c, int64_t now)
+{
+	c->tx_done = true;
+	if (shutdown(c->fd, SHUT_WR) && errno != ENOTCONN) {
+		conn_fail(c, "error", "shutdown: %s", strerror(errno));
+		conn_close(c, now);
+		return;
+	}
+	conn_set_events(c, EPOLLIN);
+	if (c->rx_eof)
+		conn_close(c, now);
+}
+
 static void conn_rx_eof(struct conn *c, int64_t now)
 {
 	c->rx_eof = true;
@@ -422,6 +468,11 @@ static void conn_rx_eof(struct conn *c, int64_t now)
 		conn_abort(c, now);
 		return;
 	}
+	/* A streaming client half-closes to say we are done sending. */
+	if ((c->h.flags & HDR_FLAG_UNTIL_EOF) && !c->tx_done) {
+		conn_tx_finish(c, now);
+		return;
+	}
 	/* In bidir mode the client's EOF only ends its own direction. */
 	if (c->h.mode == MODE_DOWNLOAD && !c->tx_done) {
 		conn_fail(c, "truncated",
@@ -433,6 +484,16 @@ static void conn_rx_eof(struct conn *c, int64_t now)
 		return;
 	}
 	if (c->h.mode == MODE_UPLOAD) {
+		/*
+		 * Held, the client waits for its verdict with the connection
+		 * up: the harness can look at it however late it comes.
+		 */
+		if (cfg_hold && !released) {
+			c->held = true;
+			/* EOF stays readable: epoll must not wake on it. */
+			conn_set_events(c, 0);
+			return;
+		}
 		conn_send_result(c, RES_OK, now);
 		return;
 	}
@@ -461,6 +522,7 @@ static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 	}
 	c->rx_bytes += use;
 	tot_rx += use;
+	ntf_rx(tot_rx, now);
 	if (!first_rx_us)
 		first_rx_us = now;
 	last_rx_us = now;
@@ -520,19 +582,6 @@ static void conn_drain(struct conn *c, int64_t now)
 		if (c->res_sent == c->res_len)
 			conn_close(c, now);
 	}
-}
-
-static void conn_tx_finish(struct conn *c, int64_t now)
-{
-	c->tx_done = true;
-	if (shutdown(c->fd, SHUT_WR) && errno != ENOTCONN) {
-		conn_fail(c, "error", "shutdown: %s", strerror(errno));
-		conn_close(c, now);
-		return;
-	}
-	conn_set_events(c, EPOLLIN);
-	if (c->rx_eof)
-		conn_close(c, now);
 }
 
 static void conn_writable(struct conn *c, int64_t now)
@@ -636,6 +685,14 @@ static void accept_all(int lfd, int64_t now)
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		/*
+		 * The listener's setting is not always inherited by an MPTCP
+		 * connection's subflows: set it again, then say what it is.
+		 */
+		if (cfg_cc && sock_set_cc(fd, cfg_cc))
+			warnx("--cc %s on an accepted socket: %s", cfg_cc,
+			      strerror(errno));
+		sock_get_cc(fd, c->cc, sizeof(c->cc));
 		c->mismatch = -1;
 		c->start_us = now;
 		c->deadline_us = now + cfg_header_timeout_ms * 1000LL;
@@ -653,6 +710,25 @@ static void accept_all(int lfd, int64_t now)
 		c->events = EPOLLIN;
 		xepoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN, c);
 	}
+}
+
+/* "release": the held verdicts go out, and no later one is held. */
+static void control_cmd(const char *cmd, int64_t now)
+{
+	struct conn *c;
+
+	if (strcmp(cmd, "release")) {
+		warnx("control: unknown command '%s'", cmd);
+		return;
+	}
+	released = true;
+	for (c = conns; c; c = c->next) {
+		if (c->held && c->state == ST_DATA) {
+			c->held = false;
+			conn_send_result(c, RES_OK, now);
+		}
+	}
+	ntf_emit(now, "released", "%s", "");
 }
 
 static void tick(int64_t now)
@@ -747,6 +823,7 @@ static void json_conn(struct json *j, const struct conn *c)
 	json_open(j, NULL, '{');
 	json_str(j, "peer", c->peer);
 	json_str(j, "protocol", c->mptcp ? "mptcp" : "tcp");
+	json_str(j, "congestion_control", c->cc[0] ? c->cc : NULL);
 	json_str(j, "fallback_reason", c->fallback_reason);
 	if (c->hdr_ok) {
 		json_str(j, "mode", mode_name(c->h.mode));
@@ -855,7 +932,7 @@ static bool write_json(int code)
 
 int main(int argc, char **argv)
 {
-	static int listen_tag, signal_tag;
+	static int listen_tag, signal_tag, control_tag;
 	struct epoll_event evs[64];
 	int64_t now, stop_us = 0, last_tick = 0;
 	int lfd, sfd, n, i, timeout, code;
@@ -881,17 +958,23 @@ int main(int argc, char **argv)
 		die(EXIT_LOCAL, "epoll_create1: %s", strerror(errno));
 	xepoll_ctl(epfd, EPOLL_CTL_ADD, lfd, EPOLLIN, &listen_tag);
 	xepoll_ctl(epfd, EPOLL_CTL_ADD, sfd, EPOLLIN, &signal_tag);
+	ntf_open("server", cfg_events, cfg_control);
+	if (ntf_control_fd() >= 0)
+		xepoll_ctl(epfd, EPOLL_CTL_ADD, ntf_control_fd(), EPOLLIN,
+			   &control_tag);
 	warnx("listening on %s (%s)", listen_str,
 	      listener_mptcp ? "mptcp" : "tcp");
 	/* Last, so the harness never connects before we can accept. */
 	if (cfg_ready && !write_ready_file(cfg_ready, listen_port))
 		die(EXIT_LOCAL, "--ready %s: cannot write the port", cfg_ready);
 	now = now_us();
+	ntf_emit(now, "listening", "%u", listen_port);
 	if (cfg_timeout_ms)
 		stop_us = now + cfg_timeout_ms * 1000LL;
 
 	while (!stop_why) {
-		timeout = n_active ? TICK_MS : -1;
+		/* Events a full pipe refused are retried on the tick. */
+		timeout = n_active || ntf_flush() ? TICK_MS : -1;
 		if (stop_us) {
 			int64_t left = (stop_us - now + 999) / 1000;
 
@@ -905,6 +988,9 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &listen_tag) {
 				accept_all(lfd, now);
+			} else if (evs[i].data.ptr == &control_tag) {
+				ntf_control_read(now, tot_rx, tot_tx,
+						 control_cmd);
 			} else if (evs[i].data.ptr == &signal_tag) {
 				struct signalfd_siginfo si;
 
@@ -945,6 +1031,10 @@ int main(int argc, char **argv)
 	code = exit_code();
 	if (cfg_json && !write_json(code) && code == EXIT_OK)
 		code = EXIT_LOCAL;
+	ntf_emit(now_us(), "done", "%d %s %llu %llu", code, exit_status(code),
+		 (unsigned long long)tot_rx, (unsigned long long)tot_tx);
+	for (i = 0; i < 200 && ntf_flush(); i++)
+		usleep(5000);
 	warnx("%llu connections: %llu received, %llu sent, exit %d (%s)%s%s",
 	      (unsigned long long)n_finished, (unsigned long long)tot_rx,
 	      (unsigned long long)tot_tx, code, exit_status(code),

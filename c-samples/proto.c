@@ -127,10 +127,17 @@ int hdr_parse(const void *buf, size_t len, struct hdr *h,
 
 	/* The server would send forever and nobody could tell it to stop. */
 	if (h->mode != MODE_UPLOAD && h->length == LEN_UNLIMITED &&
-	    !h->duration_ms) {
+	    !h->duration_ms && !(h->flags & HDR_FLAG_UNTIL_EOF)) {
 		snprintf(err, errlen,
-			 "%s without length or duration", mode_name(h->mode));
+			 "%s without length, duration or UNTIL_EOF",
+			 mode_name(h->mode));
 		return PARSE_BAD_LENGTH;
+	}
+	if ((h->flags & HDR_FLAG_UNTIL_EOF) &&
+	    (h->mode == MODE_UPLOAD || h->length != LEN_UNLIMITED)) {
+		snprintf(err, errlen,
+			 "UNTIL_EOF flag needs download or bidir and an unlimited length");
+		return PARSE_BAD_FLAGS;
 	}
 	if (h->mode != MODE_UPLOAD && (h->flags & HDR_FLAG_NOVERIFY)) {
 		snprintf(err, errlen, "NOVERIFY flag is only valid for upload");

@@ -14,13 +14,16 @@
  *    5     1    mode         0 upload, 1 download, 2 bidir
  *    6     2    flags        bit 0 NOVERIFY: upload payload is counted but
  *                            not compared with the pattern (mptcp-hello);
- *                            every other bit must be 0
+ *                            bit 1 UNTIL_EOF: download/bidir, the server
+ *                            sends until the client half-closes (length
+ *                            must be UINT64_MAX); every other bit must be 0
  *    8     4    seed         pattern seed
  *   12     4    duration_ms  0 = none; download/bidir: the server sends for
  *                            this long
  *   16     8    length       payload bytes in each direction the mode uses;
- *                            UINT64_MAX = until EOF (upload) or until
- *                            duration_ms (download/bidir)
+ *                            UINT64_MAX = until EOF (upload), until
+ *                            duration_ms or, with UNTIL_EOF, until the
+ *                            client's EOF (download/bidir)
  *   24          (end)
  *
  * Result record, sent by the server in upload mode only, once it has seen
@@ -46,7 +49,8 @@
 #define HDR_VERSION		1
 #define HDR_LEN			24
 #define HDR_FLAG_NOVERIFY	0x0001
-#define HDR_FLAGS_KNOWN		HDR_FLAG_NOVERIFY
+#define HDR_FLAG_UNTIL_EOF	0x0002
+#define HDR_FLAGS_KNOWN		(HDR_FLAG_NOVERIFY | HDR_FLAG_UNTIL_EOF)
 #define LEN_UNLIMITED		UINT64_MAX
 
 #define RES_MAGIC		"MPTR"

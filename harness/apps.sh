@@ -56,30 +56,28 @@ app_start() {
 	dir=$MPTH_RUN_DIR/traffic-$tag
 	mkdir -p "$dir" || return 1
 	printf '%q ' "${wrap[@]}" "$@" >"$dir/$name.cmd"
-	# ip itself, not the in_ns function: a function in the background
-	# is a subshell, and its pid would not be the program's. ip netns
-	# exec and env exec the program, so $! is the program.
+	# ip itself, not the in_ns function, and exec'd: the subshell's pid
+	# is the program's (ip netns exec and env exec it), so $! is the
+	# program.
+	# Without our ends of the traffic FIFOs: a program holding one would
+	# keep a sample from noticing that the harness went away.
 	ns=$(topo_ns "$role")
 	if [[ -n $out ]]; then
-		ip netns exec "$ns" env "${envs[@]}" "${wrap[@]}" "$@" \
-			>"$dir/$out" 2>"$dir/$name.log" 3>&- &
+		(
+			traffic_close_fds
+			exec ip netns exec "$ns" env "${envs[@]}" "${wrap[@]}" "$@" \
+				>"$dir/$out" 2>"$dir/$name.log" 3>&-
+		) &
 	else
-		ip netns exec "$ns" env "${envs[@]}" "${wrap[@]}" "$@" \
-			>"$dir/$name.log" 2>&1 3>&- &
+		(
+			traffic_close_fds
+			exec ip netns exec "$ns" env "${envs[@]}" "${wrap[@]}" "$@" \
+				>"$dir/$name.log" 2>&1 3>&-
+		) &
 	fi
 	echo $! >"$dir/$name.pid"
 	defer app_stop "$tag" "$name"
 	log_debug "app $tag/$name in $role: $*"
-}
-
-# True once a process has exited: gone, or a zombie (a process started in
-# setup_file is no child of the shell that stops it in teardown_file).
-# $1: pid
-__app_gone() {
-	local st
-	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 0
-	st=${st##*) }
-	[[ ${st%% *} == Z ]]
 }
 
 # Stop a process started by app_start: SIGTERM, then SIGKILL. Idempotent.
@@ -89,7 +87,7 @@ app_stop() {
 	[[ -s $f ]] || return 0
 	pid=$(<"$f")
 	kill -TERM "$pid" 2>/dev/null
-	busywait 1000 __app_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	busywait 1000 wait_pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[[ -s ${f%.pid}.rc ]] || echo stopped >"${f%.pid}.rc"
 	rm -f "$f"
@@ -98,7 +96,7 @@ app_stop() {
 # True while an app runs. $1: tag, $2: name
 app_running() {
 	local f=$MPTH_RUN_DIR/traffic-$1/$2.pid
-	[[ -s $f ]] && ! __app_gone "$(<"$f")"
+	[[ -s $f ]] && ! wait_pid_gone "$(<"$f")"
 }
 
 # Wait for an app to exit; its exit code lands in <dir>/N.rc, "timeout"
@@ -108,7 +106,7 @@ app_wait() {
 	f=$MPTH_RUN_DIR/traffic-$tag/$name.pid
 	[[ -s $f ]] || return 0
 	pid=$(<"$f")
-	if ! busywait "${3:-30000}" __app_gone "$pid"; then
+	if ! busywait "${3:-30000}" wait_pid_gone "$pid"; then
 		app_stop "$tag" "$name"
 		echo timeout >"${f%.pid}.rc"
 		return 1
@@ -142,8 +140,11 @@ app_wait_listen() {
 # $@ after the options (or after --): the client command. These words in
 # it are replaced: {host} {port} {bytes} {seed}. The client's stdout and
 # stderr go to client.log; our server writes server.json and
-# server.timeline as with traffic_start, so traffic_wait, traffic_received,
-# traffic_outage_ms and app_assert_verified all work on the tag.
+# server.timeline and pushes its events as with traffic_start, so
+# traffic_wait, traffic_mark, traffic_progress, traffic_outage_ms and
+# app_assert_verified all work on the tag. Our server holds its verdict
+# until traffic_wait: the client, waiting for it, keeps the connection up
+# for whatever the scenario looks at before (ss -M), however late.
 app_traffic() {
 	local tag='' bytes=4M seed=${MPTH_SEED:-1} to=1 fam=4 stype=mptcp
 	local wrap=() envs=() dir port host total n w cmd=()
@@ -183,10 +184,13 @@ app_traffic() {
 		log_err "c-samples not built in $MPTH_SAMPLES (run: make -C c-samples)"
 		return 1
 	}
+	traffic_open_channel "$tag" upload || return 1
 	app_start --tag "$tag" server "$MPTH_SAMPLES/mptcp-server" -t "$stype" \
-		-p 0 --ready "$dir/server.port" -n 1 \
+		-p 0 --ready "$dir/server.port" -n 1 --hold-result \
+		--events "$dir/events.fifo" --control "$dir/server.ctl" \
 		-j "$dir/server.json" --timeline "$dir/server.timeline" || return 1
-	if ! wait_file 5000 "$dir/server.port"; then
+	traffic_watch_pid "$tag" server "$(<"$dir/server.pid")"
+	if ! traffic_wait_listening "$tag" 5000; then
 		log_err "server did not start listening within 5 s; its log:"
 		sed 's/^/  server: /' "$dir/server.log" >&2
 		return 1
@@ -226,16 +230,6 @@ app_assert_verified() {
 		return 1
 	fi
 	expect "bytes our server received and verified" "$got" -eq "$want"
-}
-
-# String equality that says what it expected. $1: what, $2: actual,
-# $3: expected
-expect_str() {
-	if [[ $2 != "$3" ]]; then
-		__assert_fail "$1: expected '$3', got '$2'"
-		return 1
-	fi
-	harness_diag "$1: $2"
 }
 
 # Largest subflow count (joins + 1) that ss -M shows among a role's MPTCP
@@ -396,9 +390,29 @@ app_pm_events() {
 	jq -c "select(${2:-true})" "$MPTH_RUN_DIR/traffic-pm/$1.events.log" 2>/dev/null
 }
 
+declare -gA __APP_PM_FD=()
+
+# True when a role's listener wrote something since the last call (always
+# on the first): read with bash builtins, so a wait forks only when an
+# event came. $1: role
+__app_pm_new() {
+	local fd=${__APP_PM_FD[$1]:-} line got=1
+	if [[ -z $fd ]]; then
+		exec {fd}<"$MPTH_RUN_DIR/traffic-pm/$1.events.log" || return 1
+		__APP_PM_FD[$1]=$fd
+		got=0
+	fi
+	while IFS= read -r line <&"$fd"; do
+		got=0
+	done
+	# A line still being written counts once it is whole.
+	[[ -z $line ]] || got=0
+	return "$got"
+}
+
 # $1: role, $2: condition
 __app_pm_seen() {
-	[[ -n $(app_pm_events "$1" "$2") ]]
+	__app_pm_new "$1" && [[ -n $(app_pm_events "$1" "$2") ]]
 }
 
 # Wait for an event and print the first that matches.

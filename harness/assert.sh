@@ -6,6 +6,7 @@
 expect() {
 	local what=$1 actual=$2 op=$3 want=$4
 	if [[ ! $actual =~ ^-?[0-9]+$ ]]; then
+		__assert_record "$what" "$actual" "$op" "$want" fail
 		__assert_fail "$what: expected a number $op $want, got '${actual}'"
 		return 1
 	fi
@@ -16,10 +17,34 @@ expect() {
 		-eq) words='exactly' ;; -gt) words='more than' ;;
 		-lt) words='less than' ;; *) words=$op ;;
 		esac
+		__assert_record "$what" "$actual" "$op" "$want" fail
 		__assert_fail "$what: expected $words $want, got $actual"
 		return 1
 	fi
+	__assert_record "$what" "$actual" "$op" "$want" pass
 	harness_diag "$what: $actual (want $op $want)"
+}
+
+# String equality that says what it expected. $1: what, $2: actual,
+# $3: expected
+expect_str() {
+	if [[ $2 != "$3" ]]; then
+		__assert_record "$1" "$2" == "$3" fail
+		__assert_fail "$1: expected '$3', got '$2'"
+		return 1
+	fi
+	__assert_record "$1" "$2" == "$3" pass
+	harness_diag "$1: $2"
+}
+
+# One check, for the per-test results of run.sh --json: checks.tsv in the
+# scenario's artifacts. $1: what, $2: got, $3: operator, $4: bound,
+# $5: pass|fail|skip
+__assert_record() {
+	local t=${BATS_TEST_DESCRIPTION:-setup} l
+	l="$t"$'\t'"$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"$'\t'"$5"
+	# One line per check, whatever the words contain.
+	printf '%s\n' "${l//$'\n'/ }" >>"$MPTH_ART_DIR/checks.tsv"
 }
 
 # A diagnostic line under the current test, in TAP. $@: text
@@ -36,18 +61,6 @@ harness_figure() {
 	printf '%s\t%s\n' "$1" "$2" >>"$MPTH_ART_DIR/key-figures.tsv"
 }
 
-# Goodput of a run as a percentage of the sum of the shaped path rates.
-# $1: tag
-traffic_goodput_share() {
-	local i sum=0 mbps
-	for ((i = 1; i <= ${TOPO_PATHS:-0}; i++)); do
-		sum=$((sum + $(shape_rate_bps "$i")))
-	done
-	mbps=$(traffic_json server '.goodput_mbps' "$1") || return 1
-	((sum > 0)) || return 1
-	awk -v g="$mbps" -v s="$sum" 'BEGIN { printf "%d\n", g * 1e6 * 100 / s + 0.5 }'
-}
-
 # $@: message
 __assert_fail() {
 	printf '%s\n' "$*" >>"$MPTH_ART_DIR/assertions-failed.txt"
@@ -62,59 +75,68 @@ __assert_fail() {
 	printf '# artifacts: %s\n' "$MPTH_ART_DIR" >&2
 }
 
-# A JSON field of a traffic run's summary. $1: client|server, $2: jq
-# filter, $3: tag
-traffic_json() {
-	local f
-	f=$(traffic_dir "${3:-}")/$1.json
-	[[ -s $f ]] || { echo "missing"; return 1; }
-	jq -r "$2" "$f" 2>/dev/null
+# A check that cannot be made here (a counter this kernel lacks): the rest
+# of the test goes on, and the diagnostics say "SKIP check" with why. In
+# strict mode (--strict, or the selftests' switch
+# SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1) it fails. $1: the check and why
+expect_skip() {
+	if [[ ${MPTH_STRICT:-0} == 1 || ${SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES:-0} == 1 ]]; then
+		__assert_fail "$1 (strict: a check that cannot be made fails)"
+		return 1
+	fi
+	__assert_record "$1" '' '' '' skip
+	harness_diag "SKIP check: $1"
+	printf '%s: %s\n' "${BATS_TEST_DESCRIPTION:-setup}" "$1" >>"$MPTH_ART_DIR/skipped-checks.txt"
 }
 
-# Longest gap in a receive timeline that ends after a moment. Prints ms.
-# $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional),
-# $4: whose timeline, server (default) or client (download, bidir)
-traffic_outage_ms() {
-	local f
-	f=$(traffic_dir "$1")/${4:-server}.timeline
-	[[ -s $f ]] || { echo missing; return 1; }
-	awk -v from="$2" -v until="${3:-0}" '
-		$2 > 0 {
-			if (prev != "" && $1 > from && (until == 0 || prev < until)) {
-				gap = $1 - prev - 10
-				if (gap > max) max = gap
-			}
-			prev = $1
-			if ($1 > from) seen = 1
-		}
-		END {
-			# No byte after the fault at all: the outage never ended.
-			if (!seen) { print 999999; exit }
-			printf "%d\n", max
-		}' "$f"
+# A failure with the signature of a kernel bug the harness knows: a
+# visible skip of the test that names it and says what happened, so that
+# the kernel's bug does not read as the harness's; a failure with
+# MPTH_KNOWN_BUGS=fail or in strict mode. $1: reference, $2: what happened
+expect_known_bug() {
+	if [[ ${MPTH_KNOWN_BUGS:-skip} == skip && ${MPTH_STRICT:-0} != 1 ]]; then
+		harness_note "KNOWN KERNEL BUG reproduced ($1)"
+		skip "KNOWN KERNEL BUG ($1): $2. MPTH_KNOWN_BUGS=fail or --strict makes this fail."
+	fi
+	__assert_fail "data corrupted (known kernel bug, $1): $2"
+	return 1
 }
 
-# The run's exit codes and the server's verdict show every byte arrived
-# and matched. $1: tag
+# The run's exit codes and the receivers' verdicts show every byte arrived
+# and matched, in each direction the mode sends payload: the server checks
+# an upload, the client a download, both a bidir. $1: tag
 assert_transfer_intact() {
-	local tag=${1:-} dir want got crc src mism
+	local tag=${1:-} dir crc src mode rx tx want got mism what
 	dir=$(traffic_dir "$tag")
 	crc=$(cat "$dir/client.rc" 2>/dev/null || echo none)
 	src=$(cat "$dir/server.rc" 2>/dev/null || echo none)
-	mism=$(traffic_json server '.mismatch_offset' "$tag")
-	if [[ $mism != -1 ]]; then
-		__assert_fail "data corrupted: first mismatch at byte offset $mism (server exit $src)"
-		return 1
-	fi
-	want=$(traffic_json client '.bytes_sent' "$tag")
-	got=$(traffic_json server '.bytes_received' "$tag")
+	mode=$(traffic_json client '.mode // empty' "$tag")
+	[[ -n $mode && $mode != missing ]] || mode=$(traffic_json server '.conns[0].mode // "upload"' "$tag")
+	for rx in server client; do
+		[[ $rx == server && $mode == download ]] && continue
+		[[ $rx == client && $mode != download && $mode != bidir ]] && continue
+		mism=$(traffic_json "$rx" '.mismatch_offset' "$tag")
+		if [[ $mism != -1 ]]; then
+			what="data corrupted: first mismatch at byte offset $mism, seen by the $rx (client exit $crc, server exit $src)"
+			# Seen once on 6.18 in a failover: the server's kernel
+			# rejected the DSS mapping of the subflow that joined
+			# over the restored path, reset it, and its application
+			# then read a wrong byte.
+			if obs_dss_rejected_since "$tag" "$rx"; then
+				expect_known_bug "a rejected DSS mapping, cf. multipath-tcp/mptcp_net-next#501" \
+					"$what, after the $rx's kernel had rejected $OBS_DSS_MOVED DSS mapping(s) that did not match (MPTcpExtDSSNotMatching, DSSNoMatchTCP, DSSCorruptionReset) and reset the subflow: the kernel delivered bytes it should have dropped" ||
+					return 1
+			fi
+			__assert_fail "$what"
+			return 1
+		fi
+	done
 	# An upload the server verified in full, whose client then waited in
 	# vain for the server's result record: the bytes did arrive intact;
 	# what failed is the way back. Seen about once in 50 failovers on
 	# 6.18, after the initial subflow was closed while its path was
 	# down. Reported, and counted as a key figure, not hidden.
-	if [[ ($crc == timeout || $crc == 6) && $src == 0 &&
-		$(traffic_json server '.conns[0].mode' "$tag") == upload &&
+	if [[ ($crc == timeout || $crc == 6) && $src == 0 && $mode == upload &&
 		$(traffic_json server '.conns[0].status' "$tag") == ok ]]; then
 		harness_diag "note: the server verified every byte, but its result never reached the client (client exit $crc): the reverse direction stalled"
 		harness_figure "${tag:-run}.result_lost" 1
@@ -125,5 +147,14 @@ assert_transfer_intact() {
 			"(see $dir/client.log, server.log)"
 		return 1
 	fi
-	expect "bytes received by the server (client sent $want)" "$got" -eq "$want"
+	for rx in server client; do
+		[[ $rx == server && $mode == download ]] && continue
+		[[ $rx == client && $mode != download && $mode != bidir ]] && continue
+		tx=client
+		[[ $rx == client ]] && tx=server
+		want=$(traffic_json "$tx" '.bytes_sent' "$tag")
+		got=$(traffic_json "$rx" '.bytes_received' "$tag")
+		expect "payload bytes the $tx sent" "$want" -gt 0 || return 1
+		expect "bytes received by the $rx (the $tx sent $want)" "$got" -eq "$want" || return 1
+	done
 }

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Benchmarks, for `run.sh bench [--quick] [--json FILE]`: aggregation
-# efficiency, failover outage, harness cost and the samples' speed against
-# iperf3, all measured in this one run on this one machine and quoted as
+# efficiency, failover outage, time to recovery and fault placement, the
+# harness's cost (CPU per run against the data path alone, build cost per
+# path) and the samples' speed against iperf3, all measured in this one run on this one machine and quoted as
 # ratios with their median and range. A benchmark reports; it never passes
 # or fails on a figure: bench_main returns non-zero only when the benchmark
 # itself broke (a topology that cannot be built, a section with no result).
@@ -12,7 +13,8 @@
 # the artifacts' notes.log, not to the terminal.
 #
 # Knobs: MPTH_BENCH_QUICK=1 (run.sh --quick), MPTH_BENCH_SECTIONS to run
-# some sections only ("aggregation failover speed harness"), for debugging.
+# some sections only ("cpu aggregation failover speed harness"), for
+# debugging.
 
 # shellcheck source=harness/harness.bash
 source "$MPTH_ROOT/harness/harness.bash"
@@ -76,7 +78,7 @@ __bench_num() {
 
 # True when a section was selected (MPTH_BENCH_SECTIONS). $1: section
 __bench_wanted() {
-	[[ " ${MPTH_BENCH_SECTIONS:-aggregation failover speed harness} " == *" $1 "* ]]
+	[[ " ${MPTH_BENCH_SECTIONS:-aggregation failover cpu speed harness} " == *" $1 "* ]]
 }
 
 # Give a section its share of the time budget. $1: seconds
@@ -186,7 +188,10 @@ __bench_hdr_from_capture() {
 __bench_agg_run() {
 	local cname=$1 proto=$2 run=$3 rate=$4 n=$5 tag port dir cap='' cpid='' mss rto
 	local good eff subf resent ok=false crc src mism
-	tag=agg-$proto-$run
+	# A tag per case too: the traffic helpers keep a run's live state
+	# (port, marks, done) by tag in this shell, and a tag used again in a
+	# later case would start from the earlier one's.
+	tag=agg-${cname//+/-}-$proto-$run
 	dir=$MPTH_RUN_DIR/traffic-$tag
 	# Once per protocol: what the segments on the wire really carry.
 	if [[ $run == 1 && -z ${BENCH_HDR[$proto]:-} ]] && feat_have tcpdump; then
@@ -199,9 +204,9 @@ __bench_agg_run() {
 	traffic_start --tag "$tag" --bytes "$BENCH_AGG_BYTES" --type "$proto" \
 		--server-type "$proto" || return 1
 	port=$(fact_get "$tag.port")
-	[[ $proto == tcp ]] || traffic_wait_subflows "$n" 3000 "$tag" ||
-		log_warn "bench: $cname: only $(traffic_client_subflows "$tag") of $n subflows"
-	traffic_wait_received $((256 * 1024)) 20000 "$tag"
+	[[ $proto == tcp ]] || traffic_wait_sf "$tag" "$n" 3000 ||
+		log_warn "bench: $cname: only $TRAFFIC_SF of $n subflows"
+	traffic_mark "$tag" $((256 * 1024)) 20000 || true
 	read -r _ rto mss < <(__bench_ss_client "$port" | head -n1)
 	traffic_wait 180000 "$tag"
 	if [[ -n $cpid ]]; then
@@ -230,7 +235,8 @@ __bench_agg_run() {
 		rate_bps="$rate" goodput_mbps="$good" efficiency="$eff" \
 		mss="$(__bench_num "${mss:-x}")" rto_ms="$(__bench_num "${rto:-x}")" \
 		subflows="$subf" resent_frac="$(__bench_num "${resent:-x}")" \
-		client_rc@="${crc:-none}" server_rc@="${src:-none}"
+		client_rc@="${crc:-none}" server_rc@="${src:-none}" \
+		cc@="$(traffic_json client '.congestion_control // "unknown"' "$tag")"
 	__bench_say "aggregation $cname $proto run $run: ${good} Mbit/s = ${eff} of $((rate / 1000000)) Mbit/s (mss ${mss:-?}, subflows ${subf}, resent ${resent:-?})$([[ $ok == true ]] || echo ', FAILED')"
 	__bench_keep_run "$tag" aggregation
 	[[ $ok == true ]]
@@ -350,35 +356,89 @@ __bench_path_up() {
 	in_ns client ping -c1 -W1 -q -I "$(topo_addr "$1" client)" "$(topo_addr 1 server)" >/dev/null 2>&1
 }
 
+# A failover run whose fault never struck. When its transfer had ended
+# first (the samples' own verdict: a mismatch, a reset), that is the run's
+# result, recorded and shown, and the section goes on: a benchmark reports
+# a failed transfer, it does not stop on one. Returns 1 (the bench broke)
+# only when the transfer still ran. $1: case, $2: kind, $3: withdraw,
+# $4: path, $5: survivor, $6: run, $7: tag
+__bench_failover_unstruck() {
+	local tag=$7 dir crc src mism why
+	dir=$MPTH_RUN_DIR/traffic-$tag
+	if traffic_running "$tag"; then
+		log_err "bench: $1 run $6: the fault did not strike while the transfer ran"
+		return 1
+	fi
+	traffic_wait 10000 "$tag"
+	crc=$(cat "$dir/client.rc" 2>/dev/null)
+	src=$(cat "$dir/server.rc" 2>/dev/null)
+	mism=$(traffic_json server '.mismatch_offset' "$tag")
+	why="the transfer ended before the fault's mark (client exit ${crc:-none}, server exit ${src:-none}"
+	[[ ! $mism =~ ^[0-9]+$ ]] || why+=", data mismatch at payload offset $mism"
+	why+=")"
+	log_warn "bench: failover $1 run $6: $why; the run is left out"
+	__bench_rec failover case@="$1" fault="$2" withdraw="$3" path="$4" survivor="$5" run="$6" \
+		ok=false valid=false why@="$why" client_rc@="${crc:-none}" server_rc@="${src:-none}" \
+		mismatch_offset="$(__bench_num "${mism:-x}")"
+	__bench_keep_run "$tag" failover
+	# Nothing struck, but the trigger's mark may have: the path as it was.
+	fault_restore "$4"
+	pm_endpoint_id client "$4" >/dev/null || pm_endpoint client "$4" subflow
+}
+
 # One failover run. $1: case name, $2: link-down|blackhole, $3: withdraw
 # the endpoint (0|1), $4: path, $5: run
 __bench_failover_run() {
 	local name=$1 kind=$2 react=$3 path=$4 run=$5 tag dir survivor q port
 	local fault_ms fault_recv valid=true stalls ip rto rto_f=null rto_s=null subf outage rec last ok=false crc src mism
+	local done_ms struck rec50 total mark_ms=null mark_rx=null placed lag=null src_pl=receiver
 	tag=fo-${name//\//-}-$run
 	dir=$MPTH_RUN_DIR/traffic-$tag
 	survivor=1
 	((path == 1)) && survivor=2
-	q=$(($(traffic_size_bytes "$BENCH_FO_BYTES") / 4))
+	total=$(traffic_size_bytes "$BENCH_FO_BYTES")
+	q=$((total / 4))
 	traffic_start --tag "$tag" --bytes "$BENCH_FO_BYTES" || return 1
 	port=$(fact_get "$tag.port")
-	traffic_wait_subflows 2 5000 "$tag" ||
-		log_warn "bench: $name: $(traffic_client_subflows "$tag") subflow(s) before the fault"
-	# As recipe_failover: the fault comes once a quarter has arrived.
-	traffic_wait_received "$q" 20000 "$tag" ||
-		log_warn "bench: $name: only $(traffic_received "$tag") of $q bytes before the fault"
+	# As recipe_failover: armed ahead, the fault strikes at a quarter.
+	fault_at "$kind" "$path" "$tag" "$q" || return 1
+	traffic_wait_sf "$tag" 2 5000 ||
+		log_warn "bench: $name: $TRAFFIC_SF subflow(s) before the fault"
 	subf=$(__bench_ss_client "$port")
 	while read -r ip rto _; do
 		[[ $ip == "$(topo_addr "$path" client)" ]] && rto_f=$(__bench_num "$rto")
 		[[ $ip == "$(topo_addr "$survivor" client)" ]] && rto_s=$(__bench_num "$rto")
 	done <<<"$subf"
 	subf=$(grep -c . <<<"$subf")
-	fault_apply "$kind" "$path" || return 1
-	fault_ms=$(fact_get "fault.$path.${kind}_ms")
-	fault_recv=$(traffic_received "$tag")
+	if traffic_mark "$tag" "$q" 60000; then
+		mark_ms=$TRAFFIC_MARK_T mark_rx=$TRAFFIC_MARK_RX
+	else
+		log_warn "bench: $name: the transfer did not reach the fault's mark"
+	fi
+	if ! fault_wait_struck "$tag" 20000; then
+		__bench_failover_unstruck "$name" "$kind" "$react" "$path" "$survivor" "$run" "$tag"
+		return
+	fi
+	fault_ms=$FAULT_MS
+	done_ms=$FAULT_DONE_MS
 	# What a connection manager does on link down (scenarios/failover.bats).
 	((react)) && pm_endpoint_del client "$path"
+	traffic_progress "$tag"
+	fault_recv=${TRAFFIC_RX:-0}
 	traffic_wait 60000 "$tag"
+	struck=$(traffic_rx_at "$tag" "$done_ms")
+	# Where the fault struck, judged on the stream as recipes.sh does
+	# (__recipe_failover_figures): the mark crossed, plus what the paths
+	# carry at their rate from then until the fault was in place. The
+	# receiver's own count at that moment (struck_rx) is kept too: it
+	# jumps with every burst of reordered data handed over at once.
+	placed=$struck
+	if [[ $mark_ms =~ ^[0-9]+$ ]] && ((BENCH_FO_RATES > 0)); then
+		lag=$((done_ms - mark_ms))
+		placed=$((mark_rx + lag * BENCH_FO_RATES / 8000))
+		src_pl=stream
+	fi
+	rec50=$(traffic_recovery_ms "$tag" "$fault_ms" "$(shape_rate_bps "$survivor")")
 	crc=$(cat "$dir/client.rc" 2>/dev/null)
 	src=$(cat "$dir/server.rc" 2>/dev/null)
 	mism=$(traffic_json server '.mismatch_offset' "$tag")
@@ -402,10 +462,15 @@ __bench_failover_run() {
 	busywait 3000 __bench_path_up "$path" || log_warn "bench: path $path did not come back"
 	__bench_rec failover case@="$name" fault="$kind" withdraw="$react" path="$path" \
 		survivor="$survivor" run="$run" ok="$ok" valid="$valid" fault_ms="$fault_ms" \
-		fault_recv="$fault_recv" last_byte_ms="$(__bench_num "$last")" outage_ms="$(__bench_num "$outage")" \
-		recovery90_ms="$(__bench_num "$rec")" stalls="$(__bench_num "$stalls")" rto_ms="$rto_f" survivor_rto_ms="$rto_s" \
+		fault_recv="$fault_recv" due="$q" mark_ms="$mark_ms" mark_rx="$mark_rx" lag_ms="$lag" \
+		placement="$(__bench_num "$placed")" placement_source="$src_pl" \
+		fault_late_pm="$(__bench_num $(((${placed:-0} - q) * 1000 / total)))" \
+		struck_rx="$(__bench_num "$struck")" \
+		fault_late_rx_pm="$(__bench_num $(((${struck:-0} - q) * 1000 / total)))" apply_ms=$((done_ms - fault_ms)) \
+		last_byte_ms="$(__bench_num "$last")" outage_ms="$(__bench_num "$outage")" \
+		recovery_ms="$(__bench_num "$rec50")" recovery90_ms="$(__bench_num "$rec")" stalls="$(__bench_num "$stalls")" rto_ms="$rto_f" survivor_rto_ms="$rto_s" \
 		subflows_before="$(__bench_num "$subf")" client_rc@="${crc:-none}" server_rc@="${src:-none}"
-	__bench_say "failover $name run $run: outage $outage ms, 90% again after $rec ms ($stalls stalls), rto ${rto_f} ms$([[ $ok == true ]] || echo ', FAILED')"
+	__bench_say "failover $name run $run: struck at +$(((${placed:-0} - q) * 1000 / total)) per mille on the stream (receiver's count +$(((${struck:-0} - q) * 1000 / total))), outage $outage ms, recovery $rec50 ms, 90% again after $rec ms ($stalls stalls), rto ${rto_f} ms$([[ $ok == true ]] || echo ', FAILED')"
 	__bench_keep_run "$tag" failover
 }
 
@@ -415,8 +480,6 @@ __bench_failover_run() {
 # every case sees the same machine. $1: seconds of budget
 __bench_failover() {
 	local cases=() c r name kind react path
-	# The fault must strike when asked, not after a state dump.
-	local MPTH_FAULT_SNAPSHOT=0
 	cases=(link-down/p1:link-down:0:1 link-down/p2:link-down:0:2
 		link-down+withdraw/p1:link-down:1:1 link-down+withdraw/p2:link-down:1:2)
 	if feat_have nft; then
@@ -431,6 +494,8 @@ __bench_failover() {
 	# initial subflow's address, so withdrawing it closes that subflow.
 	pm_endpoint client 1 subflow || return 1
 	pm_endpoint client 2 subflow || return 1
+	# The paths' summed rate, for the fault's placement on the stream.
+	BENCH_FO_RATES=$(($(shape_rate_bps 1) + $(shape_rate_bps 2)))
 	__bench_rec failover_setup paths=2 rate_bps="$(shape_rate_bps 1)" \
 		bytes="$(traffic_size_bytes "$BENCH_FO_BYTES")" runs_planned="$BENCH_FO_RUNS"
 	__bench_section_start "$1"
@@ -712,6 +777,287 @@ __bench_harness() {
 	__bench_run_all
 }
 
+# -------------------------------------------------------- harness CPU
+
+# Harness CPU per run: what a whole `run.sh failover` costs, in cores on
+# average (CPU seconds / wall seconds), against the data path alone: the
+# same topology (2 paths, tbf 20 Mbit/s, the same endpoints) and the same
+# two 24 MiB uploads with nothing but the c-samples' server and client,
+# started once each, no harness polling. The quick bench measures both
+# with one 8 MiB upload (the link-down fault only).
+#
+# How it is counted: each measured run has a cgroup of its own
+# (mpth-<run id>-cpu-<what>) and the figure is the cgroup's CPU time, the
+# scheduler's runtime of every task that ran in it. Why, on a 2-core
+# machine shared with other work:
+#   - /proc/stat counts the whole machine: two busy loops elsewhere make
+#     it read 2 cores whatever the run does. It is kept for context only
+#     (machine_cores);
+#   - summing utime + stime from /proc/<pid>/stat of the run's processes
+#     (they carry MPTH_RUN_ID) needs a poller, which costs CPU itself and
+#     misses what lives between two polls: the harness forks ip, tc, awk
+#     and jq by the hundred, and a child's time reaches its parent's
+#     cutime only once reaped;
+#   - rusage (/usr/bin/time, bash's times) counts waited-for descendants
+#     only; the samples and samplers, started by subshells that exit, are
+#     reparented to init and lost;
+#   - a cgroup is inherited by every fork (ip netns exec changes the
+#     namespace, not the cgroup), needs no poller, and counts a task
+#     whether or not anyone reaps it; the count is exact (ns), and other
+#     people's processes are not in it.
+# cgroup v2 first (cpu.stat's usage_usec exists in every cgroup, no
+# controller needed), else v1 cpuacct (cpuacct.usage); both were checked
+# to agree on the same tasks. Neither counts kernel work done outside the
+# run's tasks (softirq work in ksoftirqd or in someone else's context, such
+# as a tbf timer firing while another process runs; netns teardown in a
+# kworker), for both runs alike: the figures are floors. A cgroup is
+# removed once measured, and on every exit of the bench (EXIT trap, after
+# the run's processes in it are stopped by their pids).
+
+BENCH_CGS=()
+
+# Find where to make cgroups: BENCH_CG_KIND (v2|v1) and BENCH_CG_ROOT, or
+# BENCH_CG_WHY when neither works. The probe makes a cgroup, moves a
+# subshell into it and removes it.
+__bench_cg_probe() {
+	local dev mnt fs opts kind root probe
+	BENCH_CG_KIND='' BENCH_CG_ROOT='' BENCH_CG_WHY=''
+	for kind in v2 v1; do
+		root=''
+		while read -r dev mnt fs opts _; do
+			if [[ $kind == v2 && $fs == cgroup2 ]] ||
+				[[ $kind == v1 && $fs == cgroup && ,$opts, == *,cpuacct,* ]]; then
+				root=$mnt
+				break
+			fi
+		done </proc/mounts
+		: "$dev"
+		[[ -n $root ]] || continue
+		probe=$root/mpth-$MPTH_RUN_ID-cpu-probe
+		mkdir "$probe" 2>/dev/null || continue
+		if [[ -e $probe/$(__bench_cg_file "$kind") ]] &&
+			(echo "$BASHPID" >"$probe/cgroup.procs") 2>/dev/null; then
+			BENCH_CG_KIND=$kind BENCH_CG_ROOT=$root
+		fi
+		rmdir "$probe" 2>/dev/null
+		[[ -z $BENCH_CG_KIND ]] || return 0
+	done
+	BENCH_CG_WHY="no writable cgroup v2 hierarchy or v1 cpuacct controller (a cgroup could not be made, or a process moved into it)"
+	return 1
+}
+
+# The file that holds a cgroup's CPU time. $1: v2|v1
+__bench_cg_file() {
+	[[ $1 == v2 ]] && echo cpu.stat || echo cpuacct.usage
+}
+
+# Make a cgroup for one measurement, removed at the bench's exit whatever
+# happens (the first one installs the EXIT hook). Sets BENCH_CG. $1: name
+__bench_cg_new() {
+	BENCH_CG=$BENCH_CG_ROOT/mpth-$MPTH_RUN_ID-cpu-$1
+	mkdir "$BENCH_CG" || return 1
+	((${#BENCH_CGS[@]})) || __bench_trap_exit
+	BENCH_CGS+=("$BENCH_CG")
+}
+
+# Chain our cleanup before the EXIT trap run.sh set (its cleanup).
+__bench_trap_exit() {
+	local w=()
+	# trap -p prints "trap -- 'command' EXIT", quoted for the shell.
+	eval "w=($(trap -p EXIT))"
+	# shellcheck disable=SC2064 # the command run.sh set, expanded now on purpose
+	trap "__bench_cg_remove_all; ${w[2]:-:}" EXIT
+}
+
+# In a child, before anything else: join a cgroup. $1: cgroup
+__bench_cg_join() {
+	echo "$BASHPID" >"$1/cgroup.procs"
+}
+
+# CPU time of a cgroup so far, in µs: "total user system".
+# $1: cgroup
+__bench_cg_usage() {
+	local k v u='' us='' sy=''
+	if [[ $BENCH_CG_KIND == v2 ]]; then
+		while read -r k v; do
+			case $k in
+			usage_usec) u=$v ;;
+			user_usec) us=$v ;;
+			system_usec) sy=$v ;;
+			esac
+		done <"$1/cpu.stat"
+	else
+		read -r u <"$1/cpuacct.usage"
+		read -r us <"$1/cpuacct.usage_user" 2>/dev/null
+		read -r sy <"$1/cpuacct.usage_sys" 2>/dev/null
+		u=$((u / 1000))
+		[[ -z $us ]] || us=$((us / 1000))
+		[[ -z $sy ]] || sy=$((sy / 1000))
+	fi
+	echo "${u:-null} ${us:-null} ${sy:-null}"
+}
+
+# Stop what is left in a cgroup (all of it started by this bench), by
+# pid: TERM to the top process first, so that a run.sh can clean up its
+# namespaces, KILL to the rest after 10 s; then remove the cgroup.
+# $1: cgroup, $2: top pid (optional)
+__bench_cg_remove() {
+	local cg=$1 top=${2:-} pids=() i
+	[[ -d $cg ]] || return 0
+	for ((i = 0; i < 120; i++)); do
+		mapfile -t pids <"$cg/cgroup.procs" 2>/dev/null
+		((${#pids[@]})) || break
+		if ((i == 0)); then
+			if [[ -n $top ]]; then
+				kill -TERM "$top" 2>/dev/null
+			else
+				kill -TERM "${pids[@]}" 2>/dev/null
+			fi
+		fi
+		((i == 100)) && kill -KILL "${pids[@]}" 2>/dev/null
+		wait_nap 0.1
+	done
+	rmdir "$cg" 2>/dev/null || log_warn "bench: could not remove cgroup $cg"
+}
+
+# Every cgroup the bench made (the EXIT hook; also safe to call twice).
+__bench_cg_remove_all() {
+	local cg
+	for cg in "${BENCH_CGS[@]}"; do
+		__bench_cg_remove "$cg" "${BENCH_CG_TOP:-}"
+	done
+	BENCH_CGS=()
+}
+
+# Busy CPU time of the whole machine so far, in clock ticks (/proc/stat:
+# everything but idle and iowait).
+__bench_machine_ticks() {
+	local cpu u n s idle io irq sirq steal
+	read -r cpu u n s idle io irq sirq steal _ </proc/stat
+	: "$cpu" "$idle" "$io"
+	echo $((u + n + s + irq + sirq + steal))
+}
+
+# Record one measured run. $1: what (failover|data_path), $2: cgroup,
+# $3: wall ms, $4: machine ticks during it, then key=value pairs
+__bench_cpu_rec() {
+	local what=$1 cg=$2 wall=$3 ticks=$4 u us sy hz cores=null machine=null
+	shift 4
+	read -r u us sy < <(__bench_cg_usage "$cg")
+	hz=$(getconf CLK_TCK)
+	[[ $u == null ]] || cores=$(awk -v u="$u" -v w="$wall" 'BEGIN { printf "%.4f", u / 1000 / w }')
+	((wall <= 0)) || machine=$(awk -v t="$ticks" -v hz="$hz" -v w="$wall" 'BEGIN { printf "%.4f", t / hz * 1000 / w }')
+	__bench_rec cpu run@="$what" method="cgroup $BENCH_CG_KIND" wall_ms="$wall" \
+		cpu_us="$u" user_us="$us" system_us="$sy" cores="$cores" machine_cores="$machine" "$@"
+	__bench_say "harness CPU: $what: $(awk -v u="$u" 'BEGIN { printf "%.2f", u / 1e6 }') CPU-s in $(__bench_fmt_s "$wall") s = $cores cores (whole machine meanwhile: $machine)"
+}
+
+# A whole `run.sh failover`, as a user runs it, in its own cgroup.
+# $1: bytes per upload, $2: faults
+__bench_cpu_failover() {
+	local bytes=$1 faults=$2 envw=() v t0 t1 k0 k1 rc=0 pid art=$MPTH_ARTIFACTS/cpu-failover
+	mapfile -t envw < <(__bench_clean_env 1)
+	# The scenario's own knobs come from here, not from the caller's env.
+	for v in $(compgen -e); do
+		[[ $v != FAILOVER_* ]] || envw+=(-u "$v")
+	done
+	__bench_cg_new failover || return 1
+	k0=$(__bench_machine_ticks)
+	t0=$(now_ms)
+	(
+		__bench_cg_join "$BENCH_CG" || exit 97
+		# env first: timeout must not carry this run's MPTH_RUN_ID, or
+		# run.sh's cleanup would KILL it on a signal, orphaning the child
+		# run; our EXIT hook TERMs it instead, which timeout passes on.
+		exec "${envw[@]}" FAILOVER_BYTES="$bytes" FAILOVER_FAULTS="$faults" \
+			timeout -k 10 400 "$MPTH_ROOT/run.sh" --no-install --artifacts "$art" \
+			--json "$art.json" failover
+	) >"$MPTH_ARTIFACTS/cpu-failover.log" 2>&1 3>&- &
+	pid=$!
+	BENCH_CG_TOP=$pid
+	# In the background and waited for, so that a signal to the bench
+	# runs its traps now, not when the child is done.
+	wait "$pid" || rc=$?
+	t1=$(now_ms)
+	k1=$(__bench_machine_ticks)
+	BENCH_CG_TOP=''
+	__bench_cpu_rec failover "$BENCH_CG" $((t1 - t0)) $((k1 - k0)) bytes="$(traffic_size_bytes "$bytes")" \
+		uploads="$(wc -w <<<"$faults")" exit="$rc" \
+		passed="$(__bench_num "$(jq -r '.passed' "$art.json" 2>/dev/null)")" \
+		failed="$(__bench_num "$(jq -r '.failed' "$art.json" 2>/dev/null)")"
+	__bench_cg_remove "$BENCH_CG"
+	((rc != 97)) || { log_err "bench: could not move run.sh failover into its cgroup"; return 1; }
+	((rc == 0)) || log_warn "bench: run.sh failover exited $rc (see $MPTH_ARTIFACTS/cpu-failover.log)"
+}
+
+# The data path alone: the failover scenario's topology, and the uploads
+# by the samples, nothing else; the server ends after the last.
+# $1: bytes per upload, $2: uploads
+__bench_cpu_data_path() {
+	local bytes=$1 n=$2 dir cns sns addr port t0 t1 k0 k1 spid cpid crc=0 src=0 i ok=true
+	__bench_init cpu-data || return 1
+	topo_paths 2 --rate 20mbit --delay 10ms || return 1
+	pm_limits all subflows=2 add_addr_accepted=2 || return 1
+	pm_endpoint client 1 subflow || return 1
+	pm_endpoint client 2 subflow || return 1
+	dir=$MPTH_RUN_DIR/cpu-data
+	mkdir -p "$dir" || return 1
+	cns=$(topo_ns client) sns=$(topo_ns server) addr=$(topo_addr 1 server)
+	__bench_cg_new data-path || return 1
+	k0=$(__bench_machine_ticks)
+	t0=$(now_ms)
+	(
+		__bench_cg_join "$BENCH_CG" || exit 97
+		exec ip netns exec "$sns" "$MPTH_SAMPLES/mptcp-server" -p 0 --ready "$dir/port" \
+			-n "$n" --timeout 300000 -j "$dir/server.json"
+	) >"$dir/server.log" 2>&1 3>&- &
+	spid=$!
+	BENCH_CG_TOP=$spid
+	if wait_file 5000 "$dir/port"; then
+		port=$(<"$dir/port")
+		(
+			__bench_cg_join "$BENCH_CG" || exit 97
+			for ((i = 1; i <= n; i++)); do
+				ip netns exec "$cns" "$MPTH_SAMPLES/mptcp-client" -b "$bytes" --timeout 120000 \
+					-j "$dir/client-$i.json" "$addr" "$port" || exit
+			done
+		) >"$dir/client.log" 2>&1 3>&- &
+		cpid=$!
+		wait "$cpid" || crc=$?
+	else
+		log_warn "bench: the data path's server did not listen"
+		crc=none
+		kill "$spid" 2>/dev/null
+	fi
+	wait "$spid" || src=$?
+	t1=$(now_ms)
+	k1=$(__bench_machine_ticks)
+	BENCH_CG_TOP=''
+	[[ $crc == 0 && $src == 0 ]] || ok=false
+	__bench_cpu_rec data_path "$BENCH_CG" $((t1 - t0)) $((k1 - k0)) bytes="$(traffic_size_bytes "$bytes")" \
+		uploads="$n" ok="$ok" client_rc@="$crc" server_rc@="$src" \
+		goodput_mbps="$(__bench_num "$(jq -r '.goodput_mbps' "$dir/client-1.json" 2>/dev/null)")"
+	__bench_cg_remove "$BENCH_CG"
+	cp -p "$dir"/*.json "$dir"/*.log "$MPTH_ART_DIR/" 2>/dev/null
+	harness_teardown
+	[[ $ok == true ]] || log_warn "bench: a data-path upload failed (client $crc, server $src; see $MPTH_ART_DIR)"
+}
+
+# Section: harness CPU per run, against the data path alone.
+__bench_cpu() {
+	local bytes=24M faults='link-down blackhole' n=2
+	((BENCH_QUICK)) && bytes=8M faults=link-down n=1
+	if ! __bench_cg_probe; then
+		__bench_rec cpu_skip why="$BENCH_CG_WHY"
+		__bench_say "harness CPU not measured: $BENCH_CG_WHY"
+		return 0
+	fi
+	__bench_rec cpu_setup method="cgroup $BENCH_CG_KIND" cgroup_root="$BENCH_CG_ROOT" \
+		bytes="$(traffic_size_bytes "$bytes")" uploads="$n" faults@="$faults"
+	__bench_cpu_data_path "$bytes" "$n" || { harness_teardown; return 1; }
+	__bench_cpu_failover "$bytes" "$faults"
+}
+
 # ------------------------------------------------------------ summary
 
 # The bench's JSON: the raw lines and the summaries. Reads $BENCH_RAW.
@@ -734,7 +1080,10 @@ __bench_json() {
 		| {mptcp: (if $ov.mptcp then $ov.mptcp.tcp_hdr - $tcph - $ts else $dss_default end),
 		   tcp: (if $ov.tcp then $ov.tcp.tcp_hdr - $tcph - $ts else 0 end)} as $extra
 		| {
-			machine: ($m | del(.section)),
+			# What the sockets of the samples ran (they pin it, --cc), next to
+			# the default of the namespaces.
+			machine: ($m | del(.section) | . + {congestion_control_sockets:
+				($raw | map(select(.section == "aggregation") | .cc | strings) | unique)}),
 			wall_s: ($wall / 1000),
 			shaping: {method: $m.shaping, why: $m.shaping_why,
 				tbf: "rate per path and direction on the routers, burst 64k, latency 25ms",
@@ -769,6 +1118,14 @@ __bench_json() {
 			failover: (($raw | map(select(.section == "failover_setup")) | .[0]) as $s | {
 				bytes: $s.bytes, rate_bps: $s.rate_bps, runs_planned: $s.runs_planned,
 				skipped: ($raw | map(select(.section == "failover_skip")) | map(del(.section))),
+				how: {
+					outage_ms: "longest receive gap after the fault (server timeline, 10 ms bins)",
+					recovery_ms: "time to recovery: from the fault to the first 200 ms window (sliding by 10 ms) after the first stall in which the server got at least half of the surviving path'"'"'s rate (traffic_recovery_ms); 0 when it never stalled, null when it never came back (counted in recovery_none)",
+					recovery90_ms: "from the fault until the survivor'"'"'s router forwarded at least 90% of its rate (200 ms windows) after its first stall",
+					placement_pm: "fault placement error on the stream, per mille of the transfer, as recipes.sh judges it: (mark crossed + paths'"'"' summed rate x lag from the mark to the fault in place - due) / bytes",
+					placement_rx_pm: "the same from the receiver'"'"'s own count when the fault was in place (struck_rx), which jumps with bursts of reordered data",
+					apply_ms: "from the fault'"'"'s command being fed (fault_ms) to its return (in place)",
+					lag_ms: "from the receiver crossing the mark to the fault in place"},
 				cases: ($raw | map(select(.section == "failover"))
 					| group_by([.fault == "blackhole", .withdraw, .path])
 					| map(. as $all | ($all | map(select(.valid))) as $g | ($g | map(select(.ok))) as $okr | {
@@ -777,9 +1134,15 @@ __bench_json() {
 						runs: ($all | map(del(.section, .case, .fault, .withdraw, .path, .survivor))),
 						valid: ($g | length), ok: ($okr | length),
 						outage_ms: ($okr | map(.outage_ms) | stats),
+						recovery_ms: ($okr | map(.recovery_ms) | stats),
+						recovery_none: ($okr | map(select(.recovery_ms == null)) | length),
 						recovery90_ms: ($okr | map(.recovery90_ms) | stats),
 						never_recovered: ($okr | map(select(.recovery90_ms == null)) | length),
 						stalls: ($okr | map(.stalls) | stats),
+						placement_pm: ($g | map(.fault_late_pm) | stats),
+						placement_rx_pm: ($g | map(.fault_late_rx_pm) | stats),
+						apply_ms: ($g | map(.apply_ms) | stats),
+						lag_ms: ($g | map(.lag_ms) | stats),
 						rto_ms: ($g | map(.rto_ms) | stats),
 						survivor_rto_ms: ($g | map(.survivor_rto_ms) | stats)}))}),
 			harness: ({
@@ -788,7 +1151,33 @@ __bench_json() {
 						build_ms: (map(.build_ms) | stats), teardown_ms: (map(.teardown_ms) | stats),
 						total_ms: (map(.build_ms + .teardown_ms) | stats),
 						runs: map({run, build_ms, teardown_ms})})
-					| map(. + {per_path_ms: ((.total_ms.median / .paths) | round)})),
+					| map(. + {per_path_ms: ((.total_ms.median / .paths) | round)})
+					# The goal (issue 11) is on the build: <= 50 ms per path.
+					| map(. + {build_per_path_ms: ((.build_ms.median / .paths) | round), build_per_path_goal_ms: 50}
+						| . + {build_per_path_within_goal: (.build_per_path_ms <= .build_per_path_goal_ms)})),
+				cpu: (($raw | map(select(.section == "cpu_setup")) | .[0]) as $s
+					| ($raw | map(select(.section == "cpu_skip")) | .[0].why) as $skip
+					| ($raw | map(select(.section == "cpu")) | map({key: .run, value: (del(.section, .run) | . + {
+						cpu_s: (if .cpu_us then .cpu_us / 1e6 | r4 else null end),
+						user_s: (if .user_us then .user_us / 1e6 | r4 else null end),
+						system_s: (if .system_us then .system_us / 1e6 | r4 else null end),
+						wall_s: (.wall_ms / 1000)})}) | from_entries) as $r
+					| {method: ($s.method // null), cgroup_root: ($s.cgroup_root // null),
+					   bytes: ($s.bytes // null), uploads: ($s.uploads // null), faults: ($s.faults // null),
+					   goal_cores: 0.15, goal_above_data_cores: 0.10,
+					   run: ($r.failover // null), data_path: ($r.data_path // null),
+					   above_data_cores: (if ($r.failover.cores | type) == "number" and ($r.data_path.cores | type) == "number"
+						then ($r.failover.cores - $r.data_path.cores) | r4 else null end),
+					   extra_cpu_s: (if ($r.failover.cpu_s | type) == "number" and ($r.data_path.cpu_s | type) == "number"
+						then ($r.failover.cpu_s - $r.data_path.cpu_s) | r4 else null end),
+					   cpu_ratio: (if ($r.failover.cpu_s | type) == "number" and ($r.data_path.cpu_s // 0) > 0
+						then ($r.failover.cpu_s / $r.data_path.cpu_s) | r4 else null end),
+					   why: (if $skip then $skip
+						elif $s == null then "not run (MPTH_BENCH_SECTIONS)"
+						elif ($r.failover.cores | type) != "number" then "the run.sh failover run was not measured"
+						elif ($r.data_path.cores | type) != "number" then "the data path was not measured"
+						else null end),
+					   how: "CPU time of every task of the run, from a cgroup of its own (the scheduler'"'"'s runtime: cpu.stat usage_usec in v2, cpuacct.usage in v1), over the run'"'"'s wall time; machine_cores: /proc/stat over the same time, every process of the machine (context only)"}),
 				scenario_fixed: ($raw | map(select(.section == "scenario_fixed")) as $f | {
 					runs: ($f | map(del(.section))),
 					fixed_ms: ($f | map(.fixed_ms) | stats),
@@ -830,11 +1219,14 @@ __bench_table() {
 		def pad(n): tostring | if length >= n then . else . + (" " * (n - length)) end;
 		def lpad(n): tostring | if length >= n then . else (" " * (n - length)) + . end;
 		def ms: if type == "number" then (. | round | tostring) else "-" end;
+		def cpu: "\(.cpu_s | f(2)) CPU-s in \(.wall_s | f(1)) s = \(.cores | f(3)) cores";
+		def fo_name: if .fault == "blackhole" then "silent blackhole" elif .withdraw then "interface down + endpoint withdrawn" else "interface down (pure)" end;
+		def fo_path: if .path == 1 then "p1 initial" else "p\(.path) second" end;
 		.machine as $m
 		| "mptcp-harness bench (\(if $m.quick == 1 then "quick" else "full" end)), \(.wall_s | f(1)) s",
 		  "machine: \($m.nproc) CPUs by nproc (\($m.cores // "?") cores), \($m.cpu), kernel \($m.kernel)",
 		  "load average at start: \($m.loadavg_start | map(tostring) | join(" ")) (other runs share this machine; figures are from this one run)",
-		  "shaping: \(.shaping.method)\(if .shaping.method == "tbf" then " (netem absent: \(.shaping.why))" else "" end); congestion control \($m.congestion_control)",
+		  "shaping: \(.shaping.method)\(if .shaping.method == "tbf" then " (netem absent: \(.shaping.why))" else "" end); congestion control \($m.congestion_control_sockets | if length > 0 then "\(join(", ")) on the samples'"'"' sockets, " else "" end)\($m.congestion_control) by the namespaces'"'"' default",
 		  "",
 		  (if (.aggregation.cases | length) == 0 then "1. Aggregation efficiency: not run" else
 		  "1. Aggregation efficiency: goodput / sum of path rates (TCP: / rate of the best path), \(.aggregation.bytes / 1048576) MiB upload, \(.aggregation.cases[0].runs_planned) run\(if .aggregation.cases[0].runs_planned == 1 then "" else "s" end) planned" end),
@@ -855,31 +1247,62 @@ __bench_table() {
 		  "",
 		  (if .failover.bytes == null then "2. Failover outage: not run" else
 		  "2. Failover outage: \(.failover.bytes / 1048576) MiB upload over 2 paths of \(.failover.rate_bps / 1e6) Mbit/s, fault once a quarter arrived, \(.failover.runs_planned) run\(if .failover.runs_planned == 1 then "" else "s" end) planned" end),
-		  ("   " + ("fault" | pad(36)) + ("path" | pad(12)) + ("n" | lpad(6)) + ("outage med" | lpad(11)) + ("max" | lpad(7))
-			+ ("90% again med" | lpad(14)) + ("max" | lpad(7)) + ("not" | lpad(5)) + ("stalls" | lpad(7)) + ("rto med" | lpad(8)) + ("min-max" | lpad(10))),
+		  ("   " + ("fault" | pad(36)) + ("path" | pad(12)) + ("n" | lpad(6)) + ("outage med" | lpad(11)) + ("max" | lpad(6))
+			+ ("recovery med" | lpad(13)) + ("min" | lpad(6)) + ("max" | lpad(6)) + ("not" | lpad(4))
+			+ ("90% med" | lpad(8)) + ("max" | lpad(6)) + ("not" | lpad(4)) + ("stalls" | lpad(7))),
 		  (.failover.cases[] |
-			"   " + ((if .fault == "blackhole" then "silent blackhole" elif .withdraw then "interface down + endpoint withdrawn" else "interface down (pure)" end) | pad(36))
-			+ ((if .path == 1 then "p1 initial" else "p\(.path) second" end) | pad(12))
-			+ ("\(.ok)/\(.runs | length)" | lpad(6)) + (.outage_ms.median | ms | lpad(11)) + (.outage_ms.max | ms | lpad(7))
-			+ (.recovery90_ms.median | ms | lpad(14)) + (.recovery90_ms.max | ms | lpad(7)) + (.never_recovered | tostring | lpad(5))
-			+ ("\(.stalls.median | ms) (\(.stalls.max | ms))" | lpad(7))
-			+ (.rto_ms.median | ms | lpad(8)) + ("\(.rto_ms.min | ms)-\(.rto_ms.max | ms)" | lpad(10))),
+			"   " + (fo_name | pad(36)) + (fo_path | pad(12))
+			+ ("\(.ok)/\(.runs | length)" | lpad(6)) + (.outage_ms.median | ms | lpad(11)) + (.outage_ms.max | ms | lpad(6))
+			+ (.recovery_ms.median | ms | lpad(13)) + (.recovery_ms.min | ms | lpad(6)) + (.recovery_ms.max | ms | lpad(6))
+			+ (.recovery_none | tostring | lpad(4))
+			+ (.recovery90_ms.median | ms | lpad(8)) + (.recovery90_ms.max | ms | lpad(6)) + (.never_recovered | tostring | lpad(4))
+			+ ("\(.stalls.median | ms) (\(.stalls.max | ms))" | lpad(7))),
 		  (.failover.skipped[]? | "   skipped: \(.case): \(.why)"),
+		  (.failover.cases[] | . as $c | .runs[] | select(.why) | "   \($c.case) run \(.run) left out: \(.why)"),
 		  "   (ms; n: runs with the fault mid-transfer and every byte intact / runs; outage: longest receive gap after the fault;",
-		  "    90% again: until the survivor ran at >= 90% of its rate (200 ms windows) after its first stall (a window under 50%), 0 if none;",
+		  "    recovery: time to recovery, from the fault to the first 200 ms window (sliding by 10 ms) at >= 50% of the survivor'"'"'s rate",
+		  "    after the first stall, by the server'"'"'s 10 ms timeline, 0 if none; not: runs where it never came back;",
+		  "    90%: until the survivor ran at >= 90% of its rate (200 ms windows) after its first stall (a window under 50%), 0 if none;",
 		  "    its rate: the tbf rate, against the router'"'"'s tx bytes, which count one header per GSO packet, so a full path reads about 95%;",
-		  "    not: runs where it had not got back by the transfer'"'"'s tail; stalls: separate stalls of the survivor, median (max);",
+		  "    not: runs where it had not got back by the transfer'"'"'s tail; stalls: separate stalls of the survivor, median (max))",
+		  ("   " + ("fault placement, due at a quarter" | pad(36)) + ("path" | pad(12)) + ("n" | lpad(6))
+			+ ("stream med" | lpad(11)) + ("min" | lpad(6)) + ("max" | lpad(6))
+			+ ("receiver med" | lpad(13)) + ("min" | lpad(6)) + ("max" | lpad(6))
+			+ ("lag med" | lpad(8)) + ("max" | lpad(6)) + ("apply med" | lpad(10)) + ("max" | lpad(6))
+			+ ("rto med" | lpad(8)) + ("min-max" | lpad(10))),
+		  (.failover.cases[] |
+			"   " + (fo_name | pad(36)) + (fo_path | pad(12))
+			+ ("\(.valid)/\(.runs | length)" | lpad(6))
+			+ (.placement_pm.median | ms | lpad(11)) + (.placement_pm.min | ms | lpad(6)) + (.placement_pm.max | ms | lpad(6))
+			+ (.placement_rx_pm.median | ms | lpad(13)) + (.placement_rx_pm.min | ms | lpad(6)) + (.placement_rx_pm.max | ms | lpad(6))
+			+ (.lag_ms.median | ms | lpad(8)) + (.lag_ms.max | ms | lpad(6))
+			+ (.apply_ms.median | ms | lpad(10)) + (.apply_ms.max | ms | lpad(6))
+			+ (.rto_ms.median | ms | lpad(8)) + ("\(.rto_ms.min | ms)-\(.rto_ms.max | ms)" | lpad(10))),
+		  "   (n: runs with the fault mid-transfer / runs; stream, receiver: placement error in per mille of the bytes, + late, - early;",
+		  "    stream: as the failover scenario judges it (goal: within 10 quiet, 20 under load): the mark crossed, plus the paths'"'"' summed",
+		  "    rate x lag; receiver: the server'"'"'s own count once the fault was in place, which jumps with bursts of reordered data;",
+		  "    lag: ms from the receiver crossing the mark to the fault in place; apply: ms the fault'"'"'s command took (ip -batch or nft -f);",
 		  "    rto: ss -ti of the failing subflow just before the fault, the floor of a silent blackhole)",
 		  "",
 		  "3. Harness cost (median ms)",
 		  ("   " + ("paths" | pad(7)) + ("n" | lpad(3)) + ("build" | lpad(8)) + ("min" | lpad(7)) + ("max" | lpad(7)) + ("teardown" | lpad(10))
-			+ ("total" | lpad(8)) + ("per path" | lpad(10))),
+			+ ("total" | lpad(8)) + ("per path" | lpad(10)) + ("build/path" | lpad(12)) + "  goal"),
 		  (.harness.topology[] | "   " + (.paths | tostring | pad(7)) + (.total_ms.n | tostring | lpad(3))
 			+ (.build_ms.median | ms | lpad(8)) + (.build_ms.min | ms | lpad(7)) + (.build_ms.max | ms | lpad(7))
 			+ (.teardown_ms.median | ms | lpad(10)) + (.total_ms.median | ms | lpad(8))
-			+ (.per_path_ms | ms | lpad(10))),
+			+ (.per_path_ms | ms | lpad(10)) + (.build_per_path_ms | ms | lpad(12))
+			+ "  <= \(.build_per_path_goal_ms)\(if .build_per_path_within_goal then "" else ", over" end)"),
 		  "   (build: harness_init and topo_paths N --rate 20mbit: namespaces, veths, addresses, routes, tbf, reachability pings, samplers;",
-		  "    teardown: harness_teardown; per path: total / N)",
+		  "    teardown: harness_teardown; per path: total / N; build/path: build / N, against the goal of <= 50 ms per path to build)",
+		  (.harness.cpu | . as $c |
+			if .why and .method == null then "   harness CPU per run: not measured (\(.why))" else
+			"   harness CPU per run, \(.method): CPU time of the run'"'"'s own tasks / its wall time, \(.uploads) upload\(if .uploads == 1 then "" else "s" end) of \(.bytes / 1048576) MiB (\(.faults))",
+			"     run.sh failover, whole:   \(.run | if . then "\(cpu) (goal <= \($c.goal_cores | f(2))); tests \(.passed // "?") passed, \(.failed // "?") failed" else "not measured" end)",
+			"     data path alone:          \(.data_path | if . then "\(cpu) (the samples only, same topology\(if .ok then "" else "; an upload FAILED" end))" else "not measured" end)",
+			"     above the data path:      \(if .above_data_cores then "\(.above_data_cores | f(3)) cores (goal <= \(.goal_above_data_cores | f(2))); \(.extra_cpu_s | f(2)) CPU-s more, \(.cpu_ratio | f(0)) x the data path'"'"'s CPU" else "- (\(.why))" end)",
+			"     (a cgroup per run counts every task in it, reaped or not, and nobody else'"'"'s; /proc/stat counts the whole shared machine",
+			"      (it read \(.run.machine_cores | f(2)) cores busy during the run), rusage loses reparented children, /proc/<pid> sums need a poller;",
+			"      kernel work outside the run'"'"'s tasks (ksoftirqd, timers in other contexts, netns teardown in kworkers) is not counted: a floor)" end),
 		  (.harness.growth | if . then "   growth: \(.per_added_path_2_to_8_ms) ms per added path from 2 to 8 (\(.per_added_path_2_to_4_ms) from 2 to 4, \(.per_added_path_4_to_8_ms) from 4 to 8): \(if .linear_or_better then "linear or better (per path at 8 <= per path at 2)" else "worse than linear (per path at 8 > 1.1 x per path at 2)" end)" else "   growth: not measured" end),
 		  (.harness.scenario_fixed | "   fixed cost of a scenario apart from its traffic: \(.fixed_ms.median | ms) ms (n=\(.fixed_ms.n); bats start \(.bats_start_ms.median | ms), setup \(.setup_ms.median | ms), teardown \(.teardown_ms.median | ms), the rest in bats around the @test and at exit)"),
 		  (.harness.run_all | if . == null then "   run.sh all: not measured"
@@ -914,7 +1337,9 @@ bench_main() {
 	# The harness's notes (shaping, each fault) to the artifacts.
 	exec 3>>"$MPTH_ARTIFACTS/notes.log"
 	if ((BENCH_QUICK)); then
-		# About 90 s on a loaded 2-core machine; budget 110 s.
+		# About 2 minutes on a loaded 2-core machine, half of it the
+		# harness CPU section (a whole run.sh failover); budget 110 s,
+		# less what that section took.
 		BENCH_AGG_BYTES=4M BENCH_AGG_RUNS=2 BENCH_FO_BYTES=4M BENCH_FO_RUNS=1
 		BENCH_TOPO_RUNS=1 BENCH_FIXED_RUNS=1 BENCH_SPEED_RUNS=3 BENCH_SPEED_SECS=1
 		budget=110
@@ -932,6 +1357,13 @@ bench_main() {
 	__bench_say "$( ((BENCH_QUICK)) && echo quick || echo full) run, shaping $BENCH_SHAPING, load $BENCH_LOAD_START, artifacts in $MPTH_ARTIFACTS"
 	# Shares of the budget: what each section takes when the machine is
 	# quiet, plus room; a section past its share stops adding runs.
+	# The harness's CPU comes first: one run of each, whatever the budget;
+	# the sections after it share what is left.
+	if __bench_wanted cpu; then
+		__bench_cpu || rc=1
+		budget=$((budget - $(__bench_elapsed) / 1000))
+		((budget >= 30)) || budget=30
+	fi
 	if __bench_wanted aggregation; then
 		__bench_aggregation $((budget * 45 / 100)) || rc=1
 	fi

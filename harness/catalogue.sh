@@ -59,10 +59,16 @@ obs_mib_record() {
 	done
 }
 
-# How much a counter changed over a tag (0 when it did not); fails when the
-# tag's counters were never recorded. $1: tag, $2: role, $3: counter
+# How much a counter changed over a tag (0 when it did not). Status 1 when
+# the tag's counters were never recorded, 2 when this kernel has no such
+# counter (the snapshot taken at obs_mib_mark lists every counter the
+# kernel has, zeros included). $1: tag, $2: role, $3: counter
 obs_mib_of() {
+	local snap=$MPTH_RUN_DIR/mib-$1-$2
 	fact_get "$1.mib.$2.recorded" >/dev/null || return 1
+	if [[ -s $snap ]] && ! grep -q "^$3 " "$snap"; then
+		return 2
+	fi
 	fact_get "$1.mib.$2.$3" || echo 0
 }
 
@@ -180,214 +186,6 @@ obs_nft_counter() {
 		jq -r '.nftables[] | select(.counter) | .counter.packets' 2>/dev/null || echo 0
 }
 
-# --- traffic, by the direction of the data
-
-# The sides whose timelines count a run's received payload: the server's
-# for an upload, the client's for a download, both for bidir. $1: tag
-__traffic_rx_sides() {
-	case $(fact_get "$1.mode") in
-	download) echo client ;;
-	bidir) echo server client ;;
-	*) echo server ;;
-	esac
-}
-
-# Payload received so far by the receiving side(s) of a run. $1: tag
-traffic_rx_bytes() {
-	local tag=${1:-$(fact_get traffic.last)} side n sum=0
-	for side in $(__traffic_rx_sides "$tag"); do
-		n=$(awk '{ s += $2 } END { printf "%d\n", s }' \
-			"$(traffic_dir "$tag")/$side.timeline" 2>/dev/null)
-		sum=$((sum + ${n:-0}))
-	done
-	echo "$sum"
-}
-
-# $1: bytes, $2: tag
-__traffic_rx_reached() {
-	(($(traffic_rx_bytes "$2") >= $1))
-}
-
-# $1: bytes, $2: tag
-__traffic_rx_reached_or_over() {
-	__traffic_rx_reached "$1" "$2" || ! traffic_running "$2"
-}
-
-# Wait until the receiving side(s) got a number of bytes; gives up early
-# when the client has exited. $1: bytes, $2: timeout ms, $3: tag
-traffic_wait_rx() {
-	local tag=${3:-$(fact_get traffic.last)}
-	busywait "${2:-20000}" __traffic_rx_reached_or_over "$1" "$tag" &&
-		__traffic_rx_reached "$1" "$tag"
-}
-
-# The longest receive gap after a moment, over every receiving side.
-# $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional)
-traffic_outage_rx_ms() {
-	local side v max=0
-	for side in $(__traffic_rx_sides "$1"); do
-		v=$(traffic_outage_ms "$1" "$2" "${3:-}" "$side") || { echo "$v"; return 1; }
-		((v > max)) && max=$v
-	done
-	echo "$max"
-}
-
-# Goodput of a run in kbit/s, by the server (first to last payload byte).
-# $1: tag
-traffic_goodput_kbps() {
-	traffic_json server '.goodput_mbps * 1000 | floor' "$1"
-}
-
-# Goodput in kbit/s over the middle 60% of the receive timeline, without
-# the slow start and the last in-flight bytes. $1: tag
-traffic_goodput_mid_kbps() {
-	awk '{ t[NR] = $1; b[NR] = $2 }
-		END {
-			a = int(NR * 0.2) + 1; z = int(NR * 0.8)
-			if (z <= a) { print 0; exit }
-			for (i = a; i <= z; i++) s += b[i]
-			printf "%d\n", s * 8 / (t[z] - t[a] + 10)
-		}' "$(traffic_dir "$1")/server.timeline" 2>/dev/null
-}
-
-# The latest client MPTCP_INFO line of connection 0. $1: tag
-__traffic_info_last() {
-	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null | tail -n1
-}
-
-# Subflows the client lists now for connection 0 (0 before it reports).
-# $1: tag
-traffic_sf_now() {
-	local n
-	n=$(__traffic_info_last "$1" | jq -r '.subflows // 0' 2>/dev/null)
-	echo "${n:-0}"
-}
-
-# $1: count, $2: tag
-__traffic_sf_at_least() {
-	(($(traffic_sf_now "$2") >= $1))
-}
-
-# $1: count, $2: tag
-__traffic_sf_at_least_or_over() {
-	__traffic_sf_at_least "$1" "$2" || ! traffic_running "$2"
-}
-
-# Wait until the client lists at least N subflows; gives up early when
-# the client has exited. $1: N, $2: timeout ms, $3: tag
-traffic_wait_sf() {
-	busywait "${2:-5000}" __traffic_sf_at_least_or_over "$1" "$3" &&
-		__traffic_sf_at_least "$1" "$3"
-}
-
-# A jq test for a live subflow of the client's subflow_list: established
-# (the closed initial subflow stays listed, its address zeroed).
-__TRAFFIC_SF_LIVE='(.established != false) and (.remote | endswith(":0") | not)'
-
-# The live subflows of connection 0 as local addr:port words. $1: tag
-traffic_sf_locals() {
-	__traffic_info_last "$1" |
-		jq -r ".subflow_list[]? | select($__TRAFFIC_SF_LIVE) | .local" 2>/dev/null |
-		sed 's/[][]//g'
-}
-
-# True when connection 0 has a live subflow from an address whose
-# addr:port is not in a list. $1: tag, $2: address, $3: old addr:port words
-traffic_has_new_sf_from() {
-	local l
-	while read -r l; do
-		[[ ${l%:*} == "$2" ]] || continue
-		[[ " $3 " == *" $l "* ]] || return 0
-	done < <(traffic_sf_locals "$1")
-	return 1
-}
-
-# Done waiting for a new subflow: it came, or the client has exited.
-# $1: tag, $2: address, $3: old addr:port words
-__traffic_new_sf_or_over() {
-	traffic_has_new_sf_from "$@" || ! traffic_running "$1"
-}
-
-# Wait for a new live subflow from an address (see traffic_has_new_sf_from);
-# prints how long it took in ms, or "none". $1: tag, $2: address, $3: old
-# addr:port words, $4: timeout ms (default 5000)
-traffic_wait_new_sf() {
-	local t
-	t=$(now_ms)
-	if busywait "${4:-5000}" __traffic_new_sf_or_over "$1" "$2" "$3" &&
-		traffic_has_new_sf_from "$1" "$2" "$3"; then
-		echo $(($(now_ms) - t))
-	else
-		echo none
-	fi
-}
-
-# Milliseconds from the client's first MPTCP_INFO line until it first
-# listed n subflows, or "none". $1: tag, $2: n
-traffic_sf_reached_ms() {
-	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null |
-		jq -rs --argjson n "$2" 'if length == 0 then "none" else
-			(.[0].t_ms) as $t0 | ([.[] | select(.subflows >= $n)][0].t_ms) as $t |
-			if $t == null then "none" else $t - $t0 end end' 2>/dev/null || echo none
-}
-
-# Every local>remote address pair connection 0 had at any moment, ports
-# and brackets dropped, sorted, one per line. $1: tag
-traffic_pairs() {
-	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null |
-		jq -r ".subflow_list[]? | select($__TRAFFIC_SF_LIVE) |
-			\"\\(.local)>\\(.remote)\"" 2>/dev/null |
-		sed -E 's/:[0-9]+>/>/; s/:[0-9]+$//; s/[][]//g' | sort -u
-}
-
-# The live subflows of connection 0 now, as local>remote address pairs.
-# $1: tag
-traffic_live_pairs() {
-	__traffic_info_last "$1" |
-		jq -r ".subflow_list[]? | select($__TRAFFIC_SF_LIVE) |
-			\"\\(.local)>\\(.remote)\"" 2>/dev/null |
-		sed -E 's/:[0-9]+>/>/; s/:[0-9]+$//; s/[][]//g'
-}
-
-# True when no live subflow matches an extended regex on local>remote.
-# $1: tag, $2: regex
-__traffic_no_live_pair() {
-	! traffic_live_pairs "$1" | grep -Eq "$2"
-}
-
-# Wait until no live subflow matches an extended regex on local>remote
-# (e.g. "^198\.18\.2\.1>"); prints how long it took in ms, or "none".
-# $1: tag, $2: regex, $3: timeout ms (default 3000)
-traffic_wait_pair_gone() {
-	local t
-	t=$(now_ms)
-	if busywait "${3:-3000}" __traffic_no_live_pair "$1" "$2"; then
-		echo $(($(now_ms) - t))
-	else
-		echo none
-	fi
-}
-
-# True when the live subflows are exactly a set. $1: tag, $2: sorted
-# space-separated local>remote pairs
-__traffic_live_pairs_are() {
-	[[ $(traffic_live_pairs "$1" | sort | paste -sd' ') == "$2" ]]
-}
-
-# Wait until the live subflows are exactly a set of address pairs; prints
-# how long it took in ms, or "none". $1: tag, $2...: local>remote pairs
-traffic_wait_live_pairs() {
-	local tag=$1 want t
-	shift
-	want=$(printf '%s\n' "$@" | sort | paste -sd' ')
-	t=$(now_ms)
-	if busywait 3000 __traffic_live_pairs_are "$tag" "$want"; then
-		echo $(($(now_ms) - t))
-	else
-		echo none
-	fi
-}
-
 # --- recipes
 
 # A transfer whose joins are counted. Facts under the tag:
@@ -405,8 +203,10 @@ recipe_counted() {
 	obs_paths_mark "$tag"
 	traffic_start --tag "$tag" "$@" || return 1
 	port=$(fact_get "$tag.port")
-	traffic_wait_sf "$want" 5000 "$tag" ||
-		log_warn "$tag: the client lists $(traffic_sf_now "$tag") subflows, waited for $want"
+	traffic_wait_sf "$tag" "$want" 5000 ||
+		log_warn "$tag: the client lists $TRAFFIC_SF subflows, waited for $want"
+	# The client streams until told to stop: ss -M sees the connection
+	# however long the wait above took.
 	fact_set "$tag.ssm" "$(obs_ssm_count client "$port")"
 	fact_set "$tag.accepted" "$(obs_ssm_field client "$port" add_addr_accepted)"
 	# A run that hangs is killed at the deadline; the tests judge it.
@@ -421,8 +221,11 @@ recipe_counted() {
 # One path fails and returns several times during a transfer. With
 # link-down its endpoint is withdrawn at each failure and added back at each
 # return, as a connection manager does; a blackhole gets no such help. The
-# k-th failure comes once k/(N+2) of the bytes arrived, and the path
-# returns once a further half of that step arrived over the other path.
+# first failure comes once 1/(N+2) of the bytes arrived, each later one
+# half a step after the previous return; the path returns once a further
+# half step arrived over the other path. Every fault is armed in advance
+# (fault_at) and the client streams until the end, so no step can run out
+# of data.
 #   --tag T --path I --times N --fault link-down|blackhole --bytes B
 #   --mode M --corrupt-at OFF
 #   --readd 0|1   add the endpoint back at each return (default 1)
@@ -430,7 +233,7 @@ recipe_counted() {
 # (none when no new subflow came within 5 s), T.flaps, MIB deltas.
 recipe_flap() {
 	local tag=flap path=1 times=3 fault=link-down bytes=16M mode=upload extra=() readd=1
-	local total step k addr old
+	local total step k addr at
 	while (($#)); do
 		case $1 in
 		--tag) tag=$2 ;;
@@ -455,28 +258,35 @@ recipe_flap() {
 	fact_set "$tag.total" "$total"
 	obs_mib_mark "$tag"
 	traffic_start --tag "$tag" --bytes "$bytes" --mode "$mode" "${extra[@]}" || return 1
-	traffic_wait_sf 2 5000 "$tag" || log_warn "$tag: no second subflow before the first flap"
+	at=$step
+	fault_at "$fault" "$path" "$tag" "$at" || return 1
+	traffic_wait_sf "$tag" 2 5000 || log_warn "$tag: no second subflow before the first flap"
 	for ((k = 1; k <= times; k++)); do
-		traffic_wait_rx $((k * step)) 20000 "$tag" ||
-			log_warn "$tag: only $(traffic_rx_bytes "$tag") bytes before flap $k"
-		fault_apply "$fault" "$path" || return 1
-		fact_set "$tag.flap$k.fault_ms" "$(fact_get "fault.$path.${fault}_ms")"
+		((k == 1)) || fault_at "$fault" "$path" "$tag" "$at" || return 1
+		traffic_mark "$tag" "$at" 20000 ||
+			log_warn "$tag: the transfer did not reach flap $k's mark ($at bytes)"
+		fault_wait_struck "$tag" 20000 || { log_err "$tag: flap $k did not strike"; return 1; }
+		fact_set "$tag.flap$k.fault_ms" "$FAULT_MS"
 		if [[ $fault == link-down ]] && pm_endpoint_id client "$path" >/dev/null; then
 			pm_endpoint_del client "$path"
 			__fault_event endpoint-removed "$path"
 		fi
-		traffic_wait_rx $((k * step + step / 2)) 20000 "$tag" ||
+		traffic_progress "$tag"
+		traffic_mark "$tag" $((TRAFFIC_RX + step / 2)) 20000 ||
 			log_warn "$tag: the transfer stalled during flap $k"
-		old=$(traffic_sf_locals "$tag" | paste -sd' ')
+		traffic_sf_locals "$tag"
 		fault_restore "$path" || return 1
 		fact_set "$tag.flap$k.restore_ms" "$(fact_get "fault.$path.restore_ms")"
 		# In-kernel PM: a closed subflow comes back only through its
 		# endpoint; a blackholed one recovers by itself.
 		if [[ $fault == link-down ]]; then
 			[[ $readd != 1 ]] || pm_endpoint client "$path" subflow
-			fact_set "$tag.flap$k.rejoin_ms" "$(traffic_wait_new_sf "$tag" "$addr" "$old")"
+			traffic_wait_new_sf "$tag" "$addr" "$TRAFFIC_SF_LOCALS" 5000
+			fact_set "$tag.flap$k.rejoin_ms" "$TRAFFIC_WAITED_MS"
 		fi
 		fact_set "$tag.flaps" "$k"
+		traffic_progress "$tag"
+		at=$((TRAFFIC_RX + step / 2))
 	done
 	# A run that hangs is killed at the deadline; the tests judge it.
 	traffic_wait 60000 "$tag" || true
@@ -486,6 +296,11 @@ recipe_flap() {
 		harness_figure "$tag.flap$k.outage_ms" "$(fact_get "$tag.flap$k.outage_ms")"
 	done
 	obs_mib_record "$tag"
+}
+
+# $1: tag. True once the client lists no live subflow.
+__recipe_no_subflow() {
+	[[ -n ${__TR_SF[$1]:-} ]] && ((${__TR_SF[$1]} == 0))
 }
 
 # Every path fails silently; the client's subflows time out one by one
@@ -516,17 +331,19 @@ recipe_make_after_break() {
 	obs_mib_mark "$tag"
 	traffic_start --tag "$tag" --bytes "$bytes" || return 1
 	port=$(fact_get "$tag.port")
-	traffic_wait_sf "$TOPO_PATHS" 5000 "$tag" || log_warn "$tag: not every path joined"
-	fact_set "$tag.sf_before" "$(traffic_sf_now "$tag")"
-	traffic_wait_rx $(($(fact_get "$tag.total") / 4)) 20000 "$tag" ||
-		log_warn "$tag: only $(traffic_rx_bytes "$tag") bytes before the failure"
+	traffic_wait_sf "$tag" "$TOPO_PATHS" 5000 || log_warn "$tag: not every path joined"
+	fact_set "$tag.sf_before" "$TRAFFIC_SF"
+	traffic_mark "$tag" $(($(fact_get "$tag.total") / 4)) 20000 ||
+		log_warn "$tag: the transfer did not reach a quarter of its bytes"
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		fault_blackhole "$i" || return 1
 	done
 	t=$(fact_get fault.last_ms)
 	fact_set "$tag.fault_ms" "$t"
-	if busywait 30000 obs_ssm_is_zero client "$port"; then
-		fact_set "$tag.zero_ms" $(($(now_ms) - t))
+	# The client's own samples say when its last subflow went; ss -M
+	# then confirms the connection itself is still there.
+	if __traffic_until "$tag" 30000 __recipe_no_subflow "$tag"; then
+		fact_set "$tag.zero_ms" $((${__TR_SF[$tag.t]} - t))
 	else
 		fact_set "$tag.zero_ms" none
 	fi
@@ -536,12 +353,13 @@ recipe_make_after_break() {
 	harness_note "$tag: no subflow left after $(fact_get "$tag.zero_ms") ms; connection ${state:-gone}"
 	# The connection stays without any subflow for a while: a gap the
 	# scenario chooses, not a wait for something to happen.
-	sleep "$(awk -v ms="$gap" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	wait_nap "$((gap / 1000)).$(printf '%03d' $((gap % 1000)))"
 	fault_restore "$back" || return 1
 	fact_set "$tag.restore_ms" "$(fact_get "fault.$back.restore_ms")"
 	pm_endpoint_del client "$back" 2>/dev/null || true
 	pm_endpoint client "$back" subflow
-	fact_set "$tag.rejoin_ms" "$(traffic_wait_new_sf "$tag" "$(topo_addr "$back" client)" '')"
+	traffic_wait_new_sf "$tag" "$(topo_addr "$back" client)" '' 5000
+	fact_set "$tag.rejoin_ms" "$TRAFFIC_WAITED_MS"
 	# A run that hangs is killed at the deadline; the tests judge it.
 	traffic_wait 60000 "$tag" || true
 	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "$(fact_get "$tag.fault_ms")")"
@@ -557,9 +375,13 @@ recipe_make_after_break() {
 # A counter's change over a tag. $1: tag, $2: role, $3: counter,
 # $4: operator (-eq -ge ...), $5: value
 check_mib() {
-	local v
-	v=$(obs_mib_of "$1" "$2" "$3") || v='not recorded'
-	expect "$2 $3" "$v" "$4" "$5"
+	local v rc=0
+	v=$(obs_mib_of "$1" "$2" "$3") || rc=$?
+	case $rc in
+	0) expect "$2 $3" "$v" "$4" "$5" ;;
+	2) expect_skip "$2 $3 $4 $5: counter $3 not in this kernel" ;;
+	*) expect "$2 $3" 'not recorded' "$4" "$5" ;;
+	esac
 }
 
 # Exactly N joins, counted at both ends (MP_JOIN SYN sent, SYN/ACK received
@@ -672,9 +494,16 @@ check_transfer_intact() {
 		__assert_fail "download corrupted: the client found the first mismatch at byte offset $(traffic_json client '.mismatch_offset' "$tag")"
 		return 1
 	}
-	want=$(traffic_json client '.requested_bytes' "$tag")
 	sent=$(traffic_json server '.bytes_sent' "$tag")
 	got=$(traffic_json client '.bytes_received' "$tag")
-	expect "bytes the server sent (requested $want)" "$sent" -eq "$want" &&
-		expect "bytes the client received and verified (server sent $sent)" "$got" -eq "$sent"
+	if [[ $(fact_get "$tag.stream") == 1 ]]; then
+		# The harness ended the run: at least what it planned, per direction.
+		want=$(fact_get "$tag.planned")
+		[[ $mode != bidir ]] || want=$((want / 2))
+		expect "bytes the server sent (planned at least $want)" "$sent" -ge "$want" || return 1
+	else
+		want=$(traffic_json client '.requested_bytes' "$tag")
+		expect "bytes the server sent (requested $want)" "$sent" -eq "$want" || return 1
+	fi
+	expect "bytes the client received and verified (server sent $sent)" "$got" -eq "$sent"
 }

@@ -5,51 +5,93 @@
 #               loss and its routes over that interface vanish
 #   blackhole   the path's router silently drops everything, both ways; the
 #               client's link stays up and nothing tells it
-# fault_restore undoes whichever fault the path has.
+# fault_restore undoes whichever fault the path has. fault_at arms a fault
+# to strike at a byte mark of a running transfer.
 
-# $1: kind, $2: path, $3...: detail
+# $1: kind, $2: path, $3...: detail ("at MS" first: the moment it happened,
+# when that was before now)
 __fault_event() {
-	local t
-	t=$(now_ms)
+	local t=${EPOCHREALTIME/./}
+	t=${t:0:-3}
+	if [[ ${3:-} == "at "* ]]; then
+		t=${3#at }
+		set -- "$1" "$2" "${@:4}"
+	fi
 	printf '%s\t%s\t%s\t%s\n' "$t" "$1" "$2" "${*:3}" >>"$MPTH_RUN_DIR/events"
 	fact_set "fault.$2.$1_ms" "$t"
 	fact_set "fault.last_ms" "$t"
 	harness_note "event: $1 on path $2${3:+ (${*:3})}"
 }
 
-# The state before a fault, for the reader of a failure. It takes a few
-# hundred ms on a loaded machine, so the benchmark, which needs the fault
-# at a precise moment of a short transfer, turns it off with
-# MPTH_FAULT_SNAPSHOT=0. $1: label
-__fault_snapshot() {
-	[[ ${MPTH_FAULT_SNAPSHOT:-1} == 0 ]] || obs_snapshot "$1"
+# No state dump here: it takes a few hundred ms on a loaded machine and
+# would make every fault late. The recipes dump the state at moments when
+# nothing waits on them (obs_snapshot).
+
+# A fault is applied by `ip -batch` processes that read their commands on
+# stdin: fault_at starts them ahead of time, already in their namespace,
+# and feeds them at the mark (nft was tried for the blackhole: it does its
+# work after reading its input, 100 ms and more on a loaded machine). The
+# blackhole is a FIB rule on the router that drops whatever comes from our
+# address ranges, both families, silently (no ICMP): one executor per
+# family, since a batch has one.
+#   link-down   client: link set pI down
+#   blackhole   rI: rule add pref 5 from <range> blackhole, v4 and v6
+# The families a fault needs an executor for. $1: kind
+__fault_families() {
+	case $1 in
+	link-down) echo 4 ;;
+	blackhole) echo '4 6' ;;
+	esac
+}
+
+# $1: kind, $2: path, $3: family
+__fault_executor() {
+	local ns fam=()
+	[[ $3 == 6 ]] && fam=(-6)
+	case $1 in
+	link-down) ns=$(topo_ns client) ;;
+	blackhole) ns=$(topo_ns "r$2") ;;
+	esac
+	exec ip "${fam[@]}" -n "$ns" -batch -
+}
+
+# What the executor of a family is fed. $1: kind, $2: path, $3: family,
+# $4: add|del
+__fault_script() {
+	case $1.$3 in
+	link-down.4) printf 'link set p%d %s\n' "$2" "$([[ ${4:-add} == add ]] && echo down || echo up)" ;;
+	blackhole.4) printf 'rule %s pref 5 from 198.18.0.0/15 blackhole\n' "${4:-add}" ;;
+	blackhole.6) printf 'rule %s pref 5 from 2001:db8::/32 blackhole\n' "${4:-add}" ;;
+	esac
+}
+
+# Apply or undo a fault now. $1: kind, $2: path, $3: add|del
+__fault_now() {
+	local fam rc=0
+	for fam in $(__fault_families "$1"); do
+		__fault_script "$1" "$2" "$fam" "$3" | (__fault_executor "$1" "$2" "$fam") || rc=1
+	done
+	return "$rc"
+}
+
+# The fault is in place: remember it for fault_restore. $1: kind, $2: path
+__fault_applied() {
+	printf '%s\n' "$1" >"$MPTH_RUN_DIR/fault.p$2"
+	defer fault_restore "$2"
 }
 
 # $1: path index
 fault_link_down() {
-	local i=$1
-	__fault_snapshot "before-link-down-p$i"
-	__fault_event link-down "$i"
-	in_ns client ip link set "p$i" down || return 1
-	printf 'link-down\n' >"$MPTH_RUN_DIR/fault.p$i"
-	defer fault_restore "$i"
+	__fault_event link-down "$1"
+	__fault_now link-down "$1" add || return 1
+	__fault_applied link-down "$1"
 }
 
 # $1: path index
 fault_blackhole() {
-	local i=$1
-	__fault_snapshot "before-blackhole-p$i"
-	__fault_event blackhole "$i"
-	ip netns exec "$(topo_ns "r$i")" nft -f - <<-'NFT' || return 1
-		table inet mpth_fault {
-			chain blackhole {
-				type filter hook forward priority -100; policy accept;
-				counter drop
-			}
-		}
-	NFT
-	printf 'blackhole\n' >"$MPTH_RUN_DIR/fault.p$i"
-	defer fault_restore "$i"
+	__fault_event blackhole "$1"
+	__fault_now blackhole "$1" add || return 1
+	__fault_applied blackhole "$1"
 }
 
 # Bring a client interface back with its addresses and routes, as they
@@ -69,9 +111,10 @@ __fault_client_path_up() {
 	fi
 	# Back means usable, as a connection manager sees it: carrier up and
 	# the router answering. A subflow started before then loses its SYN
-	# and waits a second to send it again.
-	busywait 3000 in_ns client ping -c1 -W0.2 -q -I "$(topo_addr "$i" client)" \
-		"$(topo_addr "$i" rc)" >/dev/null ||
+	# and waits a second to send it again. One ping process that retries
+	# by itself (every 50 ms, 3 s at most), not a fork per try.
+	ip netns exec "$cns" ping -c 1 -w 3 -i 0.05 -q -I "$(topo_addr "$i" client)" \
+		"$(topo_addr "$i" rc)" >/dev/null 2>&1 ||
 		log_warn "path $i: router unreachable after the link came back"
 }
 
@@ -82,7 +125,7 @@ fault_restore() {
 	kind=$(<"$f")
 	case $kind in
 	link-down) __fault_client_path_up "$i" || return 1 ;;
-	blackhole) ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_fault || return 1 ;;
+	blackhole) __fault_now blackhole "$i" del || return 1 ;;
 	esac
 	rm -f "$f"
 	__fault_event restore "$i" "$kind"
@@ -98,4 +141,89 @@ fault_apply() {
 		return 2
 		;;
 	esac
+}
+
+# Arm a fault to strike the moment a running transfer's receiving side got
+# a number of bytes (in bidir, either side half of them). A process of ours blocks on its own FIFO, which
+# the receiver writes to at the mark (c-samples/notify.h, "mark N FILE"),
+# and applies the fault at once: the fault lands at its mark whatever the
+# harness is doing meanwhile. It then tells the run's event FIFO when the
+# fault was in place ("harness struck T0 T1"); fault_wait_struck waits
+# for that. $1: link-down|blackhole, $2: path, $3: tag, $4: bytes
+fault_at() {
+	local kind=$1 path=$2 tag=$3 n=$4 dir fifo fd t0 t1
+	case $kind in
+	link-down | blackhole) ;;
+	*)
+		log_err "unknown fault '$kind' (want link-down or blackhole)"
+		return 2
+		;;
+	esac
+	dir=$MPTH_RUN_DIR/traffic-$tag
+	fifo=$dir/fault-p$path.fifo
+	rm -f "$fifo"
+	mkfifo -m 0600 "$fifo" || return 1
+	# Open before the receiver is told about it: its non-blocking open
+	# needs a reader. The trigger inherits this end; ours closes.
+	exec {fd}<>"$fifo"
+	__TR_DONE[$tag.struck]=''
+	(
+		traffic_close_fds
+		# The commands are running and in their namespace before the
+		# mark: at the mark they only have to read their input.
+		local cmds=() exes=() scripts=() f c
+		for f in $(__fault_families "$kind"); do
+			exec {c}> >(__fault_executor "$kind" "$path" "$f" >>"$dir/fault.log" 2>&1)
+			cmds+=("$c") exes+=("$!")
+			scripts+=("$(__fault_script "$kind" "$path" "$f" add)")
+		done
+		# In bidir both ends receive: the first to reach its share
+		# strikes.
+		read -r _ <&"$fd" || exit 1
+		# Nothing between the mark and the commands: the bookkeeping
+		# comes after, with the time taken before.
+		t0=${EPOCHREALTIME/./}
+		for c in "${!cmds[@]}"; do
+			printf '%s\n' "${scripts[c]}" >&"${cmds[c]}"
+			f=${cmds[c]}
+			exec {f}>&-
+		done
+		exec {fd}>&-
+		for c in "${exes[@]}"; do
+			wait "$c" || exit 1
+		done
+		t1=${EPOCHREALTIME/./}
+		__fault_event "$kind" "$path" "at ${t0:0:-3}"
+		__fault_applied "$kind" "$path"
+		printf 'harness struck %s %s %s\n' "${t0:0:-3}" "${t0:0:-3}" "${t1:0:-3}" \
+			>"$dir/events.fifo"
+	) &
+	FAULT_TRIGGER_PID=$!
+	exec {fd}>&-
+	defer kill "$FAULT_TRIGGER_PID"
+	traffic_arm "$tag" "$n" "$fifo"
+}
+
+# $1: tag
+__fault_struck() {
+	[[ -n ${__TR_DONE[$1.struck]:-} ]]
+}
+
+# Wait for the fault armed by fault_at on a run to be in place. Sets
+# FAULT_MS (epoch ms when it was applied) and FAULT_DONE_MS (when its
+# command had returned). Fails when it did not strike within timeout ms
+# (the trigger is then disarmed). $1: tag, $2: timeout ms
+fault_wait_struck() {
+	local pid=${FAULT_TRIGGER_PID:-}
+	[[ -n $pid ]] || return 1
+	if ! __traffic_until "$1" "${2:-20000}" __fault_struck "$1"; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		FAULT_TRIGGER_PID=''
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	FAULT_TRIGGER_PID=''
+	# shellcheck disable=SC2034 # results, read by the caller
+	read -r FAULT_MS FAULT_DONE_MS <<<"${__TR_DONE[$1.struck]}"
 }

@@ -71,6 +71,10 @@ harness_init() {
 	MPTH_RUN_DIR=$(mktemp -d "$MPTH_TMP/$scn.XXXXXX") || return 1
 	MPTH_ART_DIR=${MPTH_ARTIFACTS:-$MPTH_RUN_DIR/artifacts}/$scn${MPTH_ITER:+-$MPTH_ITER}
 	mkdir -p "$MPTH_ART_DIR" || return 1
+	# An artifacts directory used again: what an earlier run recorded
+	# would add to this run's figures, and an old failure dump would stand
+	# for this run's.
+	rm -f "$MPTH_ART_DIR"/{key-figures.tsv,figures.txt,checks.tsv,assertions-failed.txt,failure-dump.txt}
 	: >"$MPTH_RUN_DIR/roles"
 	: >"$MPTH_RUN_DIR/facts"
 	defer_init "$MPTH_RUN_DIR/defer"
@@ -90,6 +94,9 @@ harness_header_requires() {
 # Undo everything this scenario made. Call from teardown_file; safe twice.
 harness_teardown() {
 	[[ -n "${MPTH_RUN_DIR:-}" ]] || return 0
+	local gone
+	gone=$(topo_vanished)
+	[[ -z $gone ]] || harness_note "the namespaces of ${gone//$'\n'/, } disappeared during the run (deleted from outside the harness): what needed them failed for that reason"
 	traffic_stop 2>/dev/null
 	# Collect while the namespaces still exist: counters live in them.
 	harness_collect

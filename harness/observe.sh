@@ -2,26 +2,196 @@
 # Observation: MIB counters (nstat), ss -M, per-path byte counters on the
 # routers, and state dumps into the artifacts directory.
 
-# Absolute value of a MIB counter in a role's namespace. $1: role, $2: name
+# A role's MIB counters come from its anchor's /proc/PID/net/{snmp,
+# netstat,snmp6}, the namespace's own, with bash builtins only: no fork, no
+# namespace to enter. Names are nstat's: the section and the field
+# (TcpExtTCPTimeouts, MPTcpExtMPJoinSynAckRx). mapfile reads a file whole,
+# as one snapshot: a `read` per line would seek back, and a seek makes
+# /proc render the file anew, possibly mid-line. nstat leaves out a few
+# settings that are not counters; so do these.
+__OBS_MIB_SKIP=' IpForwarding IpDefaultTTL TcpRtoAlgorithm TcpRtoMin TcpRtoMax TcpMaxConn TcpCurrEstab '
+# Test hook: MPTH_MIB_ABSENT="MPTcpExtAddAddrTx ..." makes these counters
+# absent, as on a kernel older than they are (the self-tests' way to prove
+# that a check on a missing counter skips, rather than passes or fails).
+__OBS_MIB_ABSENT=" ${MPTH_MIB_ABSENT:-} "
+
+# One counter into __OBS_MIB_VALUE. Status 0 found, 1 absent, 2 no anchor
+# (the caller falls back to nstat). $1: role, $2: name
+__obs_mib_find() {
+	local want=$2 dir f i prefix before
+	local -a lines names vals
+	__OBS_MIB_VALUE=''
+	topo_anchor "$1" || return 2
+	[[ $__OBS_MIB_SKIP != *" $want "* && $__OBS_MIB_ABSENT != *" $want "* ]] || return 1
+	dir=/proc/$TOPO_ANCHOR/net
+	for f in snmp netstat; do
+		mapfile -t lines <"$dir/$f" 2>/dev/null || return 2
+		# Pairs of lines: "Prefix: name name ..." then "Prefix: v v ...".
+		for ((i = 0; i + 1 < ${#lines[@]}; i += 2)); do
+			prefix=${lines[i]%%:*}
+			[[ $want == "$prefix"?* && "${lines[i]} " == *" ${want#"$prefix"} "* ]] || continue
+			# The field's position is the number of words before it.
+			before="${lines[i]} "
+			before=${before%% "${want#"$prefix"}" *}
+			# shellcheck disable=SC2206 # words of numbers and names, no globs
+			names=($before) vals=(${lines[i + 1]})
+			__OBS_MIB_VALUE=${vals[${#names[@]}]}
+			return 0
+		done
+	done
+	# snmp6: one "name value" per line.
+	[[ $want == @(Ip6|Icmp6|Udp6|UdpLite6)* ]] || return 1
+	mapfile -t lines <"$dir/snmp6" 2>/dev/null || return 1
+	for f in "${lines[@]}"; do
+		[[ $f == "$want"[[:space:]]* ]] || continue
+		__OBS_MIB_VALUE=${f##*[[:space:]]}
+		return 0
+	done
+	return 1
+}
+
+# The Tcp* and MPTcp* counters of a role (what obs_mib_save keeps), in
+# nstat's order, into __OBS_MIBN (names) and __OBS_MIBV (values, same
+# index). Fails when the role has no anchor. $1: role
+__obs_mib_load() {
+	local dir f i k prefix
+	local -a lines names vals
+	topo_anchor "$1" || return 1
+	dir=/proc/$TOPO_ANCHOR/net
+	__OBS_MIBN=() __OBS_MIBV=()
+	for f in snmp netstat; do
+		mapfile -t lines <"$dir/$f" 2>/dev/null || return 1
+		for ((i = 0; i + 1 < ${#lines[@]}; i += 2)); do
+			prefix=${lines[i]%%:*}
+			[[ $prefix == Tcp* || $prefix == MPTcp* ]] || continue
+			# shellcheck disable=SC2206 # words of numbers and names, no globs
+			names=(${lines[i]}) vals=(${lines[i + 1]})
+			if [[ $prefix == Tcp ]]; then
+				for ((k = 1; k < ${#names[@]}; k++)); do
+					[[ $__OBS_MIB_SKIP == *" Tcp${names[k]} "* ]] && continue
+					__OBS_MIBN+=("Tcp${names[k]}")
+					__OBS_MIBV+=("${vals[k]}")
+				done
+				continue
+			fi
+			# A whole section at once: every name gets its prefix.
+			names=("${names[@]:1}")
+			if [[ $__OBS_MIB_ABSENT == '  ' ]]; then
+				__OBS_MIBN+=("${names[@]/#/$prefix}")
+				__OBS_MIBV+=("${vals[@]:1}")
+				continue
+			fi
+			for ((k = 0; k < ${#names[@]}; k++)); do
+				[[ $__OBS_MIB_ABSENT == *" $prefix${names[k]} "* ]] && continue
+				__OBS_MIBN+=("$prefix${names[k]}")
+				__OBS_MIBV+=("${vals[k + 1]}")
+			done
+		done
+	done
+}
+
+# The old way, for a namespace without an anchor (made by hand): -a
+# absolute, -s leave no history, -z print zeros; a private history file
+# keeps nstat away from the one in the user's home. $1: role
+__obs_nstat() {
+	in_ns "$1" env NSTAT_HISTORY="$MPTH_RUN_DIR/nstat.hist" nstat -asz 2>/dev/null
+}
+
+# The DSS mappings a role's kernel has rejected, summed over the counters
+# it has (their names changed over the kernels), into
+# OBS_DSS_REJECTED. No fork. $1: role
+obs_dss_rejected() {
+	local c
+	OBS_DSS_REJECTED=0
+	for c in DSSNotMatching DSSNoMatchTCP DSSCorruptionReset; do
+		__obs_mib_find "$1" "MPTcpExt$c" ||
+			continue
+		OBS_DSS_REJECTED=$((OBS_DSS_REJECTED + __OBS_MIB_VALUE))
+	done
+}
+
+# The DSS mappings a role's kernel rejected since a traffic run began
+# (traffic_start records where it started), into OBS_DSS_MOVED; true if
+# any. $1: tag, $2: role
+obs_dss_rejected_since() {
+	local base
+	base=$(fact_get "$1.dss_rejected0.$2") || base=0
+	obs_dss_rejected "$2"
+	OBS_DSS_MOVED=$((OBS_DSS_REJECTED - base))
+	((OBS_DSS_MOVED > 0))
+}
+
+# Absolute value of a MIB counter in a role's namespace; 0 when the
+# kernel has no such counter (obs_mib_has tells the two apart).
+# $1: role, $2: name
 obs_mib() {
 	local v
-	# -a absolute, -s leave no history, -z print zeros; a private history
-	# file keeps nstat away from the one in the user's home.
-	v=$(in_ns "$1" env NSTAT_HISTORY="$MPTH_RUN_DIR/nstat.hist" \
-		nstat -asz "$2" 2>/dev/null | awk -v n="$2" '$1 == n { print $2 }')
-	printf '%s\n' "${v:-0}"
+	__obs_mib_find "$1" "$2"
+	case $? in
+	0) printf '%s\n' "$__OBS_MIB_VALUE" ;;
+	1) echo 0 ;;
+	*)
+		v=$(__obs_nstat "$1" | awk -v n="$2" '$1 == n { print $2 }')
+		printf '%s\n' "${v:-0}"
+		;;
+	esac
+}
+
+# True when the kernel has this MIB counter in a role's namespace (a
+# counter newer than the kernel reads as 0 in obs_mib). $1: role, $2: name
+obs_mib_has() {
+	__obs_mib_find "$1" "$2"
+	case $? in
+	0) return 0 ;;
+	1) return 1 ;;
+	esac
+	__obs_nstat "$1" | awk -v n="$2" '$1 == n { f = 1 } END { exit !f }'
 }
 
 # Snapshot counters of a role into a file, for deltas. $1: role, $2: file
 obs_mib_save() {
-	in_ns "$1" env NSTAT_HISTORY="$MPTH_RUN_DIR/nstat.hist" nstat -asz \
-		2>/dev/null | awk '/^(MPTcp|Tcp)/ { print $1, $2 }' >"$2"
+	local k out=''
+	if __obs_mib_load "$1"; then
+		for k in "${!__OBS_MIBN[@]}"; do
+			out+="${__OBS_MIBN[k]} ${__OBS_MIBV[k]}"$'\n'
+		done
+		printf '%s' "$out" >"$2"
+		return
+	fi
+	__obs_nstat "$1" | awk -v absent="$__OBS_MIB_ABSENT" '
+		/^(MPTcp|Tcp)/ && index(absent, " " $1 " ") == 0 { print $1, $2 }' >"$2"
 }
 
 # Counter deltas between a saved snapshot and now, non-zero only.
 # $1: role, $2: saved file
 obs_mib_delta() {
-	local now
+	local now k v name line out=''
+	local -a saved
+	local -A old=()
+	if __obs_mib_load "$1"; then
+		mapfile -t saved <"$2"
+		for k in "${!__OBS_MIBN[@]}"; do
+			name=${__OBS_MIBN[k]} line=${saved[k]:-}
+			# The same kernel lists the same counters in the same
+			# order: most lines are found at their own index, and
+			# most are unchanged.
+			[[ $line != "$name ${__OBS_MIBV[k]}" ]] || continue
+			if [[ ${line%% *} == "$name" ]]; then
+				v=${line#* }
+			else
+				if ((${#old[@]} == 0)); then
+					for line in "${saved[@]}"; do
+						old[${line%% *}]=${line#* }
+					done
+				fi
+				v=${old[$name]:-0}
+			fi
+			v=$((__OBS_MIBV[k] - v))
+			((v == 0)) || out+="$name $v"$'\n'
+		done
+		printf '%s' "$out"
+		return
+	fi
 	now=$(mktemp "$MPTH_RUN_DIR/mib.XXXXXX")
 	obs_mib_save "$1" "$now"
 	awk 'NR == FNR { a[$1] = $2; next } $2 - a[$1] != 0 { print $1, $2 - a[$1] }' \
@@ -56,23 +226,29 @@ obs_path_bytes() {
 
 # Dump the state of every namespace of the scenario. $1: label
 obs_snapshot() {
-	local label=$1 role out
+	local label=$1 role out ns
 	out=$MPTH_ART_DIR/state-$label.txt
 	{
 		while read -r role; do
-			printf '=== %s (%s)\n' "$role" "$(topo_ns "$role")"
-			in_ns "$role" ss -Menita 2>&1
-			in_ns "$role" ip mptcp endpoint show 2>&1
-			in_ns "$role" ip mptcp limits show 2>&1
+			# Routers forward; they hold no socket and no endpoint.
+			[[ $role == client || $role == server ]] || continue
+			ns=$(topo_ns "$role")
+			printf '=== %s (%s)\n' "$role" "$ns"
+			# ss needs no /sys: nsenter spares ip netns exec's mount
+			# namespace; one ip for endpoints and limits.
+			nsenter --net="/run/netns/$ns" ss -Menita 2>&1
+			printf 'mptcp endpoint show\nmptcp limits show\n' | ip -n "$ns" -batch - 2>&1
 		done <"$MPTH_RUN_DIR/roles"
 	} >"$out" 2>&1
 }
 
 # Everything a reader of a failure needs, to stderr and the artifacts.
 obs_failure_dump() {
-	local role f=$MPTH_ART_DIR/failure-dump.txt
+	local role gone f=$MPTH_ART_DIR/failure-dump.txt
 	{
 		printf '### state at failure (%s)\n' "$MPTH_SCENARIO"
+		gone=$(topo_vanished)
+		[[ -z $gone ]] || printf '!!! namespaces deleted from outside the harness during the run: %s\n' "${gone//$'\n'/ }"
 		while read -r role; do
 			printf '=== %s: ss -Menita\n' "$role"
 			in_ns "$role" ss -Menita 2>&1
@@ -89,40 +265,81 @@ obs_failure_dump() {
 }
 
 # Start `ip mptcp monitor` in a role's namespace; its events (subflow
-# established, closed, announced...) land in the artifacts. $1: role
+# established, closed, announced...) land in the artifacts. `ip -n` enters
+# the namespace itself: one exec, where ip netns exec would be two.
+# $1: role
 obs_monitor_start() {
-	feat_have mptcp_monitor || return 0
-	in_ns_bg "$1" ip mptcp monitor >"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&-
-	defer kill "$BG_PID"
+	local ns
+	# Asked once per process: a cached feat_have still forks.
+	if [[ -z ${__OBS_HAVE_MONITOR:-} ]]; then
+		__OBS_HAVE_MONITOR=0
+		feat_have mptcp_monitor && __OBS_HAVE_MONITOR=1
+	fi
+	((__OBS_HAVE_MONITOR)) || return 0
+	topo_ns_to ns "$1"
+	ip -n "$ns" mptcp monitor >"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&- &
+	defer kill "$!"
 }
 
-# Sample every router's byte counters every 50 ms, from inside its
-# namespace, with bash builtins only (a fork per sample would load the
-# machine). Lines: epoch_ms up_bytes down_bytes. Runs until the namespace
-# goes. $1: path index
+# Sample every router's byte counters every 50 ms, with bash builtins only
+# (a fork per sample would load the machine): one process for all paths,
+# reading each router's /proc/<anchor>/net/dev, the same counters as
+# /sys/class/net/*/statistics but with no need to enter the namespace (and
+# remount /sys) per router. Lines in samples/p<i>: epoch_ms up_bytes
+# down_bytes (the router's tx on s, and on c). Ends when a router's anchor
+# goes (its namespace is deleted) or at the undo.
 __obs_sampler() {
-	local dir=$MPTH_RUN_DIR/samples
+	local dir=$MPTH_RUN_DIR/samples i
+	local -a anchor=()
 	mkdir -p "$dir"
-	# shellcheck disable=SC2016 # expanded by the inner bash
-	ip netns exec "$(topo_ns "r$1")" bash -c '
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		topo_anchor "r$i" || {
+			log_err "samplers: router $i has no anchor"
+			return 1
+		}
+		anchor[i]=$TOPO_ANCHOR
+	done
+	(
+		local fd line name t up down
+		local -a out=() lines f
+		# A subshell inherits the caller's set -e (a read that times
+		# out would end the loop) and, under bats (set -ET), its DEBUG
+		# and ERR traps, which would run for every command.
+		trap - ERR DEBUG RETURN
+		set +eETu
+		for ((i = 1; i <= TOPO_PATHS; i++)); do
+			exec {fd}>"$dir/p$i"
+			out[i]=$fd
+		done
+		# A pipe nobody writes to: read -t on it sleeps without a fork.
 		exec 9<> <(:)
 		while :; do
-			read -r up </sys/class/net/s/statistics/tx_bytes || exit
-			read -r down </sys/class/net/c/statistics/tx_bytes || exit
-			t=${EPOCHREALTIME/./}
-			printf "%s %s %s\n" "${t:0:-3}" "$up" "$down"
-			read -r -t 0.05 -u 9 _
-		done' >"$dir/p$1" 2>/dev/null 3>&- &
+			for ((i = 1; i <= TOPO_PATHS; i++)); do
+				mapfile -t lines <"/proc/${anchor[i]}/net/dev" || exit
+				up='' down=''
+				# "  name: rx_bytes ... (8 rx fields) tx_bytes ..."
+				for line in "${lines[@]:2}"; do
+					name=${line%%:*}
+					name=${name##* }
+					[[ $name == [cs] ]] || continue
+					# shellcheck disable=SC2206 # numbers only: no glob
+					f=(${line#*:})
+					if [[ $name == s ]]; then up=${f[8]}; else down=${f[8]}; fi
+				done
+				[[ -n $up && -n $down ]] || exit
+				t=${EPOCHREALTIME/./}
+				printf '%s %s %s\n' "${t:0:-3}" "$up" "$down" >&"${out[i]}"
+			done
+			read -r -t 0.05 -u 9 _ || :
+		done
+	) </dev/null >/dev/null 2>&1 3>&- &
 	defer kill "$!"
 }
 
 # Start the per-path samplers once per scenario.
 obs_samplers_start() {
-	local i
 	[[ ! -e $MPTH_RUN_DIR/samples ]] || return 0
-	for ((i = 1; i <= TOPO_PATHS; i++)); do
-		__obs_sampler "$i"
-	done
+	__obs_sampler
 }
 
 # Header-only capture on each path's server-side router interface, size
@@ -169,4 +386,108 @@ obs_start() {
 	obs_monitor_start server
 	obs_samplers_start
 	obs_capture_start
+}
+
+# --- figures read at a moment, from the path samplers' timestamped lines
+
+# Bytes a router had forwarded by a moment, interpolated between the two
+# samples around it (the samplers write "epoch_ms up down" every 50 ms).
+# Prints nothing when the samples do not cover the moment.
+# $1: path, $2: up|down|both, $3: epoch ms
+obs_path_bytes_at() {
+	awk -v t="$3" -v dir="$2" '
+		function v() { return dir == "up" ? $2 : dir == "down" ? $3 : $2 + $3 }
+		$1 <= t { t0 = $1; v0 = v(); have = 1; next }
+		have { t1 = $1; v1 = v(); if (t1 == t0) { print v0 } else { printf "%d\n", v0 + (v1 - v0) * (t - t0) / (t1 - t0) }; done = 1; exit }
+		END { if (have && !done) print v0 }' "$MPTH_RUN_DIR/samples/p$1" 2>/dev/null
+}
+
+# The direction(s) a mode's payload takes on a path. $1: upload|download|bidir
+obs_mode_dir() {
+	case $1 in
+	download) echo down ;;
+	bidir) echo both ;;
+	*) echo up ;;
+	esac
+}
+
+# --- subflows by `ip mptcp monitor`, read as its log grows (no fork)
+
+declare -gA __OBS_MON_FD=() __OBS_MON_PART=() __OBS_MON_SF=() __OBS_MON_PORTS=()
+
+# Fold one monitor line: per connection (token), its ports and how many
+# subflows are established. $1: role, $2: line
+__obs_monitor_fold() {
+	local role=$1 w ev tok='' sport='' dport='' k
+	read -ra w <<<"${2//[][]/ }"
+	ev=${w[0]:-}
+	for k in "${w[@]:1}"; do
+		case $k in
+		token=*) tok=${k#token=} ;;
+		sport=*) sport=${k#sport=} ;;
+		dport=*) dport=${k#dport=} ;;
+		esac
+	done
+	[[ -n $tok ]] || return 0
+	k=$role.$tok
+	case $ev in
+	CREATED) __OBS_MON_PORTS[$k]=" $sport $dport " __OBS_MON_SF[$k]=0 ;;
+	ESTABLISHED) __OBS_MON_PORTS[$k]=" $sport $dport " __OBS_MON_SF[$k]=1 ;;
+	SF_ESTABLISHED) __OBS_MON_SF[$k]=$((${__OBS_MON_SF[$k]:-0} + 1)) ;;
+	SF_CLOSED) __OBS_MON_SF[$k]=$((${__OBS_MON_SF[$k]:-1} - 1)) ;;
+	CLOSED) __OBS_MON_SF[$k]=0 ;;
+	esac
+}
+
+# Read what the monitor of a role wrote since the last call. $1: role
+__obs_monitor_read() {
+	local role=$1 fd line
+	fd=${__OBS_MON_FD[$role]:-}
+	if [[ -z $fd ]]; then
+		[[ -r $MPTH_ART_DIR/monitor-$role.log ]] || return 1
+		exec {fd}<"$MPTH_ART_DIR/monitor-$role.log"
+		__OBS_MON_FD[$role]=$fd
+	fi
+	while :; do
+		if IFS= read -r line <&"$fd"; then
+			line=${__OBS_MON_PART[$role]:-}$line
+			__OBS_MON_PART[$role]=''
+			__obs_monitor_fold "$role" "$line"
+		else
+			# A line still being written: keep its start.
+			__OBS_MON_PART[$role]+=$line
+			return 0
+		fi
+	done
+}
+
+# Established subflows of a role's connection on a port, by its monitor.
+# Sets OBS_MON_SUBFLOWS (the most over connections on that port).
+# $1: role, $2: port
+obs_monitor_subflows() {
+	local k n=0
+	__obs_monitor_read "$1" || return 1
+	for k in "${!__OBS_MON_PORTS[@]}"; do
+		[[ $k == "$1".* && ${__OBS_MON_PORTS[$k]} == *" $2 "* ]] || continue
+		((${__OBS_MON_SF[$k]:-0} > n)) && n=${__OBS_MON_SF[$k]}
+	done
+	# shellcheck disable=SC2034 # the result, read by the caller
+	OBS_MON_SUBFLOWS=$n
+}
+
+# $1: role, $2: port, $3: count
+__obs_monitor_has() {
+	obs_monitor_subflows "$1" "$2" && ((OBS_MON_SUBFLOWS >= $3))
+}
+
+# Wait until a role's connection on a port has at least N established
+# subflows, by `ip mptcp monitor` (any program's connection, not only our
+# samples'); polls the monitor's log with bash builtins only. Without the
+# monitor, falls back to ss -M. $1: role, $2: port, $3: N, $4: timeout ms
+obs_monitor_wait_subflows() {
+	if feat_have mptcp_monitor && [[ -r $MPTH_ART_DIR/monitor-$1.log ]]; then
+		busywait "${4:-3000}" __obs_monitor_has "$1" "$2" "$3"
+	else
+		busywait "${4:-3000}" app_ssm_reached "$1" "$2" "$3"
+	fi
 }

@@ -6,28 +6,27 @@
 # loss, and delay is reported as not emulated.
 
 SHAPE_METHOD=''
+SHAPE_TC=()
+SHAPE_FW_LOSS=''
 
-# $1: router namespace, $2: dev, $3: rate, $4: delay, $5: loss percent,
-# $6: jitter
+# The tc lines that shape one device, appended to __SHAPE_TC (one
+# `tc -batch` per router runs them). $1: dev, $2: rate, $3: delay,
+# $4: loss percent, $5: jitter, $6: netem limit
 __shape_dev() {
-	local ns=$1 dev=$2 rate=$3 delay=$4 loss=$5 jitter=${6:-} args=()
+	local dev=$1 rate=$2 delay=$3 loss=$4 jitter=${5:-} limit=$6 args=()
 	if [[ $SHAPE_METHOD == netem ]]; then
 		[[ -n $delay ]] && args+=(delay "$delay" ${jitter:+"$jitter"})
 		[[ -n $loss ]] && args+=(loss "$loss%")
 		[[ -n $rate ]] && args+=(rate "$rate")
 		((${#args[@]})) || return 0
-		tc -n "$ns" qdisc replace dev "$dev" root netem "${args[@]}" \
-			limit "$(__shape_netem_limit "$rate" "$delay")"
+		__SHAPE_TC+="qdisc replace dev $dev root netem ${args[*]} limit $limit"$'\n'
 		return
 	fi
-	if [[ -n $rate ]]; then
-		# 64 KiB of burst keeps tbf accurate at tens of Mbit/s with
-		# TSO-sized packets. 25 ms of queue: a deep one would inflate the
-		# RTT, hence the RTO, hence every failover time measured.
-		tc -n "$ns" qdisc replace dev "$dev" root tbf rate "$rate" \
-			burst 64k latency 25ms || return 1
-	fi
-	[[ -z $loss ]] || __shape_loss "$ns" "$dev" "$loss"
+	# 64 KiB of burst keeps tbf accurate at tens of Mbit/s with
+	# TSO-sized packets. 25 ms of queue: a deep one would inflate the
+	# RTT, hence the RTO, hence every failover time measured.
+	[[ -z $rate ]] ||
+		__SHAPE_TC+="qdisc replace dev $dev root tbf rate $rate burst 64k latency 25ms"$'\n'
 }
 
 # netem's limit counts the packets on the delay line too: room for the
@@ -79,7 +78,17 @@ __shape_loss() {
 # Shape every path the same way, or one path.
 #   --rate RATE  --delay D  --jitter J  --loss PCT  --path I
 shape_paths() {
-	local rate='' delay='' loss='' only='' i rns jitter=
+	shape_plan "$@" || return
+	shape_apply all
+}
+
+# What shape_paths does, decided but not done: SHAPE_TC[i] gets router
+# i's tc lines (for `tc -batch`; empty: nothing to change), SHAPE_FW_LOSS
+# the loss percent a firewall must drop where netem is missing, and the
+# shaping is noted. topo_paths runs SHAPE_TC in its own build, with the
+# routers' other settings. Options as shape_paths.
+shape_plan() {
+	local rate='' delay='' loss='' only='' i jitter='' limit=''
 	while (($#)); do
 		case $1 in
 		--rate) rate=$2 ;;
@@ -107,15 +116,47 @@ shape_paths() {
 		harness_note "$SHAPE_DELAY_SKIPPED"
 		delay='' jitter=''
 	fi
+	# The same limit for every device: computed once (awk is a fork).
+	[[ $SHAPE_METHOD != netem ]] || limit=$(__shape_netem_limit "$rate" "$delay")
+	SHAPE_TC=() SHAPE_FW_LOSS=''
+	# netem drops by itself; tbf needs a firewall rule per device.
+	[[ $SHAPE_METHOD == netem ]] || SHAPE_FW_LOSS=$loss
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		[[ -z $only || $only == "$i" ]] || continue
-		rns=$(topo_ns "r$i")
-		__shape_dev "$rns" s "$rate" "$delay" "$loss" "$jitter" || return 1
-		__shape_dev "$rns" c "$rate" "$delay" "$loss" "$jitter" || return 1
+		__SHAPE_TC=''
+		__shape_dev s "$rate" "$delay" "$loss" "$jitter" "$limit"
+		__shape_dev c "$rate" "$delay" "$loss" "$jitter" "$limit"
+		SHAPE_TC[i]=$__SHAPE_TC
 		[[ -z $rate ]] || SHAPE_RATE[i]=$rate
 	done
 	harness_note "shaping: $SHAPE_METHOD${only:+ on path $only}${rate:+, rate $rate}${delay:+, delay $delay}${jitter:+ +/- $jitter}${loss:+, loss $loss%} per path and direction"
 	export SHAPE_METHOD SHAPE_DELAY_SKIPPED
+}
+
+# Do what shape_plan decided: all, or only the firewall loss (fw), when
+# the tc lines already ran. One tc process per router, all side by side.
+# $1: all | fw
+shape_apply() {
+	local i rns pid rc=0
+	local -A job=()
+	if [[ $1 == all ]]; then
+		for i in "${!SHAPE_TC[@]}"; do
+			[[ -n ${SHAPE_TC[i]} ]] || continue
+			topo_ns_to rns "r$i"
+			tc -n "$rns" -batch - <<<"${SHAPE_TC[i]}" 3>&- &
+			job[$!]=$i
+		done
+		for pid in "${!job[@]}"; do
+			wait "$pid" || { log_err "shape_paths: tc failed on path ${job[$pid]}"; rc=1; }
+		done
+		((rc == 0)) || return 1
+	fi
+	[[ -n $SHAPE_FW_LOSS ]] || return 0
+	for i in "${!SHAPE_TC[@]}"; do
+		topo_ns_to rns "r$i"
+		__shape_loss "$rns" s "$SHAPE_FW_LOSS" || return 1
+		__shape_loss "$rns" c "$SHAPE_FW_LOSS" || return 1
+	done
 }
 
 # Rate of a path in bit/s, from what was asked. $1: path index

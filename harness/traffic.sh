@@ -1,11 +1,31 @@
 # shellcheck shell=bash
-# Traffic: the c-samples server in the server namespace, the client in the
-# client namespace, each writing its JSON summary, the server its receive
-# timeline and the client its MPTCP_INFO lines. A run is named by a tag; its
-# files live in $MPTH_RUN_DIR/traffic-<tag>/ and the tag of the latest run
-# is the default for the helpers below.
+# shellcheck disable=SC2034 # the live helpers' results (TRAFFIC_*) are read by their callers
+# Traffic: the c-samples server in the server namespace and the client in
+# the client namespace. A run is named by a tag; its files live in
+# $MPTH_RUN_DIR/traffic-<tag>/ and the tag of the latest run is the default
+# for the helpers below.
+#
+# The harness never races its own traffic:
+#   - the samples push progress to the harness: both write event lines to
+#     one FIFO (events.fifo, see c-samples/notify.h) that the harness
+#     blocks on with bash's read; nothing here forks while a transfer runs;
+#   - the client streams until the harness tells it to finish (control
+#     FIFOs), so a phase can never run out of data however late the
+#     harness gets there; --bytes is the least the run carries;
+#   - every event carries the sample's own timestamp, and the figures are
+#     computed afterwards from timestamped sources (receive timelines,
+#     path samplers, marks), never from "now".
+#
+# The live helpers (traffic_mark, traffic_progress, traffic_wait_*) read
+# the FIFO and keep the run's state in this shell: call them in setup_file
+# itself, never inside $(...) (a subshell would swallow events; they refuse).
+# They set TRAFFIC_* variables instead of printing.
 
 MPTH_SAMPLES=${MPTH_SAMPLES:-$MPTH_ROOT/c-samples/build}
+
+declare -gA __TR_EVFD=() __TR_CTL=() __TR_PID=() __TR_DONE=() __TR_MODE=()
+declare -gA __TR_PLAN=() __TR_MARK=() __TR_NOW=() __TR_SF=() __TR_OWNER=()
+declare -gA __TR_FINISHED=() __TR_STREAM=() __TR_RECV=()
 
 # Record a fact about the scenario, for the @tests to read back.
 # $1: key, $2: value
@@ -25,10 +45,27 @@ traffic_dir() {
 	printf '%s\n' "$MPTH_RUN_DIR/traffic-$tag"
 }
 
+# Bytes to be transferred in a run, as a number. $1: size with suffix
+traffic_size_bytes() {
+	local s=$1 n u
+	n=${s%[KkMmGg]}
+	u=${s:${#n}}
+	[[ $n =~ ^[0-9]+$ ]] || { echo 0; return 1; }
+	case $u in
+	K | k) n=$((n * 1024)) ;;
+	M | m) n=$((n * 1048576)) ;;
+	G | g) n=$((n * 1073741824)) ;;
+	esac
+	echo "$n"
+}
+
 # Start a server and a client. Options:
 #   --tag NAME           name of this run (default t1, t2, ...)
-#   --bytes N            bytes to transfer (K/M/G suffixes)
-#   --duration MS        or transfer for a time
+#   --bytes N            the least payload the run carries (K/M/G): the
+#                        client streams until traffic_wait (or
+#                        traffic_finish) ends it, after N bytes at least
+#   --fixed              the client sends exactly --bytes and stops by itself
+#   --duration MS        or the client sends for a time (fixed too)
 #   --mode M             upload (default), download, bidir
 #   --family 4|6         address family (default 4)
 #   --type mptcp|tcp     what the client asks for (default mptcp)
@@ -40,10 +77,12 @@ traffic_dir() {
 #   --client-env K=V     environment for the client (repeatable)
 #   --timeout MS         the client gives up after MS (default 120000)
 traffic_start() {
-	local tag='' bytes='' duration='' mode=upload fam=4 ctype=mptcp stype=mptcp
+	local tag='' bytes=16M duration='' mode=upload fam=4 ctype=mptcp stype=mptcp
 	local conns=1 to=1 seed=${MPTH_SEED:-1} corrupt='' dir port n cenv=() timeout=120000
+	local fixed=0 fd
 	while (($#)); do
 		case $1 in
+		--fixed) fixed=1; shift; continue ;;
 		--tag) tag=$2 ;;
 		--bytes) bytes=$2 ;;
 		--duration) duration=$2 ;;
@@ -71,90 +110,624 @@ traffic_start() {
 	fi
 	dir=$MPTH_RUN_DIR/traffic-$tag
 	mkdir -p "$dir" || return 1
-	fact_set traffic.last "$tag"
-	fact_set "$tag.mode" "$mode"
-	fact_set "$tag.connections" "$conns"
-
 	[[ -x $MPTH_SAMPLES/mptcp-server && -x $MPTH_SAMPLES/mptcp-client ]] || {
 		log_err "c-samples not built in $MPTH_SAMPLES (run: make -C c-samples)"
 		return 1
 	}
+	fact_set traffic.last "$tag"
+	fact_set "$tag.connections" "$conns"
+	traffic_open_channel "$tag" "$mode" || return 1
+	# What the run carries at least, both directions summed (bidir
+	# carries --bytes each way).
+	__TR_PLAN[$tag]=$(traffic_size_bytes "$bytes")
+	[[ $mode != bidir ]] || __TR_PLAN[$tag]=$((2 * __TR_PLAN[$tag]))
+	__TR_STREAM[$tag]=1
+	[[ $fixed == 0 && -z $duration ]] || __TR_STREAM[$tag]=0
+	fact_set "$tag.planned" "${__TR_PLAN[$tag]}"
+	fact_set "$tag.stream" "${__TR_STREAM[$tag]}"
+
+	__traffic_pick_cc || return 1
+	# Where the receivers' count of rejected DSS mappings starts: a
+	# corruption found after it moved is the kernel's (assert.sh).
+	local role
+	for role in server client; do
+		obs_dss_rejected "$role"
+		fact_set "$tag.dss_rejected0.$role" "$OBS_DSS_REJECTED"
+	done
 	# The server binds port 0 and tells us which port it got, so two runs
 	# (or a busy port) never collide.
-	in_ns_bg server "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 \
+	__traffic_spawn server "$dir/server.log" "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 \
+		--cc "$TRAFFIC_CC" \
 		--ready "$dir/server.port" -n "$conns" \
-		-j "$dir/server.json" --timeline "$dir/server.timeline" \
-		>"$dir/server.log" 2>&1 3>&-
+		--events "$dir/events.fifo" --control "$dir/server.ctl" \
+		-j "$dir/server.json" --timeline "$dir/server.timeline"
+	__TR_PID[$tag.server]=$BG_PID
 	echo "$BG_PID" >"$dir/server.pid"
-	if ! wait_file 5000 "$dir/server.port"; then
+	if ! traffic_wait_listening "$tag" 5000; then
 		log_err "server did not start listening within 5 s; its log:"
 		sed 's/^/  server: /' "$dir/server.log" >&2
 		return 1
 	fi
-	port=$(<"$dir/server.port")
+	port=${__TR_DONE[$tag.port]}
 	fact_set "$tag.port" "$port"
 
 	# Always bounded: an MPTCP connection can outlive all its subflows,
 	# and a client waiting on it would wait forever.
-	local args=(-t "$ctype" -m "$mode" -s "$seed" -c "$conns" --timeout "$timeout"
-		-j "$dir/client.json" --info "$dir/client.info" --info-interval 50)
+	local args=(-t "$ctype" -m "$mode" -s "$seed" -c "$conns" --timeout "$timeout" --cc "$TRAFFIC_CC"
+		-j "$dir/client.json" --info "$dir/client.info" --info-interval 50
+		--events "$dir/events.fifo" --control "$dir/client.ctl")
 	if [[ -n $duration ]]; then
 		args+=(-d "$duration")
+	elif [[ $fixed == 1 ]]; then
+		args+=(-b "$bytes")
 	else
-		args+=(-b "${bytes:-16M}")
+		args+=(--stream)
 	fi
 	[[ -z $corrupt ]] || args+=(--corrupt-at "$corrupt")
 	[[ $mode == upload ]] || args+=(--timeline "$dir/client.timeline")
 	fact_set "$tag.start_ms" "$(now_ms)"
-	in_ns_bg client env "${cenv[@]}" "$MPTH_SAMPLES/mptcp-client" "${args[@]}" \
-		"$(topo_addr "$to" server "$fam")" "$port" \
-		>"$dir/client.log" 2>&1 3>&-
+	__traffic_spawn client "$dir/client.log" env "${cenv[@]}" "$MPTH_SAMPLES/mptcp-client" \
+		"${args[@]}" "$(topo_addr "$to" server "$fam")" "$port"
+	__TR_PID[$tag.client]=$BG_PID
 	echo "$BG_PID" >"$dir/client.pid"
+	# Whatever a scenario waits for next (a join within 5 s...) counts
+	# from the connection, not from a process start that a slow machine
+	# (a TCG guest) can take seconds over. A client that cannot connect
+	# says so and ends: its checks judge that.
+	__traffic_until "$tag" 30000 __traffic_connected "$tag" ||
+		log_warn "traffic $tag: the client has not connected after 30 s"
+	return 0
 }
 
-# True while the client of a run is still running. $1: tag
-traffic_running() {
-	local dir
-	dir=$(traffic_dir "${1:-}")
-	[[ -s $dir/client.pid ]] && kill -0 "$(<"$dir/client.pid")" 2>/dev/null
+# $1: tag. True once connection 0 is established.
+__traffic_connected() {
+	[[ -n ${__TR_DONE[$1.connected]:-} ]]
 }
 
-# $1: pid file, $2: rc file, $3: deadline in ms since the epoch
-__traffic_reap() {
-	local pid rc=0
-	[[ -s $1 ]] || return 0
-	pid=$(<"$1")
-	while kill -0 "$pid" 2>/dev/null; do
-		if (($(now_ms) >= $3)); then
-			# What the sockets looked like when it hung, for the report.
-			obs_snapshot "hung-$(basename "$(dirname "$1")")-$(basename "$1" .pid)" 2>/dev/null
-			kill -TERM "$pid" 2>/dev/null
-			sleep 0.2
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			echo timeout >"$2"
-			rm -f "$1"
-			return 1
-		fi
-		sleep 0.05
+# The congestion control of the samples' sockets, into TRAFFIC_CC: the one
+# asked for (MPTH_CC, else cubic, the Linux default), set on every socket
+# with TCP_CONGESTION. Per socket, root of the namespace may pick any that
+# the kernel has, even one it will not take as a namespace's default
+# (topology.sh, TOPO_CC), so the data path's congestion control does not
+# depend on the host's. Said once per scenario.
+__traffic_pick_cc() {
+	local want=${MPTH_CC:-cubic} avail='' f=$MPTH_RUN_DIR/traffic-cc
+	[[ $want =~ ^[a-z0-9_]+$ ]] || { log_err "MPTH_CC: bad name '$want'"; return 1; }
+	read -r avail </proc/sys/net/ipv4/tcp_available_congestion_control || true
+	if [[ " $avail " != *" $want "* ]]; then
+		log_err "congestion control '$want' is not available on this kernel (available: ${avail:-none})"
+		return 1
+	fi
+	TRAFFIC_CC=$want
+	[[ -e $f ]] && return 0
+	: >"$f"
+	harness_note "congestion control of the samples' sockets: $TRAFFIC_CC (TCP_CONGESTION on each socket)"
+}
+
+# The harness's end of a run's channel to the samples: the events FIFO
+# both write to, and a control FIFO for each. Our end of every FIFO is
+# opened read-write first: the samples' opens then never block, and a
+# sample that dies never makes us see EOF. $1: tag, $2: mode
+traffic_open_channel() {
+	local tag=$1 dir=$MPTH_RUN_DIR/traffic-$1 fd k a
+	# A tag used again starts from nothing: no stale port, mark or exit.
+	__traffic_close "$tag"
+	for a in __TR_DONE __TR_MARK __TR_NOW __TR_SF __TR_PID __TR_FINISHED; do
+		local -n __tr_arr=$a
+		for k in "${!__tr_arr[@]}"; do
+			[[ $k == "$tag" || $k == "$tag".* ]] && unset "__tr_arr[$k]"
+		done
+		unset -n __tr_arr
 	done
-	wait "$pid" 2>/dev/null || rc=$?
-	echo "$rc" >"$2"
-	rm -f "$1"
+	rm -f "$dir/events.fifo" "$dir/server.ctl" "$dir/client.ctl"
+	mkdir -p "$dir" || return 1
+	mkfifo -m 0600 "$dir/events.fifo" "$dir/server.ctl" "$dir/client.ctl" || return 1
+	exec {fd}<>"$dir/events.fifo"
+	__TR_EVFD[$tag]=$fd
+	exec {fd}<>"$dir/server.ctl"
+	__TR_CTL[$tag.server]=$fd
+	exec {fd}<>"$dir/client.ctl"
+	__TR_CTL[$tag.client]=$fd
+	: >"$dir/events.log"
+	fact_set "$tag.mode" "$2"
+	__TR_MODE[$tag]=$2
+	case $2 in
+	download) __TR_RECV[$tag]=client ;;
+	bidir) __TR_RECV[$tag]='server client' ;;
+	*) __TR_RECV[$tag]=server ;;
+	esac
+	__TR_OWNER[$tag]=$BASHPID
+	__TR_STREAM[$tag]=0
 }
 
-# Wait for a run to finish. Exit codes land in client.rc and server.rc
-# ("timeout" when killed); the assertions judge them, so this only fails
-# when the deadline passed. $1: timeout ms (default 60000), $2: tag
+# A sample started by someone else (app_traffic) whose death the event
+# loop should notice. $1: tag, $2: role, $3: pid
+traffic_watch_pid() {
+	__TR_PID[$1.$2]=$3
+}
+
+# Wait until a run's server reported its port. $1: tag, $2: timeout ms
+traffic_wait_listening() {
+	__traffic_until "$1" "$2" __traffic_listening "$1"
+}
+
+# Start a sample in a role's namespace, in the background, without our
+# ends of any run's FIFOs (a sample holding the events FIFO open would
+# never learn that the harness went away). BG_PID is the sample's own pid:
+# the subshell execs ip, which execs it. $1: role, $2: log, $3...: command
+__traffic_spawn() {
+	local role=$1 log=$2 ns k fd
+	shift 2
+	ns=$(topo_ns "$role")
+	(
+		traffic_close_fds
+		exec ip netns exec "$ns" "$@" >"$log" 2>&1 3>&-
+	) &
+	# shellcheck disable=SC2034 # BG_PID is read by the caller
+	BG_PID=$!
+}
+
+# In a child of the harness: close our ends of every run's FIFOs.
+traffic_close_fds() {
+	local k fd
+	for k in "${!__TR_EVFD[@]}"; do
+		fd=${__TR_EVFD[$k]}
+		exec {fd}>&-
+	done
+	for k in "${!__TR_CTL[@]}"; do
+		fd=${__TR_CTL[$k]}
+		exec {fd}>&-
+	done
+}
+
+# How many sides receive a run's payload (2 in bidir). $1: tag
+traffic_receivers_count() {
+	local w
+	read -ra w <<<"${__TR_RECV[$1]:-server}"
+	echo "${#w[@]}"
+}
+
+# --- the event loop: bash builtins only
+
+# Milliseconds since the epoch into NOW_MS, without a fork.
+__now_ms() {
+	local t=${EPOCHREALTIME/./}
+	NOW_MS=${t:0:-3}
+}
+
+# $1: tag. True once the server reported its port.
+__traffic_listening() {
+	[[ -n ${__TR_DONE[$1.port]:-} ]]
+}
+
+# Fold one event line into the run's state. $1: tag, $2: line
+__traffic_fold() {
+	local tag=$1 w
+	read -ra w <<<"$2"
+	# w: role event epoch_ms args...
+	case ${w[1]} in
+	listening) __TR_DONE[$tag.port]=${w[3]} ;;
+	connected) [[ ${w[3]} != 0 ]] || __TR_DONE[$tag.connected]=${w[2]} ;;
+	mark) __TR_MARK[$tag.${w[0]}.${w[3]}]="${w[2]} ${w[4]}" ;;
+	now) __TR_NOW[$tag.${w[0]}]="${w[2]} ${w[3]} ${w[4]}" ;;
+	subflows)
+		# Connection 0 is the one the checks follow.
+		[[ ${w[3]} == 0 ]] || return 0
+		__TR_SF[$tag]=${w[4]}
+		__TR_SF[$tag.t]=${w[2]}
+		__TR_SF[$tag.pairs]=${w[5]//,/ }
+		[[ ${__TR_SF[$tag.pairs]} != - ]] || __TR_SF[$tag.pairs]=''
+		((w[4] <= ${__TR_SF[$tag.max]:-0})) || __TR_SF[$tag.max]=${w[4]}
+		;;
+	sampled) __TR_SF[$tag.sampled]=${w[2]} ;;
+	struck) __TR_DONE[$tag.struck]="${w[3]} ${w[4]}" ;;
+	finishing) __TR_FINISHED[$tag]=${w[2]} ;;
+	done) __TR_DONE[$tag.${w[0]}]="${w[3]} ${w[4]}" ;;
+	esac
+}
+
+# A sample that died without saying so (a crash, a kill) counts as done.
+# $1: tag
+__traffic_reap_dead() {
+	local tag=$1 role pid
+	for role in server client; do
+		[[ -z ${__TR_DONE[$tag.$role]:-} ]] || continue
+		pid=${__TR_PID[$tag.$role]:-}
+		[[ -n $pid ]] || continue
+		wait_pid_gone "$pid" || continue
+		__TR_DONE[$tag.$role]="died unknown"
+	done
+}
+
+# Read events of a run until a condition holds, at most timeout ms.
+# Returns 0 when it holds, 1 at the deadline, 2 when the run ended without
+# it. The condition is a command of bash builtins over the run's state.
+# $1: tag, $2: timeout ms, $3...: condition
+__traffic_until() {
+	local tag=$1 deadline left secs line fd
+	fd=${__TR_EVFD[$tag]:-}
+	if [[ -z $fd ]]; then
+		log_err "traffic: no live run '$tag'"
+		return 2
+	fi
+	if [[ $BASHPID != "${__TR_OWNER[$tag]}" ]]; then
+		log_err "traffic: ${FUNCNAME[1]} called in a subshell; its events would be lost"
+		return 2
+	fi
+	__now_ms
+	deadline=$((NOW_MS + $2))
+	shift 2
+	while ! "$@"; do
+		# Both samples are done: nothing more will come.
+		if [[ -n ${__TR_DONE[$tag.client]:-} && -n ${__TR_DONE[$tag.server]:-} ]]; then
+			"$@"
+			return $(($? ? 2 : 0))
+		fi
+		__now_ms
+		left=$((deadline - NOW_MS))
+		((left > 0)) || return 1
+		# Wake up now and then to notice a sample that died silently.
+		((left < 500)) || left=500
+		printf -v secs '%d.%03d' $((left / 1000)) $((left % 1000))
+		if IFS= read -r -t "$secs" -u "$fd" line; then
+			printf '%s\n' "$line" >>"$MPTH_RUN_DIR/traffic-$tag/events.log"
+			__traffic_fold "$tag" "$line"
+		else
+			__traffic_reap_dead "$tag"
+		fi
+	done
+}
+
+# The sides that receive a run's payload (after the run: from its facts).
+# $1: tag
+__traffic_receivers() {
+	case $(fact_get "$1.mode") in
+	download) echo client ;;
+	bidir) echo server client ;;
+	*) echo server ;;
+	esac
+}
+
+# $1: tag, $2: bytes. True once every receiver reported the mark.
+__traffic_marked() {
+	local tag=$1 n=$2
+	case ${__TR_MODE[$tag]} in
+	download) [[ -n ${__TR_MARK[$tag.client.$n]:-} ]] ;;
+	bidir) [[ -n ${__TR_MARK[$tag.server.$((n / 2))]:-} && -n ${__TR_MARK[$tag.client.$((n / 2))]:-} ]] ;;
+	*) [[ -n ${__TR_MARK[$tag.server.$n]:-} ]] ;;
+	esac
+}
+
+# Ask the receiving side(s) to report when they got a number of payload
+# bytes (in bidir, half of it each way), without waiting; with a file, the
+# report goes there too (fault_at). $1: tag, $2: bytes, $3: FIFO (optional)
+traffic_arm() {
+	local tag=$1 each=$2 role
+	[[ ${__TR_MODE[$tag]:-} != bidir ]] || each=$(($2 / 2))
+	for role in ${__TR_RECV[$tag]}; do
+		printf 'mark %d%s\n' "$each" "${3:+ $3}" >&"${__TR_CTL[$tag.$role]}"
+	done
+	__TR_MARK[$tag.asked.$each]=1
+}
+
+# Wait until the receiving side(s) got a number of payload bytes (in
+# bidir, half of it each way). Sets TRAFFIC_MARK_T (the receiver's
+# epoch ms when it crossed the mark, the later side in bidir) and
+# TRAFFIC_MARK_RX (what it had then). Returns 0, 1 at the deadline, 2 when
+# the run ended short of the mark. $1: tag, $2: bytes, $3: timeout ms
+traffic_mark() {
+	local tag=$1 n=$2 role each=$2 t rx sum=0 last=0 rc=0
+	TRAFFIC_MARK_T='' TRAFFIC_MARK_RX=''
+	[[ ${__TR_MODE[$tag]:-} != bidir ]] || each=$((n / 2))
+	[[ -n ${__TR_MARK[$tag.asked.$each]:-} ]] || traffic_arm "$tag" "$n"
+	__traffic_until "$tag" "${3:-20000}" __traffic_marked "$tag" "$n" || rc=$?
+	((rc == 0)) || return "$rc"
+	for role in ${__TR_RECV[$tag]}; do
+		read -r t rx <<<"${__TR_MARK[$tag.$role.$each]}"
+		((t > last)) && last=$t
+		sum=$((sum + rx))
+	done
+	TRAFFIC_MARK_T=$last TRAFFIC_MARK_RX=$sum
+}
+
+# $1: tag. True once every receiver answered "now".
+__traffic_now_seen() {
+	local role
+	for role in ${__TR_RECV[$1]}; do
+		[[ -n ${__TR_NOW[$1.$role]:-} ]] || return 1
+	done
+}
+
+# The payload the receiving side(s) have right now, asked of them (a round
+# trip through the control FIFOs, no fork). Sets TRAFFIC_RX and TRAFFIC_T
+# (the receiver's epoch ms), both empty (and a warning) when no answer
+# came within 5 s. $1: tag
+traffic_progress() {
+	local tag=$1 role t rx sum=0 last=0
+	TRAFFIC_RX='' TRAFFIC_T=''
+	for role in ${__TR_RECV[$tag]}; do
+		__TR_NOW[$tag.$role]=''
+		printf 'now\n' >&"${__TR_CTL[$tag.$role]}"
+	done
+	if ! __traffic_until "$tag" 5000 __traffic_now_seen "$tag"; then
+		log_warn "traffic $tag: no answer to 'now' from ${__TR_RECV[$tag]}"
+		return 0
+	fi
+	for role in ${__TR_RECV[$tag]}; do
+		read -r t rx _ <<<"${__TR_NOW[$tag.$role]}"
+		((t > last)) && last=$t
+		sum=$((sum + rx))
+	done
+	TRAFFIC_RX=$sum TRAFFIC_T=$last
+}
+
+# $1: tag, $2: count
+__traffic_sf_ge() {
+	((${__TR_SF[$1]:-0} >= $2))
+}
+
+# Wait until the client lists at least N live subflows on connection 0.
+# Sets TRAFFIC_SF (the count then). $1: tag, $2: N, $3: timeout ms
+traffic_wait_sf() {
+	local rc=0
+	__traffic_until "$1" "${3:-5000}" __traffic_sf_ge "$1" "$2" || rc=$?
+	TRAFFIC_SF=${__TR_SF[$1]:-0}
+	return "$rc"
+}
+
+# $1: tag
+__traffic_sampled() {
+	[[ -n ${__TR_SF[$1.sampled]:-} ]]
+}
+
+# Have the client report its subflows now, changed or not, so that the
+# state below is fresh. $1: tag
+traffic_sample() {
+	__TR_SF[$1.sampled]=''
+	printf 'sample\n' >&"${__TR_CTL[$1.client]}"
+	__traffic_until "$1" 3000 __traffic_sampled "$1"
+}
+
+# The live subflows of connection 0 now (from the latest event), as
+# local>remote words with ports. Sets TRAFFIC_SF_PAIRS. $1: tag
+traffic_sf_pairs() {
+	TRAFFIC_SF_PAIRS=${__TR_SF[$1.pairs]:-}
+}
+
+# True when connection 0 has a live subflow from an address whose
+# local addr:port is not in a list. $1: tag, $2: address, $3: old
+# local addr:port words
+__traffic_new_sf_from() {
+	local p l
+	for p in ${__TR_SF[$1.pairs]:-}; do
+		l=${p%%>*}
+		l=${l//[][]/}
+		[[ ${l%:*} == "$2" ]] || continue
+		[[ " $3 " == *" $l "* ]] || return 0
+	done
+	return 1
+}
+
+# The local addr:port words of connection 0's live subflows, brackets
+# dropped. Sets TRAFFIC_SF_LOCALS. $1: tag
+traffic_sf_locals() {
+	local p l out=''
+	for p in ${__TR_SF[$1.pairs]:-}; do
+		l=${p%%>*}
+		out+="${out:+ }${l//[][]/}"
+	done
+	TRAFFIC_SF_LOCALS=$out
+}
+
+# $1: start epoch ms. Sets TRAFFIC_WAITED_MS from the latest subflow event.
+__traffic_waited() {
+	local t=${__TR_SF[$2.t]:-0}
+	((t >= $1)) || { __now_ms; t=$NOW_MS; }
+	TRAFFIC_WAITED_MS=$((t - $1))
+}
+
+# Wait for a new live subflow from an address (not one of the old
+# addr:port words). Sets TRAFFIC_WAITED_MS: from the call until the
+# client's sample that showed it, or "none" (the result is the variable:
+# this returns 0 either way). $1: tag, $2: address, $3: old addr:port
+# words, $4: timeout ms (5000)
+traffic_wait_new_sf() {
+	local t0
+	__now_ms
+	t0=$NOW_MS
+	TRAFFIC_WAITED_MS=none
+	__traffic_until "$1" "${4:-5000}" __traffic_new_sf_from "$1" "$2" "$3" || return 0
+	__traffic_waited "$t0" "$1"
+}
+
+# $1: tag, $2: extended regex on local>remote (no ports, no brackets)
+__traffic_no_pair() {
+	local p
+	for p in ${__TR_SF[$1.pairs]:-}; do
+		__traffic_strip_ports "$p"
+		[[ ! $TRAFFIC_PAIR =~ $2 ]] || return 1
+	done
+	return 0
+}
+
+# local:port>remote:port (brackets for v6) into TRAFFIC_PAIR as
+# local>remote. $1: pair
+__traffic_strip_ports() {
+	local l=${1%%>*} r=${1#*>}
+	l=${l%:*} r=${r%:*}
+	TRAFFIC_PAIR="${l//[][]/}>${r//[][]/}"
+}
+
+# Wait until no live subflow matches an extended regex on local>remote
+# (e.g. "^198\.18\.2\.1>"). Sets TRAFFIC_WAITED_MS or "none" (returns 0
+# either way).
+# $1: tag, $2: regex, $3: timeout ms (3000)
+traffic_wait_pair_gone() {
+	local t0
+	__now_ms
+	t0=$NOW_MS
+	TRAFFIC_WAITED_MS=none
+	__traffic_until "$1" "${3:-3000}" __traffic_no_pair "$1" "$2" || return 0
+	__traffic_waited "$t0" "$1"
+}
+
+# The live subflows now as sorted local>remote address pairs (no ports),
+# space separated. Sets TRAFFIC_LIVE_PAIRS. $1: tag
+traffic_live_pairs() {
+	local p out=()
+	for p in ${__TR_SF[$1.pairs]:-}; do
+		__traffic_strip_ports "$p"
+		out+=("$TRAFFIC_PAIR")
+	done
+	# A handful of words: sorted by the builtin printf and a tiny insertion sort.
+	local i j x
+	for ((i = 1; i < ${#out[@]}; i++)); do
+		x=${out[i]}
+		for ((j = i - 1; j >= 0; j--)); do
+			[[ ${out[j]} > $x ]] || break
+			out[j + 1]=${out[j]}
+		done
+		out[j + 1]=$x
+	done
+	TRAFFIC_LIVE_PAIRS="${out[*]}"
+}
+
+# $1: tag, $2: sorted space-separated local>remote pairs
+__traffic_pairs_are() {
+	traffic_live_pairs "$1"
+	[[ $TRAFFIC_LIVE_PAIRS == "$2" ]]
+}
+
+# Wait until the live subflows are exactly a set of address pairs. Sets
+# TRAFFIC_WAITED_MS or "none" (returns 0 either way). $1: tag, $2...:
+# local>remote pairs
+traffic_wait_live_pairs() {
+	local tag=$1 want t0 p
+	shift
+	local sorted=()
+	for p in "$@"; do sorted+=("$p"); done
+	TRAFFIC_LIVE_PAIRS=''
+	want=$(printf '%s\n' "${sorted[@]}" | sort | paste -sd' ')
+	__now_ms
+	t0=$NOW_MS
+	TRAFFIC_WAITED_MS=none
+	__traffic_until "$tag" 3000 __traffic_pairs_are "$tag" "$want" || return 0
+	__traffic_waited "$t0" "$tag"
+}
+
+# True while the client of a run has not finished. $1: tag
+traffic_running() {
+	[[ -n ${__TR_PID[$1.client]:-} && -z ${__TR_DONE[$1.client]:-} ]] &&
+		kill -0 "${__TR_PID[$1.client]}" 2>/dev/null
+}
+
+# End a streaming run now: the client stops sending (and in download and
+# bidir tells the server to stop too). $1: tag
+traffic_finish() {
+	local tag=$1
+	[[ ${__TR_STREAM[$tag]:-0} == 1 && -z ${__TR_FINISHED[$tag.asked]:-} ]] || return 0
+	__now_ms
+	__TR_FINISHED[$tag.asked]=$NOW_MS
+	printf 'finish\n' >&"${__TR_CTL[$tag.client]}"
+	fact_set "$tag.finish_ms" "$NOW_MS"
+}
+
+# $1: tag
+__traffic_both_done() {
+	[[ -n ${__TR_DONE[$1.client]:-} && -n ${__TR_DONE[$1.server]:-} ]]
+}
+
+# Reap one sample: its exit code into ROLE.rc ("timeout" when it had to
+# be killed). $1: tag, $2: role, $3: killed (1) or not
+__traffic_reap() {
+	local dir=$MPTH_RUN_DIR/traffic-$1 pid=${__TR_PID[$1.$2]:-} rc=0
+	[[ -n $pid ]] || return 0
+	if [[ $3 == 1 ]]; then
+		kill -TERM "$pid" 2>/dev/null
+		# A SIGTERMed sample writes its JSON and leaves at once.
+		busywait 300 wait_pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	if [[ $3 == 1 ]]; then
+		echo timeout >"$dir/$2.rc"
+	else
+		echo "$rc" >"$dir/$2.rc"
+	fi
+	rm -f "$dir/$2.pid"
+	__TR_PID[$1.$2]=''
+}
+
+# End a run and wait for both samples: a streaming run first carries its
+# --bytes (at most timeout ms), then the client is told to finish. Exit
+# codes land in client.rc and server.rc ("timeout" when killed); the
+# assertions judge them, so this only fails when the deadline passed.
+# $1: timeout ms (default 60000), $2: tag
 traffic_wait() {
-	local timeout=${1:-60000} dir deadline rc=0
-	dir=$(traffic_dir "${2:-}")
-	deadline=$(($(now_ms) + timeout))
-	__traffic_reap "$dir/client.pid" "$dir/client.rc" "$deadline" || rc=1
-	# The server ends by itself once its connections are done.
-	__traffic_reap "$dir/server.pid" "$dir/server.rc" $(($(now_ms) + 5000)) || rc=1
-	fact_set "$(basename "$dir" | sed 's/^traffic-//').end_ms" "$(now_ms)"
-	((rc == 0)) || log_warn "traffic in $dir did not finish in time"
+	local timeout=${1:-60000} tag=${2:-$(fact_get traffic.last)} rc=0 t0 role
+	# Someone else's client (app_traffic): its pid files say when it ends,
+	# once our server lets its verdict go.
+	if [[ -z ${__TR_EVFD[$tag]:-} || -z ${__TR_PID[$tag.client]:-} ]]; then
+		[[ -z ${__TR_CTL[$tag.server]:-} ]] || printf 'release\n' >&"${__TR_CTL[$tag.server]}"
+		__traffic_wait_pids "$timeout" "$tag" || rc=$?
+		__traffic_close "$tag"
+		return "$rc"
+	fi
+	__now_ms
+	t0=$NOW_MS
+	if [[ ${__TR_STREAM[$tag]} == 1 ]]; then
+		traffic_mark "$tag" "${__TR_PLAN[$tag]}" "$timeout" ||
+			log_warn "$tag: only part of the ${__TR_PLAN[$tag]} bytes arrived in time"
+		traffic_finish "$tag"
+	fi
+	__now_ms
+	timeout=$((timeout - (NOW_MS - t0)))
+	((timeout > 5000)) || timeout=5000
+	if ! __traffic_until "$tag" "$timeout" __traffic_both_done "$tag"; then
+		rc=1
+		# What the sockets looked like when it hung, for the report.
+		obs_snapshot "hung-$tag" 2>/dev/null
+	fi
+	# The server ends once its connections are done; give it a moment
+	# after the client.
+	[[ $rc == 1 ]] || __traffic_until "$tag" 5000 __traffic_both_done "$tag" || rc=1
+	for role in client server; do
+		if [[ -n ${__TR_DONE[$tag.$role]:-} ]]; then
+			__traffic_reap "$tag" "$role" 0
+		else
+			__traffic_reap "$tag" "$role" 1
+		fi
+	done
+	__traffic_close "$tag"
+	fact_set "$tag.end_ms" "$(now_ms)"
+	((rc == 0)) || log_warn "traffic $tag did not finish in time"
+	return "$rc"
+}
+
+# Close our ends of a run's FIFOs. $1: tag
+__traffic_close() {
+	local k fd
+	for k in "$1" "$1.server" "$1.client"; do
+		if [[ $k == "$1" ]]; then
+			fd=${__TR_EVFD[$k]:-}
+			unset "__TR_EVFD[$k]"
+		else
+			fd=${__TR_CTL[$k]:-}
+			unset "__TR_CTL[$k]"
+		fi
+		[[ -z $fd ]] || exec {fd}>&-
+	done
+}
+
+# A run without events (app_traffic): wait for its pid files.
+# $1: timeout ms, $2: tag
+__traffic_wait_pids() {
+	local dir=$MPTH_RUN_DIR/traffic-$2 f name rc=0
+	for f in "$dir"/client.pid "$dir"/*.pid; do
+		[[ -s $f ]] || continue
+		name=$(basename "$f" .pid)
+		app_wait "$2" "$name" "$1" || rc=1
+	done
+	fact_set "$2.end_ms" "$(now_ms)"
 	return "$rc"
 }
 
@@ -168,57 +741,164 @@ traffic_stop() {
 	done
 }
 
-# Bytes the server has received so far, from its timeline. $1: tag
-traffic_received() {
-	local dir
-	dir=$(traffic_dir "${1:-}")
-	awk '{ s += $2 } END { printf "%d\n", s }' "$dir/server.timeline" 2>/dev/null || echo 0
+# --- after the run: figures from the timestamped files
+
+# A JSON field of a traffic run's summary. $1: client|server, $2: jq
+# filter, $3: tag
+traffic_json() {
+	local f
+	f=$(traffic_dir "${3:-}")/$1.json
+	[[ -s $f ]] || { echo "missing"; return 1; }
+	jq -r "$2" "$f" 2>/dev/null
 }
 
-# Bytes to be transferred in a run, as a number. $1: size with suffix
-traffic_size_bytes() {
-	awk -v s="$1" 'BEGIN {
-		n = s + 0; u = toupper(substr(s, length(s)))
-		if (u == "K") n *= 1024; else if (u == "M") n *= 1048576
-		else if (u == "G") n *= 1073741824
-		printf "%d\n", n
-	}'
+# The receive timelines of a run's receiving side(s). $1: tag
+__traffic_timelines() {
+	local side d
+	d=$(traffic_dir "$1")
+	for side in $(__traffic_receivers "$1"); do
+		printf '%s\n' "$d/$side.timeline"
+	done
 }
 
-# $1: byte count, $2: tag. True once the server has received that many.
-__traffic_reached() {
-	(($(traffic_received "${2:-}") >= $1))
+# Payload the receiving side(s) had received by a moment (10 ms bins that
+# began before it). $1: tag, $2: epoch ms
+traffic_rx_at() {
+	# shellcheck disable=SC2046 # one file name per receiving side
+	awk -v t="$2" '$1 < t { s += $2 } END { printf "%d\n", s }' $(__traffic_timelines "$1") 2>/dev/null
 }
 
-# $1: byte count, $2: tag. Done waiting: reached, or the client is gone.
-__traffic_reached_or_over() {
-	__traffic_reached "$@" || ! traffic_running "${2:-}"
+# Longest gap in a receive timeline that ends after a moment. Prints ms.
+# $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional),
+# $4: whose timeline, server (default) or client (download, bidir)
+traffic_outage_ms() {
+	local f
+	f=$(traffic_dir "$1")/${4:-server}.timeline
+	[[ -s $f ]] || { echo missing; return 1; }
+	awk -v from="$2" -v until="${3:-0}" '
+		$2 > 0 {
+			if (prev != "" && $1 > from && (until == 0 || prev < until)) {
+				gap = $1 - prev - 10
+				if (gap > max) max = gap
+			}
+			prev = $1
+			if ($1 > from) seen = 1
+		}
+		END {
+			# No byte after the fault at all: the outage never ended.
+			if (!seen) { print 999999; exit }
+			printf "%d\n", max
+		}' "$f"
 }
 
-# Wait until the server has received a number of bytes. Gives up early
-# when the client has already exited (a failed run need not time out).
-# $1: bytes, $2: timeout ms, $3: tag
-traffic_wait_received() {
-	busywait "${2:-20000}" __traffic_reached_or_over "$1" "${3:-}" &&
-		__traffic_reached "$1" "${3:-}"
+# The longest receive gap after a moment, over every receiving side.
+# $1: tag, $2: from (epoch ms), $3: until (epoch ms, optional)
+traffic_outage_rx_ms() {
+	local side v max=0
+	for side in $(__traffic_receivers "$1"); do
+		v=$(traffic_outage_ms "$1" "$2" "${3:-}" "$side") || { echo "$v"; return 1; }
+		((v > max)) && max=$v
+	done
+	echo "$max"
 }
 
-# Latest subflow count the client reported for connection 0. $1: tag
-traffic_client_subflows() {
-	local dir
-	dir=$(traffic_dir "${1:-}")
-	local n
-	n=$(grep '"conn":0' "$dir/client.info" 2>/dev/null | tail -n1 | jq -r '.subflows // 0' 2>/dev/null)
-	echo "${n:-0}"
+# Time to recovery: from a moment (the fault) to the end of the first stall
+# it causes, in the receiving side(s)' 10 ms timelines. A 200 ms window
+# (sliding by 10 ms) is healthy when it holds at least half of a rate.
+# The stall is the first unhealthy window after the fault, and the
+# recovery the start of the first healthy one after it; 0 when goodput
+# never dropped below half the rate, "none" when it never came back
+# (before the optional end). Unlike the longest gap, RTO-paced trickles
+# do not end a stall, and data flushed from the receive queue right after
+# the fault does not hide one.
+# $1: tag, $2: from (epoch ms), $3: rate in bit/s, $4: until (epoch ms)
+traffic_recovery_ms() {
+	((${3:-0} > 0)) || { echo none; return 1; }
+	# shellcheck disable=SC2046 # one file name per receiving side
+	awk -v from="$2" -v need="$(($3 / 8 / 5 / 2))" -v until="${4:-0}" '
+		# Bins by their index from the fault: epoch ms as array keys
+		# would go through CONVFMT (%.6g in mawk) and never match.
+		BEGIN { base = from - from % 10 + 10 }
+		{ i = ($1 - base) / 10; if (i >= 0) { b[i] += $2; if (i > last) last = i } }
+		END {
+			if (until > 0 && (until - base) / 10 < last) last = int((until - base) / 10)
+			stalled = 0
+			for (t = 0; t + 19 <= last; t++) {
+				s = 0
+				for (u = t; u < t + 20; u++) s += b[u]
+				if (!stalled && s < need) stalled = 1
+				if (stalled && s >= need) { printf "%d\n", base + t * 10 - from; exit }
+			}
+			print (stalled ? "none" : 0)
+		}' $(__traffic_timelines "$1")
 }
 
-# $1: count, $2: tag
-__traffic_has_subflows() {
-	(($(traffic_client_subflows "${2:-}") >= $1))
+# Goodput of a run in kbit/s, by the server (first to last payload byte).
+# $1: tag
+traffic_goodput_kbps() {
+	traffic_json server '.goodput_mbps * 1000 | floor' "$1"
 }
 
-# Wait until the client reports at least N subflows.
-# $1: N, $2: timeout ms, $3: tag (default: latest)
-traffic_wait_subflows() {
-	busywait "${2:-5000}" __traffic_has_subflows "$1" "${3:-}"
+# Goodput in kbit/s over the middle 60% of the receive timeline, without
+# the slow start and the last in-flight bytes. $1: tag
+traffic_goodput_mid_kbps() {
+	awk '{ t[NR] = $1; b[NR] = $2 }
+		END {
+			a = int(NR * 0.2) + 1; z = int(NR * 0.8)
+			if (z <= a) { print 0; exit }
+			for (i = a; i <= z; i++) s += b[i]
+			printf "%d\n", s * 8 / (t[z] - t[a] + 10)
+		}' "$(traffic_dir "$1")/server.timeline" 2>/dev/null
+}
+
+# Goodput of a run as a percentage of the sum of the shaped path rates.
+# $1: tag
+traffic_goodput_share() {
+	local i sum=0 mbps
+	for ((i = 1; i <= ${TOPO_PATHS:-0}; i++)); do
+		sum=$((sum + $(shape_rate_bps "$i")))
+	done
+	mbps=$(traffic_json server '.goodput_mbps' "$1") || return 1
+	((sum > 0)) || return 1
+	awk -v g="$mbps" -v s="$sum" 'BEGIN { printf "%d\n", g * 1e6 * 100 / s + 0.5 }'
+}
+
+# The client's subflow events of connection 0, one per line:
+# "epoch_ms count pairs". $1: tag
+__traffic_sf_events() {
+	awk '$1 == "client" && $2 == "subflows" && $4 == 0 { print $3, $5, $6 }' \
+		"$(traffic_dir "$1")/events.log" 2>/dev/null
+}
+
+# Milliseconds from the client's connection until it first listed n live
+# subflows, or "none". $1: tag, $2: n
+traffic_sf_reached_ms() {
+	local at t0 _
+	at=$(traffic_sf_reached_at "$1" "$2")
+	if [[ $at == none ]]; then
+		echo none
+		return
+	fi
+	read -r t0 _ < <(__traffic_sf_events "$1")
+	echo $((at - t0))
+}
+
+# When connection 0 first listed n live subflows (epoch ms), or "none".
+# $1: tag, $2: n
+traffic_sf_reached_at() {
+	__traffic_sf_events "$1" | awk -v n="$2" '
+		$2 >= n { print $1; f = 1; exit }
+		END { if (!f) print "none" }'
+}
+
+# Every local>remote address pair connection 0 had at any moment, ports
+# and brackets dropped, sorted, one per line. $1: tag
+traffic_pairs() {
+	__traffic_sf_events "$1" | awk '$3 != "-" { n = split($3, p, ","); for (i = 1; i <= n; i++) print p[i] }' |
+		sed -E 's/:[0-9]+>/>/; s/:[0-9]+$//; s/[][]//g' | sort -u
+}
+
+# Most live subflows connection 0 had at once, by its events. $1: tag
+traffic_sf_max() {
+	__traffic_sf_events "$1" | awk '$2 > m { m = $2 } END { print m + 0 }'
 }

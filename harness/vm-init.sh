@@ -112,10 +112,28 @@ ln -sfn /proc/self/fd/1 "$NEWROOT/dev/stdout"
 ln -sfn /proc/self/fd/2 "$NEWROOT/dev/stderr"
 __vm_mount_in_root cgroup2 /sys/fs/cgroup -t cgroup2 2>/dev/null
 __vm_mount_in_root bpf /sys/fs/bpf -t bpf -o mode=0700 2>/dev/null
+# A checkout under /tmp, /var/tmp or /run would be hidden by the tmpfs
+# mounted there: hold its overlay view aside (writable, in RAM) and put it
+# back at the same path on top of the tmpfs.
+held=()
+for ((i = 0; i < ${MPTH_VM_KEEP_COUNT:-0}; i++)); do
+	var=MPTH_VM_KEEP_$i
+	mkdir -p "/keep/$i"
+	if mount --bind "$NEWROOT${!var}" "/keep/$i"; then
+		held+=("$i")
+	else
+		echo "vm: cannot hold ${!var}: it will not be visible"
+	fi
+done
 for dir in /tmp /var/tmp; do
 	__vm_mount_in_root tmpfs "$dir" -t tmpfs -o mode=1777
 done
 __vm_mount_in_root tmpfs /run -t tmpfs -o mode=0755
+for i in "${held[@]}"; do
+	var=MPTH_VM_KEEP_$i
+	mkdir -p "$NEWROOT${!var}" && mount --move "/keep/$i" "$NEWROOT${!var}" ||
+		echo "vm: cannot put ${!var} back over the guest's tmpfs"
+done
 mkdir -p "$NEWROOT/run/mpth-vm"
 mount --bind /ctl "$NEWROOT/run/mpth-vm"
 

@@ -6,8 +6,10 @@
 #
 # Public API (sourced; nothing runs at source time):
 #   vm_kernel_resolve SPEC [MODULES_DIR]
-#       SPEC: host | debian:VERSION | path to a bzImage (MODULES_DIR only with
-#       a path). debian:VERSION is the newest linux-image-VERSION*-amd64 apt
+#       SPEC: host | debian:VERSION | path to a bzImage | a kernel build
+#       tree (its arch/x86/boot/bzImage; without MODULES_DIR, the modules it
+#       built, installed by its make modules_install into the cache)
+#       (MODULES_DIR only with a path or tree). debian:VERSION is the newest linux-image-VERSION*-amd64 apt
 #       offers (6.1, 6.12, or exact: 6.1.0-56, 6.12.117), fetched once into
 #       MPTH_KERNEL_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/mptcp-harness/kernels).
 #       Sets VM_VMLINUZ and VM_MODULES_DIR and prints "VMLINUZ<TAB>MODULES_DIR"
@@ -16,8 +18,10 @@
 #       image; 5 the download or unpacking failed (network, apt).
 #   vm_run VMLINUZ MODULES_DIR TIMEOUT_S WORKDIR -- CMD [ARG...]
 #       Boots VMLINUZ (MODULES_DIR may be "" only for a kernel with 9p, virtio
-#       and overlay built in), runs CMD as root in the caller's $PWD (WORKDIR
-#       when that is not visible: the guest has its own /tmp, /var/tmp, /run),
+#       and overlay built in), runs CMD as root in the caller's $PWD (the
+#       guest has its own /tmp, /var/tmp and /run; a $PWD or $MPTH_ROOT
+#       under them is carried over, writable in guest RAM, and WORKDIR is
+#       the fallback should that fail),
 #       with stdin from /dev/null, PATH, HOME=/root, MPTH_IN_VM=1, and the
 #       caller's MPTH_*, LANG, LC_*, TZ, CI, NO_COLOR and the names listed in
 #       MPTH_VM_ENV. The guest's stdout and stderr stream live to ours (no
@@ -30,7 +34,9 @@
 #       error, guest crash, init failure; the console tail is printed).
 #       VM_STATUS tells them apart from CMD's own codes:
 #       ok | usage | nomptcp | timeout | vmfail. VM_BOOT_S is the guest's
-#       uptime when CMD started. One VM per shell at a time.
+#       uptime when CMD started; VM_LAST_STAGE the last boot stage it
+#       reached ("running the command" once CMD ran). One VM per shell at
+#       a time.
 #   vm_cleanup          idempotent: kills the qemu started here, removes temp
 #       files. vm_run also does it on INT/TERM/HUP (then hands the signal to
 #       the caller's own trap), and a watchdog kills qemu within a second of
@@ -290,6 +296,10 @@ vm_kernel_resolve() {
 		return 2
 		;;
 	*)
+		if [[ -d $spec ]]; then
+			__vm_resolve_tree "$spec" "$mods" || return
+			return 0
+		fi
 		if [[ ! -e $spec && $spec != */* ]]; then
 			__vm_err "kernel spec '$spec' is neither host, debian:VERSION nor an existing image path"
 			return 2
@@ -310,6 +320,53 @@ vm_kernel_resolve() {
 	fi
 	[[ $rc -eq 0 ]] && printf '%s\t%s\n' "$VM_VMLINUZ" "$VM_MODULES_DIR"
 	return "$rc"
+}
+
+# A kernel build tree: its arch/x86/boot/bzImage and, when it built
+# modules (modules.order) and no modules dir is given, those modules,
+# installed with the tree's own `make modules_install` into the cache
+# (one dir per tree, replaced each time: a bisection rebuilds the tree).
+# Prints like vm_kernel_resolve. $1: tree, $2: modules dir or ""
+__vm_resolve_tree() {
+	local tree img mods=$2 dest v
+	local -a vers
+	tree=$(cd "$1" && pwd -P)
+	img=$tree/arch/x86/boot/bzImage
+	if [[ ! -f $img ]]; then
+		__vm_err "kernel tree '$1' has no arch/x86/boot/bzImage: build it first (make bzImage)"
+		return 2
+	fi
+	__vm_check_image "$img" || return
+	if [[ -z $mods && -s $tree/modules.order ]]; then
+		v=$(printf '%s' "$tree" | sha256sum)
+		dest=$(__vm_cache_root)/tree-modules/${v:0:16}
+		rm -rf "$dest"
+		mkdir -p "$dest" || {
+			__vm_err "cannot create $dest for the tree's modules"
+			return 2
+		}
+		if ! make -s -C "$tree" modules_install INSTALL_MOD_PATH="$dest" >"$dest.log" 2>&1; then
+			__vm_err "make modules_install failed in $tree (see $dest.log)"
+			return 2
+		fi
+		vers=("$dest"/lib/modules/*/)
+		if [[ ${#vers[@]} != 1 || ! -d ${vers[0]} ]]; then
+			__vm_err "make modules_install in $tree left no single lib/modules/VERSION in $dest"
+			return 2
+		fi
+		mods=${vers[0]%/}
+	fi
+	if [[ -n $mods ]]; then
+		__vm_check_modules_dir "$mods" || return
+		mods=$(cd "$mods" && pwd -P)
+	fi
+	VM_VMLINUZ=$img
+	VM_MODULES_DIR=$mods
+	if [[ $VM_VMLINUZ == *[[:cntrl:]]* || $VM_MODULES_DIR == *[[:cntrl:]]* ]]; then
+		__vm_err "kernel paths must not contain tabs or newlines"
+		return 2
+	fi
+	printf '%s\t%s\n' "$VM_VMLINUZ" "$VM_MODULES_DIR"
 }
 
 # $1: bzImage; prints the image to boot: the uncompressed vmlinux when it has a
@@ -533,6 +590,24 @@ __vm_build_initramfs() {
 	rm -rf "$root"
 }
 
+# The guest mounts its own tmpfs on /tmp, /var/tmp and /run, which would
+# hide a checkout (or cwd) there. Print, as config lines, the ones of these
+# dirs under them, outermost first: vm-init.sh carries each over its tmpfs.
+# $@: dirs (empty ones ignored)
+__vm_keep_dirs() {
+	local d n=0
+	while IFS= read -r d; do
+		[[ -n $d ]] || continue
+		case $d/ in
+		/tmp/?* | /var/tmp/?* | /run/?*) ;;
+		*) continue ;;
+		esac
+		printf 'MPTH_VM_KEEP_%d=%q\n' "$n" "$d"
+		n=$((n + 1))
+	done < <(for d; do [[ -z $d ]] || (cd "$d" 2>/dev/null && pwd -P); done | awk '{ print length($0) "\t" $0 }' | sort -k1,1n -k2 -u | cut -f2-)
+	printf 'MPTH_VM_KEEP_COUNT=%d\n' "$n"
+}
+
 # $1: output file, $2: cwd, $3: work dir, $4..: command; writes the script the guest runs
 __vm_write_cmd() {
 	local out=$1 cwd=$2 workdir=$3 name
@@ -692,6 +767,7 @@ vm_run() {
 		__vm_preload_lists "$mods"
 		printf 'MPTH_VM_FAKE_NO_MPTCP=%q\n' "${MPTH_VM_FAKE_NO_MPTCP:-0}"
 		printf 'MPTH_VM_PRELOAD_WAIT=%q\n' "${MPTH_VM_PRELOAD_WAIT:-0}"
+		__vm_keep_dirs "$cwd" "${MPTH_ROOT:-}"
 	} >"$ctl/config"
 	__vm_write_cmd "$ctl/cmd" "$cwd" "$workdir" "$@"
 	boot=$(__vm_boot_image "$vmlinuz")
@@ -779,6 +855,10 @@ vm_run() {
 		VM_STATUS=vmfail
 		rc=125
 	fi
+	# Where the guest got to: a kernel that never reached the command
+	# could not be tested (run.sh --bisect reads it).
+	# shellcheck disable=SC2034 # read by the caller
+	VM_LAST_STAGE=$(__vm_stage "$ctl")
 	vm_cleanup
 	return "$rc"
 }

@@ -29,6 +29,7 @@ DEPS_EXTRA=(
 	iperf3:iperf3
 	socat:socat
 	perl:perl
+	tap2junit:libtap-formatter-junit-perl
 	python3:python3
 	valgrind:valgrind
 	clang:clang
@@ -41,6 +42,22 @@ DEPS_EXTRA=(
 	/usr/bin/rustc:rustc
 	/usr/share/doc/librust-socket2-dev:librust-socket2-dev
 )
+
+# The optional entries (of DEPS_EXTRA) that scenarios' "# requires:"
+# words need, one per line. $1: the words, space-separated
+deps_for_requires() {
+	local w e
+	for w in $1; do
+		case $w in
+		mptcpd | mptcpize) e=/usr/libexec/mptcpd:mptcpd ;;
+		libmnl) e=/usr/include/libmnl/libmnl.h:libmnl-dev ;;
+		tcpdump | socat | perl | python3 | iperf3) e=$w:$w ;;
+		gnuplot) e=gnuplot:gnuplot-nox ;;
+		*) continue ;;
+		esac
+		printf '%s\n' "$e"
+	done | sort -u
+}
 
 # Print the packages whose test fails. $@: entries
 deps_missing() {
@@ -57,14 +74,22 @@ deps_missing() {
 }
 
 # Install what is missing. $1: 1 to install, 0 to only report,
-# $2: "extra" to include the optional packages.
+# $2: "extra" to include the optional packages, or the "# requires:"
+# words of the scenarios to run, for the optional packages they name.
 deps_ensure() {
 	local install=$1 pkgs=() opt=()
 	local more=()
 	# MPTH_DEPS_REQUIRE adds "test:package" words (used by the self-tests).
 	read -r -a more <<<"${MPTH_DEPS_REQUIRE:-}"
 	mapfile -t pkgs < <(deps_missing "${DEPS_CORE[@]}" "${more[@]}")
-	[[ ${2:-} == extra ]] && mapfile -t opt < <(deps_missing "${DEPS_EXTRA[@]}")
+	if [[ ${2:-} == extra ]]; then
+		mapfile -t opt < <(deps_missing "${DEPS_EXTRA[@]}")
+	elif [[ -n ${2:-} ]]; then
+		# Only the optional packages these scenarios' requirements name.
+		local want=()
+		mapfile -t want < <(deps_for_requires "$2")
+		((${#want[@]} == 0)) || mapfile -t opt < <(deps_missing "${want[@]}")
+	fi
 	((${#pkgs[@]} + ${#opt[@]})) || return 0
 	if ! command -v apt-get >/dev/null 2>&1; then
 		((${#pkgs[@]})) || return 0

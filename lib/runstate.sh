@@ -8,15 +8,18 @@
 MPTH_STATE_DIR=${MPTH_STATE_DIR:-/run/mptcp-harness}
 MPTH_TMPBASE=${MPTH_TMPBASE:-${TMPDIR:-/tmp}}
 
-# $1: pid. Prints the process start time in clock ticks since boot.
+# $1: pid. Prints the process start time in clock ticks since boot. Bash
+# builtins only: run.sh asks this while a run streams.
 __runstate_starttime() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	local stat f
+	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	stat=${stat##*) }
 	# A zombie is dead, whatever its parent's delay in reaping it.
 	[[ $stat != Z* ]] || return 1
 	# Field 22 overall is field 20 after "pid (comm)".
-	awk '{ print $20 }' <<<"$stat"
+	read -ra f <<<"$stat"
+	[[ -n ${f[19]:-} ]] || return 1
+	printf '%s\n' "${f[19]}"
 }
 
 # Start a new run owned by a process. $1: owner pid
@@ -51,13 +54,18 @@ runstate_alive() {
 	[[ $now == "$start" ]]
 }
 
-# Kill what runs in every namespace with a prefix, and delete them.
+# Kill what runs in every namespace with a prefix, and delete them. A
+# run's prefix (mpth-<id>-) takes all of the run's namespaces; a
+# scenario's (mpth-<id>-<scenario>[-<iter>]-) only the names it completes
+# with one word, a role (client, server, r1), never those of a scenario
+# running beside it whose name it begins: failover- begins failover-mor-.
 # $1: prefix
 runstate_sweep_prefix() {
 	local ns pids
 	[[ -n $1 ]] || return 0
 	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
 		[[ $ns == "$1"* ]] || continue
+		[[ $1 =~ ^mpth-[0-9a-f]{6}-$ || ${ns#"$1"} != *-* ]] || continue
 		pids=$(ip netns pids "$ns" 2>/dev/null) || true
 		# shellcheck disable=SC2086 # a list of numbers
 		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
@@ -69,13 +77,54 @@ runstate_sweep_prefix() {
 # they carry MPTH_RUN_ID=<id> in their environment. $1: run id
 runstate_kill_procs() {
 	local p pid
-	for p in /proc/[0-9]*; do
-		pid=${p#/proc/}
+	for pid in $(runstate_procs "$1"); do
 		[[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
-		tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "MPTH_RUN_ID=$1" &&
-			kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
 	done
 	return 0
+}
+
+# The pids of the processes with MPTH_RUN_ID=<id> in their environment.
+# Builtins only: a fork per process made each run's cleanup take seconds.
+# $1: run id
+runstate_procs() {
+	local p env=() IFS=$'\n'
+	for p in /proc/[0-9]*; do
+		{ mapfile -t -d '' env <"$p/environ"; } 2>/dev/null || continue
+		[[ $'\n'"${env[*]}"$'\n' == *$'\n'"MPTH_RUN_ID=$1"$'\n'* ]] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# Wait until nothing of a run is left: no process carrying its id (but
+# this shell) and no namespace with its prefix. What is still there is
+# killed and swept again. A process killed a moment ago may still be
+# exiting. Fails, naming what is left, if something outlives the
+# deadline. $1: run id, $2: ms
+runstate_settle() {
+	local id=$1 t end pid ns left
+	t=${EPOCHREALTIME/./}
+	end=$((t / 1000 + $2))
+	while :; do
+		left=''
+		for pid in $(runstate_procs "$id"); do
+			[[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
+			kill -KILL "$pid" 2>/dev/null
+			left+=" process $pid"
+		done
+		for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+			[[ $ns == "mpth-$id-"* ]] || continue
+			runstate_sweep_prefix "mpth-$id-"
+			left+=" namespace $ns"
+		done
+		[[ -n $left ]] || return 0
+		t=${EPOCHREALTIME/./}
+		if ((t / 1000 > end)); then
+			log_warn "run $id: still there after cleanup:$left"
+			return 1
+		fi
+		wait_nap 0.05
+	done
 }
 
 # Remove one run's leftovers. $1: run id

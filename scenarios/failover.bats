@@ -31,6 +31,9 @@ load ../harness/harness
 : "${FAILOVER_BLACKHOLE_MAX_MS:=5000}"
 : "${FAILOVER_SURVIVOR_PCT:=90}"
 : "${FAILOVER_PM_REACT:=1}"
+: "${FAILOVER_LINKDOWN_RECOVERY_MS:=2000}"
+: "${FAILOVER_BLACKHOLE_RECOVERY_MS:=5000}"
+: "${FAILOVER_FAULT_TOLERANCE_PM:=20}"
 
 setup_file() {
 	harness_init || return 0
@@ -63,9 +66,9 @@ ran() {
 	check_joined_before_fault link-down "$FAILOVER_SUBFLOWS"
 }
 
-@test "link-down: path 1 goes down after a quarter of the bytes, and every byte arrives intact" {
+@test "link-down: path 1 goes down at a quarter of the bytes (within 2%), and every byte arrives intact" {
 	ran link-down
-	check_fault_mid_transfer link-down
+	check_fault_mid_transfer link-down "$FAILOVER_FAULT_TOLERANCE_PM"
 	assert_transfer_intact link-down
 }
 
@@ -74,9 +77,13 @@ ran() {
 	check_survivor_carried link-down "$FAILOVER_SURVIVOR_PCT"
 }
 
-@test "link-down: the outage after the failure is at most 1 s" {
+@test "link-down: the outage after the failure is at most 1 s, and the transfer recovers within 2 s" {
 	ran link-down
-	check_outage_below link-down "$FAILOVER_LINKDOWN_MAX_MS"
+	# Both figures are judged (and printed), whichever fails.
+	local rc=0
+	check_outage_below link-down "$FAILOVER_LINKDOWN_MAX_MS" || rc=1
+	check_recovery_below link-down "$FAILOVER_LINKDOWN_RECOVERY_MS" || rc=1
+	((rc == 0))
 }
 
 @test "link-down: a new subflow joins over path 1 within 5 s of its return" {
@@ -89,9 +96,9 @@ ran() {
 	check_joined_before_fault blackhole "$FAILOVER_SUBFLOWS"
 }
 
-@test "blackhole: path 1 is silently dropped after a quarter of the bytes, and every byte arrives intact" {
+@test "blackhole: path 1 is silently dropped at a quarter of the bytes (within 2%), and every byte arrives intact" {
 	ran blackhole
-	check_fault_mid_transfer blackhole
+	check_fault_mid_transfer blackhole "$FAILOVER_FAULT_TOLERANCE_PM"
 	assert_transfer_intact blackhole
 }
 
@@ -100,9 +107,13 @@ ran() {
 	check_survivor_carried blackhole "$FAILOVER_SURVIVOR_PCT"
 }
 
-@test "blackhole: the outage after the failure is at most 5 s" {
+@test "blackhole: the outage after the failure is at most 5 s, and the transfer recovers within 5 s" {
 	ran blackhole
-	check_outage_below blackhole "$FAILOVER_BLACKHOLE_MAX_MS"
+	# Both figures are judged (and printed), whichever fails.
+	local rc=0
+	check_outage_below blackhole "$FAILOVER_BLACKHOLE_MAX_MS" || rc=1
+	check_recovery_below blackhole "$FAILOVER_BLACKHOLE_RECOVERY_MS" || rc=1
+	((rc == 0))
 }
 
 @test "blackhole: a new subflow joins over path 1 within 5 s of its return" {

@@ -36,7 +36,7 @@ LANG_DIR=$MPTH_ROOT/c-samples/lang
 record_ssm() {
 	local port
 	port=$(fact_get "$1.port")
-	busywait 3000 app_ssm_reached server "$port" "$LANG_SUBFLOWS" || true
+	obs_monitor_wait_subflows server "$port" "$LANG_SUBFLOWS" 3000 || true
 	fact_set "$1.ssm" "$(app_ssm_max_subflows server "$port")"
 }
 

@@ -25,7 +25,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-a.bats can prove that each check can fail.
-: "${LIFECYCLE_DURATION_MS:=5000}"
+: "${LIFECYCLE_BYTES:=4M}"
 # 0: the removed endpoint is not added back.
 : "${LIFECYCLE_READD:=1}"
 
@@ -51,36 +51,45 @@ setup_file() {
 	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client)
 	s1=$(topo_addr 1 server) s2=$(topo_addr 2 server)
 	obs_mib_mark life
-	traffic_start --tag life --duration "$LIFECYCLE_DURATION_MS" || return 1
-	traffic_wait_sf 4 5000 life || log_warn "life: $(traffic_sf_now life) subflows, waited for 4"
-	fact_set life.pairs_start "$(traffic_live_pairs life | sort | paste -sd' ')"
+	# The client streams until the harness is done with every step.
+	traffic_start --tag life --bytes "$LIFECYCLE_BYTES" || return 1
+	traffic_wait_sf life 4 5000 || log_warn "life: $TRAFFIC_SF subflows, waited for 4"
+	traffic_live_pairs life
+	fact_set life.pairs_start "$TRAFFIC_LIVE_PAIRS"
 
 	step rm endpoint-removed 2 pm_endpoint_del client 2
-	fact_set rm.gone_ms "$(traffic_wait_pair_gone life "^${c2//./\\.}>")"
+	traffic_wait_pair_gone life "^${c2//./\\.}>"
+	fact_set rm.gone_ms "$TRAFFIC_WAITED_MS"
 	obs_mib_record rm
 
-	old=$(traffic_sf_locals life | paste -sd' ')
+	traffic_sf_locals life
+	old=$TRAFFIC_SF_LOCALS
 	if [[ $LIFECYCLE_READD == 1 ]]; then
 		step readd endpoint-added 2 pm_endpoint client 2 subflow
 	else
 		step readd endpoint-not-added 2 true
 	fi
-	fact_set readd.rejoin_ms "$(traffic_wait_new_sf life "$c2" "$old")"
+	traffic_wait_new_sf life "$c2" "$old" 5000
+	fact_set readd.rejoin_ms "$TRAFFIC_WAITED_MS"
 	obs_mib_record readd
 
 	step rm-sig signal-removed 2 pm_endpoint_del server 2
-	fact_set rm-sig.gone_ms "$(traffic_wait_pair_gone life ">${s2//./\\.}$")"
+	traffic_wait_pair_gone life ">${s2//./\\.}$"
+	fact_set rm-sig.gone_ms "$TRAFFIC_WAITED_MS"
 	obs_mib_record rm-sig
 
 	step flush endpoints-flushed all pm_flush client
-	fact_set flush.gone_ms "$(traffic_wait_live_pairs life "$c1>$s1")"
-	fact_set flush.pairs "$(traffic_live_pairs life | sort | paste -sd' ')"
+	traffic_wait_live_pairs life "$c1>$s1"
+	fact_set flush.gone_ms "$TRAFFIC_WAITED_MS"
+	traffic_live_pairs life
+	fact_set flush.pairs "$TRAFFIC_LIVE_PAIRS"
 	fact_set flush.endpoints "$(in_ns client ip mptcp endpoint show | grep -c .)"
-	fact_set flush.recv "$(traffic_rx_bytes life)"
+	traffic_progress life
+	fact_set flush.recv "${TRAFFIC_RX:-0}"
 	# The initial subflow alone carries on: a further megabyte arrives.
-	traffic_wait_rx $(($(fact_get flush.recv) + 1048576)) 10000 life ||
+	traffic_mark life $((${TRAFFIC_RX:-0} + 1048576)) 10000 ||
 		log_warn "life: no data after the flush"
-	fact_set flush.recv_after "$(traffic_rx_bytes life)"
+	fact_set flush.recv_after "${TRAFFIC_MARK_RX:-${TRAFFIC_RX:-0}}"
 	obs_mib_record flush
 	traffic_wait 60000 life || true
 	obs_mib_record life
@@ -89,7 +98,7 @@ setup_file() {
 # The step ran while the transfer was still going. $1: step
 during() {
 	[[ $(fact_get "$1.running") == 1 ]] || {
-		__assert_fail "step $1 came after the transfer had ended (LIFECYCLE_DURATION_MS too short?)"
+		__assert_fail "step $1 came after the transfer had ended (the client exited early: see its log)"
 		return 1
 	}
 }

@@ -43,19 +43,6 @@ wifi_join() {
 	__app_event addr-added 2 "$(topo_addr 2 client)"
 }
 
-# $1: tag, $2: address. True when the client's connection 0 has a subflow
-# from that address, by its latest MPTCP_SUBFLOW_ADDRS sample.
-has_subflow_from() {
-	grep '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null | tail -n1 |
-		jq -e --arg a "$2:" '[.subflow_list[]?.local | startswith($a)] | any' >/dev/null 2>&1
-}
-
-# $1: tag, $2: address
-has_no_subflow_from() {
-	grep -q '"conn":0' "$(traffic_dir "$1")/client.info" 2>/dev/null &&
-		! has_subflow_from "$@"
-}
-
 # $1: address. True when the client has an endpoint for it.
 has_endpoint() {
 	app_endpoints client | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'
@@ -70,7 +57,7 @@ setup_file() {
 	harness_init || return 0
 	topo_paths 2 --rate 20mbit
 	pm_limits all subflows=4 add_addr_accepted=4
-	local a2 t0
+	local a2
 	a2=$(topo_addr 2 client)
 	fact_set endpoints_before "$(app_endpoints client | wc -l)"
 	if [[ $MPTCPD_RUN == 1 ]]; then
@@ -83,8 +70,8 @@ setup_file() {
 	# Run 1: both addresses are there from the start.
 	obs_mib_save client "$MPTH_RUN_DIR/mib-t1"
 	traffic_start --tag t1 --bytes 8M
-	traffic_wait_subflows 2 5000 t1 || true
-	fact_set t1.info_subflows "$(traffic_client_subflows t1)"
+	traffic_wait_sf t1 2 5000 || true
+	fact_set t1.info_subflows "$TRAFFIC_SF"
 	fact_set t1.ssm_subflows "$(obs_ssm_subflows client "$(fact_get t1.port)")"
 	traffic_wait 30000 t1 || true
 	fact_set t1.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-t1" MPTcpExtMPJoinSynAckRx)"
@@ -94,30 +81,28 @@ setup_file() {
 	busywait 3000 lacks_endpoint "$a2" || true
 	fact_set t2.endpoint_after_leave "$(has_endpoint "$a2" && echo yes || echo no)"
 	obs_mib_save client "$MPTH_RUN_DIR/mib-t2"
-	traffic_start --tag t2 --duration 7000
-	traffic_wait_subflows 1 5000 t2 || true
-	sleep 1
-	fact_set t2.subflows_before "$(traffic_client_subflows t2)"
+	# The client streams until the harness has seen the address come
+	# and go; each step waits on the client's subflow events.
+	traffic_start --tag t2 --bytes 4M
+	traffic_wait_sf t2 1 5000 || true
+	# A megabyte over path 1 alone first.
+	traffic_mark t2 1048576 10000 || true
+	traffic_sample t2 || true
+	fact_set t2.subflows_before "${__TR_SF[t2]:-0}"
 	wifi_join
-	t0=$(now_ms)
-	if busywait "$MPTCPD_JOIN_MAX_MS" has_subflow_from t2 "$a2"; then
-		fact_set t2.join_ms $(($(now_ms) - t0))
-	else
-		fact_set t2.join_ms none
-	fi
+	traffic_wait_new_sf t2 "$a2" '' "$MPTCPD_JOIN_MAX_MS" || true
+	fact_set t2.join_ms "$TRAFFIC_WAITED_MS"
 	fact_set t2.endpoint_after_join "$(has_endpoint "$a2" && echo yes || echo no)"
-	fact_set t2.subflows_joined "$(traffic_client_subflows t2)"
+	fact_set t2.subflows_joined "${__TR_SF[t2]:-0}"
 	obs_snapshot t2-joined
-	sleep 1
+	# A megabyte more with both, then the address goes.
+	traffic_progress t2
+	traffic_mark t2 $((TRAFFIC_RX + 1048576)) 10000 || true
 	wifi_leave
-	t0=$(now_ms)
-	if busywait "$MPTCPD_CLOSE_MAX_MS" has_no_subflow_from t2 "$a2"; then
-		fact_set t2.close_ms $(($(now_ms) - t0))
-	else
-		fact_set t2.close_ms none
-	fi
+	traffic_wait_pair_gone t2 "^${a2//./\\.}>" "$MPTCPD_CLOSE_MAX_MS" || true
+	fact_set t2.close_ms "$TRAFFIC_WAITED_MS"
 	fact_set t2.endpoint_after_leave2 "$(has_endpoint "$a2" && echo yes || echo no)"
-	fact_set t2.subflows_left "$(traffic_client_subflows t2)"
+	fact_set t2.subflows_left "${__TR_SF[t2]:-0}"
 	traffic_wait 30000 t2 || true
 	fact_set t2.rm_subflow "$(app_mib_since client "$MPTH_RUN_DIR/mib-t2" MPTcpExtRmSubflow)"
 	fact_set t2.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-t2" MPTcpExtMPJoinSynAckRx)"

@@ -45,7 +45,7 @@ restore_path1() {
 
 # $1: tag, $2: port. Records the subflow counts ss shows on the client.
 record_subflows() {
-	busywait 3000 app_ssm_reached client "$2" 2 || true
+	obs_monitor_wait_subflows client "$2" 2 3000 || true
 	fact_set "$1.ssm" "$(app_ssm_max_subflows client "$2")"
 	fact_set "$1.ss_ulp" "$(obs_ss_subflows client "$2")"
 }
@@ -57,9 +57,11 @@ run_iperf3() {
 	app_wait_listen server $port || return 1
 	fact_set $t.start_ms "$(now_ms)"
 	app_start --tag $t "${WRAP[@]}" --stdout client.json client \
-		iperf3 -c "$(topo_addr 1 server)" -p $port -t 6 -i 0.5 -J
+		iperf3 -c "$(topo_addr 1 server)" -p $port -t 10 -i 0.5 -J
 	record_subflows $t $port
-	sleep 1.5
+	# iperf3 runs for a time of its own (10 s: room for a late harness to
+	# fail path 1 and still see 4 intervals after it).
+	wait_nap 1.5
 	fail_path1 $t
 	app_wait $t client "$UNMOD_WAIT_MS" || true
 	app_wait $t server 5000 || true
@@ -88,7 +90,7 @@ run_socat() {
 		"exec socat -t 10 STDIO TCP:{host}:{port} <'$stream' >'$MPTH_RUN_DIR/socat.out'" || return 1
 	record_subflows $t "$(fact_get $t.port)"
 	q=$((16777216 / 4))
-	traffic_wait_received $q "$UNMOD_WAIT_MS" $t || true
+	traffic_mark $t $q "$UNMOD_WAIT_MS" || true
 	fail_path1 $t
 	traffic_wait "$UNMOD_WAIT_MS" $t || true
 	fact_set $t.outage_ms "$(traffic_outage_ms $t "$(fact_get $t.fault_ms)")"

@@ -12,6 +12,12 @@
 #   3. once SUB_ESTABLISHED, SUBFLOW_DESTROY closes path 1's subflow;
 #   4. the client REMOVEs its initial address (id 0) from the server.
 #
+# The server sends (a download), so the one signal the protocol never
+# resends, the client's RM_ADDR, rides on acknowledgements, which no
+# queue drops; it went missing once in CI when it rode on upload data
+# into a full tbf queue. The server's ANNOUNCE rides on data instead, and
+# ADD_ADDR is resent until echoed: add_addr_timeout is 1 s on the server.
+#
 #            +------+                 +------+
 #   client --| r1   |-- path 1 -------|      |
 #      p1    +------+  20 Mbit/s      |server|
@@ -56,14 +62,16 @@ ev_field() {
 setup_file() {
 	harness_init || return 0
 	topo_paths 2 --rate 20mbit
+	topo_sysctl server net.mptcp.add_addr_timeout=1
 	app_pm_ctl_build || return 1
-	local role port ctok stok sport t0 c1 c2 s1
+	local role port ctok stok sport t0 t1
 	for role in client server; do
 		app_pm_userspace "$role" || return 1
 		app_pm_listen "$role" || return 1
 		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-$role"
 	done
-	traffic_start --tag h --duration 6000
+	# The server streams until the handover is over and measured.
+	traffic_start --tag h --bytes 4M --mode download
 	port=$(fact_get h.port)
 	await_event c.established client '.event == "established"' || return 0
 	await_event s.established server '.event == "established"' || return 0
@@ -71,7 +79,7 @@ setup_file() {
 	sport=$(ev_field c.established .sport)
 	stok=$(ev_field s.established .token)
 	# Let it run on path 1 alone for a while.
-	traffic_wait_received 1000000 10000 h || true
+	traffic_mark h 1000000 10000 || true
 
 	pm announce.rc server announce --token "$stok" --id 2 --addr "$(topo_addr 2 server)"
 	await_event c.announced client '.event == "announced"' || true
@@ -81,7 +89,7 @@ setup_file() {
 		pm destroy.rc client destroy --token "$ctok" --addr "$(topo_addr 1 client)" \
 			--port "$sport" --remote "$(topo_addr 1 server)" --rport "$port"
 		fact_set create.ms "$(now_ms)"
-		sleep 2
+		wait_nap 2
 	fi
 	if [[ $USPM_CREATE == 1 ]]; then
 		t0=$(now_ms)
@@ -93,7 +101,7 @@ setup_file() {
 			fact_set create.took_ms $(($(now_ms) - t0))
 		fi
 		# Make before break: the new subflow carries data first.
-		sleep 0.5
+		wait_nap 0.5
 		t0=$(now_ms)
 		fact_set destroy.ms "$t0"
 		[[ $USPM_ORDER == break-first ]] ||
@@ -103,30 +111,43 @@ setup_file() {
 			"(.event == \"sub_closed\") and .saddr == \"$(topo_addr 1 client)\"" || true
 		# What each path carried in the two seconds after the break. The
 		# destroyed subflow first drains what it had queued (a graceful
-		# close), so the window starts a little after SUB_CLOSED.
-		sleep 0.5
-		c1=$(obs_path_bytes 1 up) c2=$(obs_path_bytes 2 up)
-		s1=$(traffic_received h)
-		sleep 2
-		fact_set after.recv $(($(traffic_received h) - s1))
-		fact_set after.p1 $(($(obs_path_bytes 1 up) - c1))
-		fact_set after.p2 $(($(obs_path_bytes 2 up) - c2))
+		# close), so the window starts a little after SUB_CLOSED. Its
+		# ends are timestamps; the bytes are read at them afterwards.
+		wait_nap 0.5
+		fact_set after.from_ms "$(now_ms)"
+		wait_nap 2
+		fact_set after.to_ms "$(now_ms)"
 	fi
 
 	pm remove.rc client remove --token "$ctok" --id 0
 	await_event s.removed server '.event == "removed"' || true
 
 	traffic_wait 30000 h || true
-	fact_set gap_ms "$(traffic_outage_ms h "$(fact_get create.ms || fact_get h.start_ms)")"
+	if [[ -n $(fact_get after.from_ms) ]]; then
+		t0=$(fact_get after.from_ms)
+		t1=$(fact_get after.to_ms)
+		fact_set after.recv $(($(traffic_rx_at h "$t1") - $(traffic_rx_at h "$t0")))
+		fact_set after.p1 $(($(obs_path_bytes_at 1 down "$t1") - $(obs_path_bytes_at 1 down "$t0")))
+		fact_set after.p2 $(($(obs_path_bytes_at 2 down "$t1") - $(obs_path_bytes_at 2 down "$t0")))
+	fi
+	fact_set gap_ms "$(traffic_outage_ms h "$(fact_get create.ms || fact_get h.start_ms)" 0 client)"
 	harness_figure handover_gap_ms "$(fact_get gap_ms)"
 	for role in client server; do
 		obs_mib_delta "$role" "$MPTH_RUN_DIR/mib-$role" >"$MPTH_RUN_DIR/mib-$role.delta"
 	done
 }
 
-# $1: role, $2: counter. Its change during the scenario.
-mib() {
-	awk -v n="MPTcpExt$2" '$1 == n { v = $2 } END { print v + 0 }' "$MPTH_RUN_DIR/mib-$1.delta"
+# $1: role, $2: counter (without MPTcpExt), $3: op, $4: value. Judges
+# the counter's change during the scenario; a counter this kernel lacks
+# (not in the snapshot taken at the start, which lists them all) skips
+# that check by name.
+check_mib_change() {
+	local n=MPTcpExt$2
+	grep -q "^$n " "$MPTH_RUN_DIR/mib-$1" || {
+		expect_skip "$1 MIB $2 $3 $4: counter $n not in this kernel"
+		return
+	}
+	expect "$1 MIB $2" "$(awk -v n="$n" '$1 == n { v = $2 } END { print v + 0 }' "$MPTH_RUN_DIR/mib-$1.delta")" "$3" "$4"
 }
 
 # $1: fact holding an event, $2: what it is
@@ -153,8 +174,8 @@ expect_event() {
 	expect_event c.announced "client's ANNOUNCED event"
 	expect_str "announced address" "$(ev_field c.announced .daddr)" "$(topo_addr 2 server)"
 	expect "announced address id" "$(ev_field c.announced .rem_id)" -eq 2
-	expect "server MIB AddAddrTx" "$(mib server AddAddrTx)" -ge 1
-	expect "client MIB AddAddr" "$(mib client AddAddr)" -ge 1
+	check_mib_change server AddAddrTx -ge 1
+	check_mib_change client AddAddr -ge 1
 }
 
 @test "SUBFLOW_CREATE from the client's PM: a subflow over path 2 is established within 3 s (SUB_ESTABLISHED, MIB joins)" {
@@ -162,8 +183,8 @@ expect_event() {
 	expect_event c.sub_established "client's SUB_ESTABLISHED event from $(topo_addr 2 client)"
 	expect "local id of the new subflow" "$(ev_field c.sub_established .loc_id)" -eq 2
 	expect "time from SUBFLOW_CREATE to SUB_ESTABLISHED (ms)" "$(fact_get create.took_ms)" -le "$USPM_EVENT_MAX_MS"
-	expect "client MIB MPJoinSynAckRx" "$(mib client MPJoinSynAckRx)" -ge 1
-	expect "server MIB MPJoinAckRx" "$(mib server MPJoinAckRx)" -ge 1
+	check_mib_change client MPJoinSynAckRx -ge 1
+	check_mib_change server MPJoinAckRx -ge 1
 }
 
 @test "SUBFLOW_DESTROY of path 1's subflow: it closes and path 2 carries what follows" {
@@ -171,7 +192,7 @@ expect_event() {
 	expect_event c.sub_closed "client's SUB_CLOSED event for $(topo_addr 1 client)"
 	local recv p1 p2
 	recv=$(fact_get after.recv) p1=$(fact_get after.p1) p2=$(fact_get after.p2)
-	harness_diag "in the 2 s after the break: $recv payload bytes received; path 1 forwarded $p1, path 2 $p2 bytes up"
+	harness_diag "in the 2 s after the break: $recv payload bytes received; path 1 forwarded $p1, path 2 $p2 bytes down"
 	expect "payload received in the 2 s after the break" "$recv" -gt 0
 	expect "path 2 bytes after the break, % of the payload received" $((p2 * 100 / (recv > 0 ? recv : 1))) -ge 90
 	expect "path 1 bytes after the break, % of the payload received" $((p1 * 100 / (recv > 0 ? recv : 1))) -le 2
@@ -186,6 +207,6 @@ expect_event() {
 	expect "mptcp-pm-ctl remove exit code" "$(fact_get remove.rc)" -eq 0
 	expect_event s.removed "server's REMOVED event"
 	expect "removed address id" "$(ev_field s.removed .rem_id)" -eq 0
-	expect "client MIB RmAddrTx" "$(mib client RmAddrTx)" -ge 1
-	expect "server MIB RmAddr" "$(mib server RmAddr)" -ge 1
+	check_mib_change client RmAddrTx -ge 1
+	check_mib_change server RmAddr -ge 1
 }

@@ -23,7 +23,7 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ a middlebox strips MP_CAPABLE from the SYN: '
 	assert_output --partial "SYNs stripped by router 1: expected at least 1, got 0"
 	# Cases not selected skip, they do not fail.
-	assert_output --regexp 'ok [0-9]+ a middlebox strips MP_CAPABLE from the SYN/ACK.*# skip case strip-synack not selected'
+	assert_output --regexp 'ok [0-9]+ a middlebox strips MP_CAPABLE from the SYN/ACK.*# SKIP case strip-synack not selected'
 }
 
 @test "fallback: FALLBACK_KNOWN_BUGS=fail turns the known mid-connection corruption into a failure" {
@@ -49,7 +49,7 @@ sabotage() {
 	# 0 when the client had not yet reported, 1 once it had: no join either way.
 	assert_output --regexp "subflows in the client's MPTCP_INFO: expected at least 2, got [01]"
 	assert_output --regexp 'not ok [0-9]+ an address added mid-connection'
-	assert_output --regexp 'ok [0-9]+ mptcpd exits cleanly on SIGTERM # skip'
+	assert_output --regexp 'ok [0-9]+ mptcpd exits cleanly on SIGTERM # SKIP'
 }
 
 @test "uspm: break-before-make fails the no-stall check; the rest still holds" {
@@ -68,7 +68,7 @@ sabotage() {
 	assert_output --partial "data corrupted: our server found the first mismatch at byte offset 1000"
 	assert_output --regexp 'not ok [0-9]+ Perl: '
 	assert_output --partial "subflows by the perl client's own MPTCP_INFO: expected at least 2, got 1"
-	assert_output --regexp 'ok [0-9]+ Rust .*# skip rust not selected'
+	assert_output --regexp 'ok [0-9]+ Rust .*# SKIP rust not selected'
 }
 
 @test "unmodified: socat without mptcpize gets one subflow and does not survive the failure" {
@@ -77,4 +77,26 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ socat under mptcpize: its connection gets 2 subflows'
 	assert_output --partial "subflows of socat's connection by ss -M: expected at least 2, got"
 	assert_output --regexp 'not ok [0-9]+ socat under mptcpize survives path 1 going down'
+}
+
+@test "a counter the kernel lacks (simulated by MPTH_MIB_ABSENT) skips its check by name; the other checks still run; --strict fails it" {
+	sabotage fullmesh MPTH_MIB_ABSENT=MPTcpExtAddAddrTx
+	assert_success
+	assert_output --partial "SKIP check: server MPTcpExtAddAddrTx -eq 1: counter MPTcpExtAddAddrTx not in this kernel"
+	# The checks after it in the same test were made.
+	assert_output --partial "client MPTcpExtAddAddr: 1 (want -eq 1)"
+	assert_output --partial "server MPTcpExtEchoAdd: 1 (want -eq 1)"
+	run env MPTH_MIB_ABSENT=MPTcpExtAddAddrTx "$RUN" --no-install --strict \
+		--artifacts "$BATS_TEST_TMPDIR/art2" fullmesh
+	assert_failure 1
+	assert_output --partial "counter MPTcpExtAddAddrTx not in this kernel (strict"
+}
+
+@test "fallback: a counter the kernel lacks is recorded as absent, not 0: its check skips by name, the rest of the test runs" {
+	sabotage fallback FALLBACK_CASES=tcp-server MPTH_MIB_ABSENT=MPTcpExtMPCapableFallbackSYNACK
+	assert_success
+	assert_output --partial "SKIP check: client MIB MPTcpExtMPCapableFallbackSYNACK -ge 1: counter MPTcpExtMPCapableFallbackSYNACK not in this kernel"
+	# The check before it, and the transfer check after it, were made.
+	assert_output --partial "client MIB MPTcpExtMPCapableSYNTX during the transfer: 1 (want -ge 1)"
+	assert_output --regexp 'ok [0-9]+ plain TCP server: the client falls back at the SYN/ACK'
 }

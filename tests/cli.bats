@@ -69,6 +69,75 @@ teardown() {
 	assert_output --partial "Usage:"
 }
 
+@test "a --filter that is no valid regex, or matches no test, exits 2 and runs nothing" {
+	run "$RUN" --no-install --filter '(' failover
+	assert_failure 2
+	assert_output --partial "not a valid extended regular expression"
+	refute_output --partial "mpth: run "
+	run "$RUN" --no-install --filter 'no test is called this' failover uspm
+	assert_failure 2
+	assert_output --partial "matches no test in the 2 file(s) selected"
+	refute_output --partial "mpth: run "
+}
+
+@test "an option the command would ignore is refused with exit 2, saying what it goes with" {
+	run "$RUN" --no-install --quick failover
+	assert_failure 2
+	assert_output --partial "--quick does not go with scenario names: it would be ignored (it goes with bench)"
+	run "$RUN" --no-install --filter x list
+	assert_failure 2
+	assert_output --partial "--filter does not go with list"
+	run "$RUN" --no-install --json - clean
+	assert_failure 2
+	run "$RUN" --no-install --keep doctor
+	assert_failure 2
+	run "$RUN" --no-install --kernels host failover
+	assert_failure 2
+	assert_output --partial "(it goes with matrix)"
+	run "$RUN" --no-install --modules /nonexistent failover
+	assert_failure 2
+	assert_output --partial "--modules goes with --kernel IMAGE"
+	run "$RUN" --no-install --vm-timeout 5 failover
+	assert_failure 2
+	# What does go together still parses.
+	run "$RUN" --no-install doctor --json /dev/null
+	assert_success
+}
+
+@test "-j, --jobs and --stress refuse a bad value with exit 2, naming the option, and run nothing" {
+	local opt v art=$BATS_TEST_TMPDIR/art
+	for opt in -j --jobs --stress; do
+		for v in abc 0 000 -3 65 99999999999999999999 1.5 4x; do
+			run "$RUN" --no-install --artifacts "$art" "$opt" "$v" failover
+			assert_failure 2
+			assert_output "mpth: error: option $opt wants a whole number from 1 to 64, got '$v'"
+			[[ ! -e $art ]] || fail "$opt $v: $art was made"
+		done
+		run "$RUN" --no-install --artifacts "$art" failover "$opt"
+		assert_failure 2
+		assert_output "mpth: error: option $opt needs a value (see --help)"
+		run "$RUN" --no-install --artifacts "$art" "$opt" --strict failover
+		assert_failure 2
+		assert_output --partial "option $opt needs a value"
+	done
+	run "$RUN" --no-install --artifacts "$art" -j0 failover
+	assert_failure 2
+	assert_output --partial "option -j wants a whole number from 1 to 64, got '0'"
+	[[ ! -e $art ]]
+}
+
+@test "-j and --stress do not go with list, doctor, clean or bench" {
+	local cmd
+	for cmd in list doctor clean bench; do
+		run "$RUN" --no-install -j 2 "$cmd"
+		assert_failure 2
+		assert_output --partial "-j/--jobs does not go with $cmd"
+		run "$RUN" --no-install --stress 1 "$cmd"
+		assert_failure 2
+		assert_output --partial "--stress does not go with $cmd"
+	done
+}
+
 @test "an artifacts directory that cannot be written is refused" {
 	run "$RUN" --no-install --artifacts /proc/mpth-cannot-exist failover
 	assert_failure 2
@@ -154,7 +223,7 @@ teardown() {
 	local opt
 	for opt in --no-install --strict --artifacts --keep --seed --repeat --filter \
 		--junit --json --verbose --capture --rootless --quick --kernel --modules \
-		--kernels --vm-timeout; do
+		--kernels --vm-timeout -j --jobs --stress; do
 		assert_output --partial -- "$opt"
 		# README.md documents it too.
 		grep -q -- "\`$opt" "$REPO/README.md" || fail "README.md does not document $opt"
@@ -179,4 +248,34 @@ teardown() {
 	run "$RUN" --no-install matrix --kernels host,bogus all
 	assert_failure 2
 	assert_output --partial "unknown kernel spec 'bogus'"
+}
+
+@test "--bisect: 0 for a pass, 1 for a failure, 125 when everything skipped, 128 when the harness cannot run" {
+	local d=$BATS_TEST_TMPDIR
+	printf '%s\n' '#!/usr/bin/env bats' '@test "passes" { true; }' >"$d/good.bats"
+	printf '%s\n' '#!/usr/bin/env bats' '@test "fails" { false; }' >"$d/bad.bats"
+	printf '%s\n' '#!/usr/bin/env bats' '@test "skips" { skip "cannot judge"; }' >"$d/skip.bats"
+	run "$RUN" --no-install --bisect --artifacts "$d/a1" "$d/good.bats"
+	assert_success
+	run "$RUN" --no-install --bisect --artifacts "$d/a2" "$d/bad.bats"
+	assert_failure 1
+	run "$RUN" --no-install --bisect --artifacts "$d/a3" "$d/skip.bats"
+	assert_failure 125
+	assert_output --partial "every test was skipped: this kernel cannot be judged"
+	# Without --bisect the same run says 4.
+	run "$RUN" --no-install --artifacts "$d/a4" "$d/skip.bats"
+	assert_failure 4
+	run "$RUN" --no-install --bisect nosuch
+	assert_failure 128
+	assert_output --partial "unknown scenario 'nosuch'"
+	assert_output --partial "exit 128 stops the bisection"
+	# A kernel without MPTCP (an empty sysctl tree stands for it): cannot
+	# be judged.
+	mkdir -p "$d/sys"
+	MPTH_PROC_SYS=$d/sys run "$RUN" --no-install --bisect --artifacts "$d/a5" "$d/good.bats"
+	assert_failure 125
+	assert_output --partial "kernel has no MPTCP"
+	run "$RUN" --no-install --bisect list
+	assert_failure 2
+	assert_output --partial "--bisect does not go with list"
 }

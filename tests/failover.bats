@@ -18,7 +18,7 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ link-down: a second subflow joins'
 	assert_output --partial "expected at least 3, got 2"
 	# The rest of the run is unaffected.
-	assert_output --regexp 'ok [0-9]+ link-down: path 1 goes down after a quarter'
+	assert_output --regexp 'ok [0-9]+ link-down: path 1 goes down at a quarter'
 }
 
 @test "a subflow limit of 0 (no join possible) fails the join check" {
@@ -31,20 +31,24 @@ sabotage() {
 @test "a corrupted byte fails the integrity check at its offset" {
 	sabotage FAILOVER_CORRUPT_AT=15000000
 	assert_failure 1
-	assert_output --regexp 'not ok [0-9]+ link-down: path 1 goes down after a quarter of the bytes, and every byte arrives intact'
+	assert_output --regexp 'not ok [0-9]+ link-down: path 1 goes down at a quarter of the bytes \(within 2%\), and every byte arrives intact'
 	assert_output --partial "first mismatch at byte offset 15000000"
 }
 
-@test "a link never restored fails the rejoin check; impossible bounds fail outage and carriage" {
-	sabotage FAILOVER_RESTORE=0 FAILOVER_LINKDOWN_MAX_MS=0 FAILOVER_SURVIVOR_PCT=1000
+@test "a link never restored fails the rejoin check; impossible bounds fail outage, recovery, carriage and fault placement" {
+	sabotage FAILOVER_RESTORE=0 FAILOVER_LINKDOWN_MAX_MS=0 FAILOVER_SURVIVOR_PCT=1000 \
+		FAILOVER_LINKDOWN_RECOVERY_MS=-1 FAILOVER_FAULT_TOLERANCE_PM=-1
 	assert_failure 1
 	assert_output --regexp 'not ok [0-9]+ link-down: a new subflow joins over path 1'
 	assert_output --partial "no new subflow from path 1"
 	assert_output --regexp 'not ok [0-9]+ link-down: the outage after the failure'
 	assert_output --regexp 'outage after the fault \(ms, longest receive gap\): expected at most 0, got [1-9]'
+	assert_output --regexp 'recovery after the fault \(ms, until 200 ms at half the survivor.s rate\): expected at most -1, got [0-9]+'
 	assert_output --regexp 'not ok [0-9]+ link-down: path 2 carries'
-	# Data still arrives intact on path 2 alone.
-	assert_output --regexp 'ok [0-9]+ link-down: path 1 goes down after a quarter'
+	# A fault can never strike before its mark: a negative tolerance fails.
+	assert_output --regexp 'not ok [0-9]+ link-down: path 1 goes down at a quarter'
+	assert_output --regexp 'beyond its mark \(per mille of [0-9]+\): expected at most -1, got [0-9]+'
+	refute_output --partial 'data corrupted'
 }
 
 @test "--seed fixes the pattern seed, every run prints its seed, --json and --junit describe the run" {

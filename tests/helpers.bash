@@ -36,9 +36,18 @@ harness_leftovers() {
 	local id=$1 p
 	[[ -n $id ]] || { echo "no run id"; return; }
 	ip netns list | awk '{ print $1 }' | grep "^mpth-$id-" || true
+	# Builtins: a fork per process would make each check take seconds.
+	local env=() IFS=$'\n'
 	for p in /proc/[0-9]*; do
-		tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "MPTH_RUN_ID=$id" &&
+		{ mapfile -t -d '' env <"$p/environ"; } 2>/dev/null || continue
+		[[ $'\n'"${env[*]}"$'\n' == *$'\n'"MPTH_RUN_ID=$id"$'\n'* ]] &&
 			echo "process ${p#/proc/}: $(tr '\0' ' ' 2>/dev/null <"$p/cmdline")"
 	done
 	ls -d "${TMPDIR:-/tmp}/mpth-$id."* /run/mptcp-harness/"$id" 2>/dev/null || true
+}
+
+# A run's TAP file as run.sh nests it in its document: each line under
+# "# ", skip directives in upper case. $1: TAP file
+tap_as_nested() {
+	sed -E 's/^(ok [^#]*) # skip/\1 # SKIP/; s/^/# /' "$1"
 }

@@ -25,7 +25,8 @@ setup_file() {
 	assert_output --regexp 'MPTcpExtMPJoinSynAckRx [1-9]'
 	[[ -s $d/traffic-link-down/server.json && -s $d/traffic-link-down/server.timeline ]]
 	[[ -d $d/samples ]]
-	ls "$d"/state-before-link-down-p1.txt
+	# The state right after the fault (taken once nothing waits on it).
+	ls "$d"/state-link-down-after-fault.txt
 	# The dump went to stderr as well, so a CI log shows it.
 	run cat "$BATS_FILE_TMPDIR/fail.out"
 	assert_output --partial "state at failure"
@@ -48,6 +49,8 @@ setup_file() {
 	[[ ! -e $BATS_TEST_TMPDIR/a/failover/traffic-link-down/client.info ]]
 	[[ -s $BATS_TEST_TMPDIR/a/failover/traffic-link-down/server.json ]]
 	[[ -s $BATS_TEST_TMPDIR/a/failover/timeline-link-down.png ]]
+	# The main job says where its picture is.
+	assert_output --partial "# timelines of failover: $BATS_TEST_TMPDIR/a/failover/timeline-link-down.{svg,png}"
 	FAILOVER_FAULTS=link-down run "$RUN" --no-install --keep \
 		--artifacts "$BATS_TEST_TMPDIR/b" failover
 	assert_success
@@ -69,18 +72,18 @@ setup_file() {
 	run "$RUN" --no-install "$f"
 	if jq -e '.features.netem.ok' <<<"$doc" >/dev/null; then
 		assert_success
-		assert_output --regexp '^ok 1 delay'
+		assert_output --regexp '(^|'$'\n'')# ok 1 delay'
 	else
 		why=$(jq -r '"needs netem: " + .features.netem.why' <<<"$doc")
 		assert_failure 4
-		assert_output --partial "ok 1 delay # skip $why"
+		assert_output --partial "# ok 1 delay # SKIP $why"
 	fi
 	# Every catalogue scenario doctor says will skip does skip, for that reason.
 	for name in $(jq -r '.scenarios | to_entries[] | select(.value.will == "skip") | .key' <<<"$doc"); do
 		why=$(jq -r --arg n "$name" '.scenarios[$n].reason' <<<"$doc")
 		run "$RUN" --no-install "$name"
 		assert_failure 4
-		assert_output --partial "# skip $why"
+		assert_output --partial "# SKIP $why"
 	done
 }
 

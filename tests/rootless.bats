@@ -42,7 +42,10 @@ as_nobody() {
 }
 
 @test "the artifacts directory of a run is private (0700)" {
-	as_nobody --no-install --filter 'no test matches' failover
+	# The shortest run there is: one test that passes at once.
+	printf '@test "nothing to it" {\n\ttrue\n}\n' >"$COPY/trivial.bats"
+	chmod a+r "$COPY/trivial.bats"
+	as_nobody --no-install "$COPY/trivial.bats"
 	local dir
 	dir=$(find "$COPY/artifacts" -mindepth 1 -maxdepth 1 -type d | head -n1)
 	run stat -c %a "$dir"

@@ -15,7 +15,9 @@ setup_file() {
 }
 
 # Start a server in the server namespace; SERVER_CMD (an array) replaces
-# the binary, e.g. to run it under valgrind. $@: extra server options
+# the binary, e.g. to run it under valgrind, and SERVER_START_MS bounds
+# its start (a hang detector: valgrind on a loaded machine takes seconds).
+# $@: extra server options
 server() {
 	local dir=$BATS_TEST_TMPDIR
 	rm -f "$dir/port"
@@ -23,7 +25,7 @@ server() {
 	in_ns_bg server "${cmd[@]}" -p 0 --ready "$dir/port" \
 		-j "$dir/server.json" "$@" >"$dir/server.log" 2>&1 3>&-
 	SERVER_PID=$BG_PID
-	wait_file 5000 "$dir/port" || fail "server did not start: $(cat "$dir/server.log")"
+	wait_file "${SERVER_START_MS:-5000}" "$dir/port" || fail "server did not start: $(cat "$dir/server.log")"
 	PORT=$(<"$dir/port")
 	SRV=$(topo_addr 1 server)
 }
@@ -175,7 +177,7 @@ server_wait() {
 	command -v valgrind >/dev/null || skip "valgrind not installed (package valgrind)"
 	SERVER_CMD=(valgrind --error-exitcode=99 --leak-check=full
 		--errors-for-leak-kinds=definite -q "$MPTH_SAMPLES/mptcp-server")
-	server -n 1
+	SERVER_START_MS=60000 server -n 1
 	run in_ns client valgrind --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite -q "$MPTH_SAMPLES/mptcp-client" -b 2M "$SRV" "$PORT"
 	server_wait
@@ -190,4 +192,160 @@ server_wait() {
 	assert_success
 	assert_output --partial "Done"
 	refute_output --partial "ERROR: libFuzzer"
+}
+
+# The harness's channel to the samples, as harness/traffic.sh uses it:
+# one events FIFO both write to, a control FIFO each.
+channel() {
+	local d=$BATS_TEST_TMPDIR
+	mkfifo "$d/ev" "$d/sctl" "$d/cctl"
+	exec {EV}<>"$d/ev" {SCTL}<>"$d/sctl" {CCTL}<>"$d/cctl"
+}
+
+# Read events until one matches a regex, 10 s at most; it lands in EVENT.
+# $1: regex
+next_event() {
+	local line
+	while IFS= read -r -t 10 -u "$EV" line; do
+		echo "$line" >>"$BATS_TEST_TMPDIR/events"
+		[[ $line =~ $1 ]] && { EVENT=$line; return 0; }
+	done
+	fail "no event matching '$1'; got: $(cat "$BATS_TEST_TMPDIR/events" 2>/dev/null)"
+}
+
+# $1: mode. A streamed transfer the harness ends: marks, finish, verdicts.
+stream_run() {
+	local d=$BATS_TEST_TMPDIR w
+	channel
+	server -n 1 --events "$d/ev" --control "$d/sctl" --timeline "$d/s.tl"
+	in_ns_bg client "$MPTH_SAMPLES/mptcp-client" --stream -m "$1" --events "$d/ev" \
+		--control "$d/cctl" -j "$d/c.json" --timeline "$d/c.tl" "$SRV" "$PORT" \
+		>"$d/client.log" 2>&1 3>&- {EV}>&- {SCTL}>&- {CCTL}>&-
+	CLIENT_PID=$BG_PID
+	next_event '^client connected [0-9]+ 0 '
+	# Marks on whichever side receives (both in bidir).
+	[[ $1 == download ]] || printf 'mark 3000000\n' >&"$SCTL"
+	[[ $1 == upload ]] || printf 'mark 3000000\n' >&"$CCTL"
+	next_event ' mark [0-9]+ 3000000 [0-9]+$'
+	read -ra w <<<"$EVENT"
+	((w[4] >= 3000000))
+	printf 'finish\n' >&"$CCTL"
+	next_event '^client done [0-9]+ 0 ok '
+	wait "$CLIENT_PID"
+	server_wait
+	assert_equal "$SERVER_RC" 0
+}
+
+@test "--stream upload: the harness's mark comes with the count, and finish ends it, every byte verified" {
+	stream_run upload
+	run jq -r '.bytes_sent > 3000000, .stream' "$BATS_TEST_TMPDIR/c.json"
+	assert_output $'true\ntrue'
+	# What the client sent is what the server verified.
+	assert_equal "$(jq -r .bytes_sent "$BATS_TEST_TMPDIR/c.json")" \
+		"$(jq -r .bytes_received "$BATS_TEST_TMPDIR/server.json")"
+}
+
+@test "--stream download and bidir: the client's half-close tells the server to stop; both directions verified" {
+	local m
+	for m in download bidir; do
+		stream_run "$m"
+		assert_equal "$(jq -r .bytes_received "$BATS_TEST_TMPDIR/c.json")" \
+			"$(jq -r .bytes_sent "$BATS_TEST_TMPDIR/server.json")"
+		run jq -r '.mismatch_offset, .status' "$BATS_TEST_TMPDIR/c.json"
+		assert_output $'-1\nok'
+		exec {EV}>&- {SCTL}>&- {CCTL}>&-
+		rm -f "$BATS_TEST_TMPDIR"/{ev,sctl,cctl,events}
+	done
+	# bidir: the server verified its direction too.
+	run jq -r '.bytes_received > 0, .mismatch_offset' "$BATS_TEST_TMPDIR/server.json"
+	assert_output $'true\n-1'
+}
+
+@test "the control channel: now answers at once, a reached mark fires at once, bad commands are refused" {
+	local d=$BATS_TEST_TMPDIR
+	channel
+	server -n 1 --events "$d/ev" --control "$d/sctl"
+	in_ns_bg client "$MPTH_SAMPLES/mptcp-client" --stream --events "$d/ev" --control "$d/cctl" \
+		"$SRV" "$PORT" >"$d/client.log" 2>&1 3>&- {EV}>&- {SCTL}>&- {CCTL}>&-
+	CLIENT_PID=$BG_PID
+	printf 'mark 1000000\n' >&"$SCTL"
+	next_event '^server mark [0-9]+ 1000000 '
+	printf 'now\n' >&"$SCTL"
+	next_event '^server now [0-9]+ [0-9]+ 0$'
+	# Already passed: answered at once.
+	printf 'mark 10\n' >&"$SCTL"
+	next_event '^server mark [0-9]+ 10 '
+	printf 'mark x\nbogus\n' >&"$SCTL"
+	printf 'sample\n' >&"$CCTL"
+	next_event '^client sampled '
+	printf 'finish\n' >&"$CCTL"
+	next_event '^client done [0-9]+ 0 '
+	wait "$CLIENT_PID"
+	server_wait
+	run cat "$d/server.log"
+	assert_output --partial "control: bad mark 'x'"
+	assert_output --partial "control: unknown command 'bogus'"
+	# --stream alone could never end: refused.
+	run "$MPTH_SAMPLES/mptcp-client" --stream 127.0.0.1 1
+	assert_failure 2
+	assert_output --partial "--stream needs --control"
+}
+
+@test "a streaming client whose harness went away finishes by itself, its bytes verified" {
+	local d=$BATS_TEST_TMPDIR rc=0
+	# The server first: it must not inherit our end of the events FIFO.
+	server -n 1
+	channel
+	in_ns_bg client "$MPTH_SAMPLES/mptcp-client" --stream --events "$d/ev" --control "$d/cctl" \
+		-j "$d/c.json" "$SRV" "$PORT" >"$d/client.log" 2>&1 3>&- {EV}>&- {SCTL}>&- {CCTL}>&-
+	CLIENT_PID=$BG_PID
+	next_event '^client connected '
+	# The only reader of the events closes: as if the harness died.
+	exec {EV}<&-
+	timeout 10 bash -c "while kill -0 $CLIENT_PID 2>/dev/null; do sleep 0.1; done" || rc=$?
+	assert_equal "$rc" 0
+	wait "$CLIENT_PID" || rc=$?
+	assert_equal "$rc" 0
+	server_wait
+	assert_equal "$SERVER_RC" 0
+	run cat "$d/client.log"
+	assert_output --partial "events: the reader went away"
+}
+
+@test "--cc sets the congestion control of both ends' sockets, and the JSON says which" {
+	local cc
+	for cc in reno cubic; do
+		server -n 1 --cc "$cc"
+		run in_ns client "$MPTH_SAMPLES/mptcp-client" --cc "$cc" -b 1M \
+			-j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+		server_wait
+		assert_success
+		run jq -r '.conns[0].congestion_control' "$BATS_TEST_TMPDIR/c.json" "$BATS_TEST_TMPDIR/server.json"
+		assert_output "$cc"$'\n'"$cc"
+	done
+}
+
+@test "--hold-result keeps an upload's verdict (and the connection) until release" {
+	local d=$BATS_TEST_TMPDIR
+	channel
+	server -n 1 --hold-result --events "$d/ev" --control "$d/sctl"
+	in_ns_bg client "$MPTH_SAMPLES/mptcp-client" -b 2M -j "$d/c.json" "$SRV" "$PORT" \
+		>"$d/client.log" 2>&1 3>&- {EV}>&- {SCTL}>&- {CCTL}>&-
+	CLIENT_PID=$BG_PID
+	printf 'mark 2097152\n' >&"$SCTL"
+	next_event '^server mark [0-9]+ 2097152 '
+	# All bytes in, verdict held: the client still waits, the connection is up.
+	wait_nap 1
+	kill -0 "$CLIENT_PID"
+	run in_ns client ss -HMn "( dport = :$PORT )"
+	assert_output --regexp '^(ESTAB|FIN-WAIT-2) '
+	printf 'release\n' >&"$SCTL"
+	next_event '^server released '
+	wait "$CLIENT_PID"
+	server_wait
+	assert_equal "$SERVER_RC" 0
+	run jq -r '.status' "$d/c.json"
+	assert_output ok
+	run "$MPTH_SAMPLES/mptcp-server" --hold-result
+	assert_failure 2
 }

@@ -126,3 +126,232 @@ fake_run() {
 	run assert_transfer_intact t
 	assert_failure
 }
+
+@test "time to recovery: the end of the first stall, not the first burst after the fault" {
+	local bins=() ms
+	# 1 MB/s (10000 bytes per 10 ms bin) until 2000, a 150 kB burst right
+	# after the fault at 2000 (reordered data flushed), nothing until
+	# 2600, then full rate again. Half of 8 Mbit/s in 200 ms is 100 kB.
+	for ((ms = 1000; ms < 2000; ms += 10)); do bins+=("$ms 10000"); done
+	bins+=("2000 150000")
+	for ((ms = 2010; ms < 2600; ms += 10)); do bins+=("$ms 0"); done
+	for ((ms = 2600; ms < 4000; ms += 10)); do bins+=("$ms 10000"); done
+	timeline "${bins[@]}"
+	fact_set t.mode upload
+	run traffic_recovery_ms t 2000 8000000
+	# The first healthy window after the stall starts at 2500 (10 bins of
+	# 10 kB from 2600 on make it half full).
+	assert_output 500
+	# A bound below it fails, with the figure.
+	fact_set t.recovery_ms 500
+	run check_recovery_below t 400
+	assert_failure
+	assert_output --partial "expected at most 400, got 500"
+}
+
+@test "time to recovery: 0 when goodput never dropped, none when it never came back" {
+	local bins=() ms
+	for ((ms = 1000; ms < 3000; ms += 10)); do bins+=("$ms 10000"); done
+	timeline "${bins[@]}"
+	fact_set t.mode upload
+	run traffic_recovery_ms t 1500 8000000
+	assert_output 0
+	bins=()
+	for ((ms = 1000; ms < 2000; ms += 10)); do bins+=("$ms 10000"); done
+	for ((ms = 2000; ms < 3000; ms += 10)); do bins+=("$ms 100"); done
+	timeline "${bins[@]}"
+	# A trickle is no recovery.
+	run traffic_recovery_ms t 2000 8000000
+	assert_output none
+}
+
+@test "path bytes at a moment are interpolated between the sampler's lines" {
+	mkdir -p "$MPTH_RUN_DIR/samples"
+	printf '%s\n' "1000 0 0" "1050 5000 100" "1100 10000 200" >"$MPTH_RUN_DIR/samples/p1"
+	run obs_path_bytes_at 1 up 1075
+	assert_output 7500
+	run obs_path_bytes_at 1 down 1100
+	assert_output 200
+	run obs_path_bytes_at 1 both 1025
+	assert_output 2550
+}
+
+@test "the event loop folds the samples' lines into the run's state" {
+	__TR_MODE[t]=upload __TR_RECV[t]=server
+	__traffic_fold t "server listening 1000 4242"
+	__traffic_fold t "client subflows 1001 0 2 198.18.1.1:5>198.19.1.1:4242,198.18.2.1:6>198.19.1.1:4242"
+	__traffic_fold t "client subflows 1002 1 1 198.18.1.1:7>198.19.1.1:4242"
+	__traffic_fold t "server mark 1003 100 150"
+	assert_equal "${__TR_DONE[t.port]}" 4242
+	# Connection 1's subflows do not replace connection 0's.
+	assert_equal "${__TR_SF[t]}" 2
+	traffic_live_pairs t
+	assert_equal "$TRAFFIC_LIVE_PAIRS" "198.18.1.1>198.19.1.1 198.18.2.1>198.19.1.1"
+	traffic_sf_locals t
+	assert_equal "$TRAFFIC_SF_LOCALS" "198.18.1.1:5 198.18.2.1:6"
+	__traffic_marked t 100
+	run __traffic_marked t 200
+	assert_failure
+	__traffic_new_sf_from t 198.18.2.1 "198.18.1.1:5"
+	run __traffic_new_sf_from t 198.18.2.1 "198.18.1.1:5 198.18.2.1:6"
+	assert_failure
+	__traffic_fold t "client subflows 1004 0 0 -"
+	traffic_live_pairs t
+	assert_equal "$TRAFFIC_LIVE_PAIRS" ""
+}
+
+@test "the fault placement check judges the stream, and fails past its tolerance" {
+	fact_set t.span 1000000
+	fact_set t.due 250000
+	fact_set t.mark_rx 251000
+	fact_set t.lag_ms 10
+	fact_set t.struck_rx 400000
+	fact_set t.placement 255000
+	run check_fault_mid_transfer t 20
+	assert_success
+	# The diagnostics (TAP comments) are kept with the figures too.
+	run grep -F "struck at 255000 (+0.50%); the receiver had 400000 by then" "$MPTH_ART_DIR/figures.txt"
+	assert_success
+	fact_set t.placement 300000
+	run check_fault_mid_transfer t 20
+	assert_failure
+	assert_output --partial "expected at most 20, got 50"
+	# Before its mark is impossible, and fails too.
+	fact_set t.placement 200000
+	run check_fault_mid_transfer t 20
+	assert_failure
+}
+
+@test "busywait and wait_nap pause without forking sleep" {
+	local t0 t1
+	t0=${EPOCHREALTIME/./}
+	wait_nap 0.2
+	t1=${EPOCHREALTIME/./}
+	(((t1 - t0) / 1000 >= 190))
+	# The harness never needs sleep(1) to wait: grep its modules.
+	run grep -nE '(^|[^_a-z])sleep [0-9]' "$REPO"/harness/traffic.sh "$REPO"/harness/recipes.sh \
+		"$REPO"/harness/faults.sh "$REPO"/harness/catalogue.sh "$REPO"/lib/wait.sh
+	assert_output ''
+}
+
+@test "a tag used again starts from nothing: no stale port, mark or subflows" {
+	traffic_open_channel t upload
+	__traffic_fold t "server listening 1000 4242"
+	__traffic_fold t "server mark 1003 100 150"
+	__traffic_fold t "client subflows 1001 0 2 a:1>b:2,c:3>b:2"
+	__traffic_fold tx "server listening 1000 9999"
+	traffic_open_channel t upload
+	assert_equal "${__TR_DONE[t.port]:-}" ''
+	assert_equal "${__TR_SF[t]:-}" ''
+	run __traffic_marked t 100
+	assert_failure
+	# Another tag's state stays.
+	assert_equal "${__TR_DONE[tx.port]}" 9999
+}
+
+# $1: role, $2: JSON of its record, $3: exit code
+record() {
+	printf '%s\n' "$2" >"$MPTH_RUN_DIR/traffic-t/$1.json"
+	printf '%s\n' "$3" >"$MPTH_RUN_DIR/traffic-t/$1.rc"
+}
+
+@test "an intact transfer is judged by the receiver of each direction: the client for a download" {
+	: >"$MPTH_ART_DIR/failure-dump.txt"
+	record server '{"bytes_sent":5000,"bytes_received":0,"mismatch_offset":-1,"conns":[{"mode":"download","status":"ok"}]}' 0
+	record client '{"mode":"download","bytes_sent":0,"bytes_received":5000,"mismatch_offset":-1}' 0
+	run assert_transfer_intact t
+	assert_success
+	# One byte short, at the client: an upload-only check saw 0 = 0.
+	record client '{"mode":"download","bytes_sent":0,"bytes_received":4999,"mismatch_offset":-1}' 0
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "expected exactly 5000, got 4999"
+	# A byte the client found corrupted.
+	record client '{"mode":"download","bytes_sent":0,"bytes_received":5000,"mismatch_offset":77}' 0
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "first mismatch at byte offset 77, seen by the client"
+	# Nothing sent at all is no transfer.
+	record server '{"bytes_sent":0,"bytes_received":0,"mismatch_offset":-1,"conns":[{"mode":"download","status":"ok"}]}' 0
+	record client '{"mode":"download","bytes_sent":0,"bytes_received":0,"mismatch_offset":-1}' 0
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "payload bytes the server sent: expected more than 0, got 0"
+}
+
+@test "a corruption after the receiver's kernel rejected a DSS mapping is named a kernel bug: a skip, a failure with MPTH_KNOWN_BUGS=fail or strict" {
+	: >"$MPTH_ART_DIR/failure-dump.txt"
+	record server '{"bytes_sent":0,"bytes_received":900,"mismatch_offset":77,"conns":[{"mode":"upload","status":"mismatch"}]}' 4
+	record client '{"mode":"upload","bytes_sent":1000,"bytes_received":0,"mismatch_offset":-1}' 4
+	fact_set t.dss_rejected0.server 3
+	# The kernel's counters, and bats' skip, stood in for.
+	# shellcheck disable=SC2317 # called by assert_transfer_intact, not here
+	obs_dss_rejected() { OBS_DSS_REJECTED=4; }
+	skip() { printf 'skipped: %s\n' "$*"; exit 0; }
+	run assert_transfer_intact t
+	assert_success
+	assert_output --partial "skipped: KNOWN KERNEL BUG (a rejected DSS mapping"
+	assert_output --partial "first mismatch at byte offset 77, seen by the server"
+	assert_output --partial "had rejected 1 DSS mapping(s)"
+	MPTH_KNOWN_BUGS=fail run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "data corrupted (known kernel bug, a rejected DSS mapping"
+	refute_output --partial skipped
+	MPTH_STRICT=1 run assert_transfer_intact t
+	assert_failure
+	refute_output --partial skipped
+	# No mapping rejected during the run: a plain corruption.
+	# shellcheck disable=SC2317 # called by assert_transfer_intact, not here
+	obs_dss_rejected() { OBS_DSS_REJECTED=3; }
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "data corrupted: first mismatch at byte offset 77, seen by the server"
+	refute_output --partial KNOWN
+}
+
+@test "a bidir transfer is judged in both directions" {
+	: >"$MPTH_ART_DIR/failure-dump.txt"
+	record server '{"bytes_sent":700,"bytes_received":900,"mismatch_offset":-1,"conns":[{"mode":"bidir","status":"ok"}]}' 0
+	record client '{"mode":"bidir","bytes_sent":900,"bytes_received":700,"mismatch_offset":-1}' 0
+	run assert_transfer_intact t
+	assert_success
+	record client '{"mode":"bidir","bytes_sent":900,"bytes_received":699,"mismatch_offset":-1}' 0
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "bytes received by the client (the server sent 700): expected exactly 700, got 699"
+	record client '{"mode":"bidir","bytes_sent":901,"bytes_received":700,"mismatch_offset":-1}' 0
+	run assert_transfer_intact t
+	assert_failure
+	assert_output --partial "bytes received by the server (the client sent 901)"
+}
+
+@test "a check on a counter this kernel lacks is a named skip, not a pass or a fail; strict fails it" {
+	# The snapshot at obs_mib_mark lists every counter the kernel has.
+	printf 'MPTcpExtAddAddr 0\nMPTcpExtEchoAdd 0\n' >"$MPTH_RUN_DIR/mib-t-server"
+	fact_set t.mib.server.recorded 1
+	fact_set t.mib.server.MPTcpExtEchoAdd 1
+	run check_mib t server MPTcpExtAddAddrTx -eq 1
+	assert_success
+	run cat "$MPTH_ART_DIR/skipped-checks.txt"
+	assert_output --partial "server MPTcpExtAddAddrTx -eq 1: counter MPTcpExtAddAddrTx not in this kernel"
+	# A counter the kernel has, at 0, is judged: 0 is not 1.
+	: >"$MPTH_ART_DIR/failure-dump.txt"
+	run check_mib t server MPTcpExtAddAddr -eq 1
+	assert_failure
+	assert_output --partial "expected exactly 1, got 0"
+	run check_mib t server MPTcpExtEchoAdd -eq 1
+	assert_success
+	MPTH_STRICT=1 run check_mib t server MPTcpExtAddAddrTx -eq 1
+	assert_failure
+	assert_output --partial "not in this kernel (strict"
+	SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1 run check_mib t server MPTcpExtAddAddrTx -eq 1
+	assert_failure
+}
+
+@test "a named scenario's requirements name the optional packages run.sh installs for it" {
+	source "$REPO/lib/deps.sh"
+	run deps_for_requires "mptcp ip_mptcp pm_userspace libmnl socat mptcpize mptcpd"
+	assert_output "$(printf '%s\n' /usr/include/libmnl/libmnl.h:libmnl-dev /usr/libexec/mptcpd:mptcpd socat:socat)"
+	run deps_for_requires "mptcp ip_mptcp tbf"
+	assert_output ''
+}

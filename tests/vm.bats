@@ -3,6 +3,7 @@
 # Self-test of harness/vm.sh: boots a Debian 6.1 kernel under qemu (TCG here)
 # with the host root over 9p, and checks the error paths of the runner.
 # Tests that need the kernel skip when apt cannot download it.
+# jobs: alone (a TCG guest takes both cores, and some tests time its boot)
 
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
@@ -184,6 +185,52 @@ no_qemu_left() {
 	no_qemu_left "$WORK"
 }
 
+@test "run.sh --bisect: an image that cannot boot, or random bytes, exit 125 (git bisect skips them)" {
+	need_kernel
+	local img=$BATS_TEST_TMPDIR/truncated.bzImage
+	# Its header is a bzImage's; its payload stops short: it never boots.
+	head -c 3000000 "$VMT_VMLINUZ" >"$img"
+	run timeout 300 "$BATS_TEST_DIRNAME/../run.sh" --no-install --bisect --kernel "$img" --vm-timeout 60 \
+		--artifacts "$BATS_TEST_TMPDIR/art" failover
+	assert_failure 125
+	assert_output --partial "did not get to run the tests (boot stage: kernel boot, init not reached)"
+	assert_output --partial "exit 125 (git bisect skips it)"
+	no_qemu_left "$img"
+	head -c 100000 /dev/urandom >"$img"
+	run "$BATS_TEST_DIRNAME/../run.sh" --no-install --bisect --kernel "$img" failover
+	assert_failure 125
+	assert_output --partial "not an x86 bzImage"
+}
+
+@test "run.sh --kernel DIR boots a build tree's bzImage with the modules its make modules_install installs" {
+	need_kernel
+	local tree=$BATS_TEST_TMPDIR/linux
+	mkdir -p "$tree/arch/x86/boot"
+	cp "$VMT_VMLINUZ" "$tree/arch/x86/boot/bzImage"
+	# A tree that built modules: modules.order, and a modules_install
+	# that installs (here, copies) them.
+	echo kernel/drivers/net/veth.ko >"$tree/modules.order"
+	# shellcheck disable=SC2016 # make's variables, for the Makefile
+	printf 'modules_install:\n\tmkdir -p $(INSTALL_MOD_PATH)/lib/modules\n\tcp -a %s $(INSTALL_MOD_PATH)/lib/modules/\n' \
+		"$VMT_MODULES" >"$tree/Makefile"
+	# The guest's /tmp is its own; the artifacts directory is shared.
+	local fx=$BATS_TEST_TMPDIR/art
+	mkdir -p "$fx"
+	# shellcheck disable=SC2016 # expanded in the guest, by the fixture
+	printf '%s\n' '#!/usr/bin/env bats' \
+		'@test "in the guest" { [[ $(uname -r) == 6.1.* ]]; modprobe veth; grep -q "^veth " /proc/modules; }' \
+		>"$fx/where.bats"
+	run "$BATS_TEST_DIRNAME/../run.sh" --no-install --kernel "$tree" --artifacts "$BATS_TEST_TMPDIR/art" \
+		"$fx/where.bats"
+	assert_success
+	assert_output --partial "ok 1 in the guest"
+	# A tree with no bzImage says what to build.
+	rm "$tree/arch/x86/boot/bzImage"
+	run "$BATS_TEST_DIRNAME/../run.sh" --no-install --kernel "$tree" failover
+	assert_failure 2
+	assert_output --partial "has no arch/x86/boot/bzImage: build it first"
+}
+
 # $1: signal; starts a VM from a separate caller, kills the caller with it
 kill_caller_with() {
 	local pid i
@@ -229,4 +276,21 @@ kill_caller_with() {
 	assert_output --partial "shaping: netem on path 2"
 	run jq -r '.passed, .failed, .skipped' "$WORK/s.json"
 	assert_output $'4\n0\n0'
+}
+
+@test "a checkout under /tmp runs --kernel debian:6.1 to the end (the guest's own /tmp does not hide it)" {
+	need_kernel
+	local repo=$BATS_TEST_DIRNAME/.. clone=/tmp/mpth-vmclone-$$
+	rm -rf "$clone"
+	mkdir -p "$clone"
+	(cd "$repo" && git ls-files -z | xargs -0 cp --parents -t "$clone")
+	# One test that looks at where it runs, from the clone's own run.sh.
+	# shellcheck disable=SC2016 # expanded in the guest, by the fixture
+	printf '@test "in the guest, in the clone" {\n\t[[ $(uname -r) == 6.1.* ]]\n\t[[ $PWD == %s ]]\n\t[[ -x %s/c-samples/build/mptcp-client ]]\n}\n' \
+		"$clone" "$clone" >"$clone/where.bats"
+	run bash -c "cd '$clone' && ./run.sh --no-install --kernel debian:6.1 --artifacts /tmp/mpth-vmclone-art-$$ where.bats"
+	rm -rf "$clone" "/tmp/mpth-vmclone-art-$$"
+	refute_output --partial "is not visible in the guest"
+	assert_success
+	assert_output --partial "1 passed, 0 failed, 0 skipped"
 }
