@@ -19,6 +19,8 @@ source "$MPTH_ROOT/lib/features.sh"
 source "$MPTH_ROOT/lib/runstate.sh"
 # shellcheck source=lib/deps.sh
 source "$MPTH_ROOT/lib/deps.sh"
+# shellcheck source=lib/report.sh
+source "$MPTH_ROOT/lib/report.sh"
 # shellcheck source=lib/jobs.sh
 source "$MPTH_ROOT/lib/jobs.sh"
 
@@ -742,8 +744,8 @@ job_report() {
 	TOTAL_PASS=$((TOTAL_PASS + pass))
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 	TOTAL_SKIP=$((TOTAL_SKIP + skip))
-	local tests='[]'
-	[[ -z $OPT_JSON ]] || tests=$(tests_json "$art.tap" "$art/checks.tsv")
+	local tests
+	tests=$(tests_json "$art.tap" "$art/checks.tsv")
 	SUMMARY_ROWS+=("$name	${iter:-1}	$pass	$fail	$skip	$dur	$(key_figures "$art")	${J_WHY[i]}	$tests")
 	# A failed or interrupted run keeps everything it produced.
 	((fail > 0 || OPT_KEEP)) || [[ ${J_WHY[i]} == interrupted* ]] || prune_artifacts "$art"
@@ -911,6 +913,7 @@ report_interrupted() {
 	printf '# %s: %d run(s) cut short, %d never started\n' "$what" "$cut" "$unstarted"
 	printf '%s: %d run(s) cut short, %d never started\n' "$what" "$cut" "$unstarted" \
 		>"$MPTH_ARTIFACTS/INTERRUPTED"
+	write_reports
 	print_summary
 	[[ -z $OPT_JUNIT ]] || write_junit "$OPT_JUNIT"
 	[[ -z $OPT_JSON ]] || write_json "$OPT_JSON"
@@ -930,6 +933,7 @@ print_summary() {
 	done
 	((OPT_REPEAT > 1)) && print_repeat_stats
 	print_pictures
+	[[ ! -s $MPTH_ARTIFACTS/index.html ]] || printf '# report: %s\n' "$MPTH_ARTIFACTS/index.html"
 	printf '%d passed, %d failed, %d skipped\n' "$TOTAL_PASS" "$TOTAL_FAIL" "$TOTAL_SKIP"
 }
 
@@ -1015,6 +1019,16 @@ write_junit() {
 		done
 		echo '</testsuites>'
 	} >"$1"
+}
+
+# The run's own summary.json and HTML report, in its artifacts directory,
+# whatever options were given. A report that cannot be written (a full
+# disk) is said, and changes no verdict.
+write_reports() {
+	rm -f "$MPTH_ARTIFACTS/index.html"
+	if ! write_json "$MPTH_ARTIFACTS/summary.json" || ! report_write "$MPTH_ARTIFACTS"; then
+		log_warn "report: could not write $MPTH_ARTIFACTS/index.html"
+	fi
 }
 
 # $1: output file ("-" for stdout)
@@ -1489,6 +1503,7 @@ main() {
 	((OPT_JOBS == 1)) || features_prewarm "${files[@]}"
 	run_jobs
 	((${#vm_files[@]} == 0)) || vm_stage "${vm_files[@]}"
+	write_reports
 	print_summary
 	[[ -z $OPT_JUNIT ]] || write_junit "$OPT_JUNIT"
 	[[ -z $OPT_JSON ]] || write_json "$OPT_JSON"

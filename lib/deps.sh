@@ -30,6 +30,7 @@ DEPS_EXTRA=(
 	socat:socat
 	perl:perl
 	tap2junit:libtap-formatter-junit-perl
+	chromium:chromium
 	python3:python3
 	valgrind:valgrind
 	clang:clang

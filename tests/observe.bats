@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# What a run leaves to read: the failure bundle, timeline plots, pruning
-# of bulky files on success, and doctor agreeing with the skips taken.
+# What a run leaves to read: the failure bundle, timeline plots, the HTML
+# report (in a real browser), pruning of bulky files on success, and
+# doctor agreeing with the skips taken.
 
 load helpers
 
@@ -41,6 +42,51 @@ setup_file() {
 	assert_output 1
 }
 
+# Each test of a TAP file, "STATUS<tab>NAME" (pass, fail or skip). $1: file
+tap_tests() {
+	sed -n -E -e 's/^ok [0-9]+ (.*) # skip.*$/skip\t\1/p; t' \
+		-e 's/^ok [0-9]+ (.*) # in [0-9]+ ms$/pass\t\1/p; t' -e 's/^ok [0-9]+ (.*)$/pass\t\1/p; t' \
+		-e 's/^not ok [0-9]+ (.*) # in [0-9]+ ms$/fail\t\1/p; t' -e 's/^not ok [0-9]+ (.*)$/fail\t\1/p' "$1" | sort
+}
+
+# The same, from the report as chromium rendered it. $1: the dumped DOM
+dom_tests() {
+	grep -o '<tr class="test [a-z]*" data-status="[a-z]*" data-name="[^"]*"' "$1" |
+		sed -E 's/.* data-status="([a-z]*)" data-name="([^"]*)"$/\1\t\2/' |
+		sed -e 's/&quot;/"/g' -e "s/&#39;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' | sort
+}
+
+@test "the run's HTML report, read by chromium: each test with its TAP status, the timeline loaded, nothing fetched" {
+	local dom=$BATS_TEST_TMPDIR/dom.html pics
+	run grep -F "# report: $ART/index.html" "$BATS_FILE_TMPDIR/fail.out"
+	assert_success
+	# A fresh profile; no sandbox, as root in a container has none to use.
+	chromium --headless --no-sandbox --disable-gpu --user-data-dir="$BATS_TEST_TMPDIR/profile" \
+		--virtual-time-budget=5000 --dump-dom "file://$ART/index.html" >"$dom" 2>/dev/null
+	# Every test of the scenario's TAP, with the same status.
+	run diff <(tap_tests "$ART/failover.tap") <(dom_tests "$dom")
+	assert_success
+	run tap_tests "$ART/failover.tap"
+	assert_line --regexp '^fail	'
+	assert_line --regexp '^pass	'
+	# Every picture the page has loaded (the page marks them once loaded),
+	# under a policy that lets it fetch nothing.
+	pics=$(grep -c '<img ' "$ART/index.html" || true)
+	((pics >= 1))
+	run grep -o 'data-images="[0-9]*/[0-9]*"' "$dom"
+	assert_output "data-images=\"$pics/$pics\""
+	run grep -c "Content-Security-Policy\" content=\"default-src 'none'" "$dom"
+	assert_output 1
+	# The totals are the run's, and the figures checked are there.
+	run grep -o 'data-passed="[0-9]*" data-failed="[0-9]*" data-skipped="[0-9]*"' "$dom"
+	assert_output "$(sed -n -E 's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/data-passed="\1" data-failed="\2" data-skipped="\3"/p' "$BATS_FILE_TMPDIR/fail.out")"
+	run grep -c 'at least 3</td><td>fail' "$dom"
+	assert_output 1
+	# The failure bundle is linked, and the event log is shown.
+	grep -q 'href="failover/failure-dump.txt"' "$dom"
+	grep -q '<td>link-down</td><td>1</td>' "$dom"
+}
+
 @test "a passing run prunes the bulky files; --keep keeps them" {
 	FAILOVER_FAULTS=link-down run "$RUN" --no-install \
 		--artifacts "$BATS_TEST_TMPDIR/a" failover
@@ -51,6 +97,9 @@ setup_file() {
 	[[ -s $BATS_TEST_TMPDIR/a/failover/timeline-link-down.png ]]
 	# The main job says where its picture is.
 	assert_output --partial "# timelines of failover: $BATS_TEST_TMPDIR/a/failover/timeline-link-down.{svg,png}"
+	# And where its report is, which a passing run writes too.
+	assert_output --partial "# report: $BATS_TEST_TMPDIR/a/index.html"
+	[[ -s $BATS_TEST_TMPDIR/a/index.html ]]
 	FAILOVER_FAULTS=link-down run "$RUN" --no-install --keep \
 		--artifacts "$BATS_TEST_TMPDIR/b" failover
 	assert_success
