@@ -61,7 +61,8 @@ runsh() {
 # $1: file
 normal() {
 	sed -E 's/ # in [0-9]+ ms$//; s/ in [0-9]+\.[0-9] s$//; s/^(# .{22} +[0-9]+ +[0-9]+ +[0-9]+) +[0-9.]+/\1/
-		s/line [0-9]+: +[0-9]+ Killed/line N: N Killed/' "$1"
+		s/line [0-9]+: +[0-9]+ Killed/line N: N Killed/
+		s|^# report: .*/index\.html$|# report: ART/index.html|' "$1"
 }
 
 # Intervals from $JOBS_LOG as "name#k start end" lines, by start: the k-th
