@@ -40,6 +40,10 @@ Usage: run.sh [OPTIONS] SCENARIO...
        run.sh matrix --kernels SPEC,SPEC... SCENARIO... | all
        run.sh list | doctor | clean
        run.sh bench [--quick] [--json FILE]
+       run.sh app --server 'CMD ... {port}' --client 'CMD ... {server} ... {port}'
+                  [--mptcpize] [--fault link-down|blackhole|none] [--paths N]
+                  [--rate R] [--fault-after BYTES|TIMEms] [--restore-after MS]
+                  [--listen-timeout MS] [--client-timeout MS] [--max-outage MS]
 
 Scenarios are files in scenarios/; name one as failover, failover.bats,
 scenarios/failover or a path to any .bats file.
@@ -56,6 +60,11 @@ Commands:
                    a table: scenario by kernel, pass, fail or skip (why)
   bench            measure aggregation, failover outage, harness cost and
                    sample speed; prints a table (--quick: a short run)
+  app              run your own server and client over the failover
+                   topology, break path 1 once the client's traffic flows,
+                   and report on it in TAP (see "Your application" in
+                   README.md): {port} is a free port, {server} and
+                   {server6} the server's path-1 addresses
 
 Options:
   --no-install     do not apt-get missing packages; print the command
@@ -90,6 +99,22 @@ Options:
   -v, --verbose    show the harness's debug output
   -h, --help       this text
 
+Options of app:
+  --server CMD        the server, run with sh -c in the server's namespace;
+                      it must contain {port}
+  --client CMD        the client, run with sh -c in the client's namespace
+  --mptcpize          run both under mptcpize (their TCP sockets become MPTCP)
+  --fault F           link-down (default), blackhole or none
+  --paths N           paths between client and server (2..4, default 2)
+  --rate R            rate of each path (tbf; default 20mbit)
+  --fault-after X     when to break path 1: after X bytes on the paths
+                      (4M, 512K, 100000; default 2M) or X ms after the
+                      client started (1500ms)
+  --restore-after MS  path 1 comes back MS after the fault (default 3000)
+  --listen-timeout MS how long the server may take to listen (default 10000)
+  --client-timeout MS how long the client may run (default 120000)
+  --max-outage MS     fail if traffic stopped longer than MS after the fault
+
 Exit codes: 0 passed, 1 failed, 2 usage or environment error, 4 all skipped;
 130, 143, 129 after SIGINT, SIGTERM, SIGHUP. See --bisect.
 EOF
@@ -122,6 +147,8 @@ OPT_JUNIT=''
 OPT_JSON=''
 COMMAND=''
 TARGETS=()
+# run.sh app: what the user gave, checked by app_check.
+declare -A APP=()
 
 # $1: option, $2: value
 need_value() {
@@ -168,6 +195,13 @@ parse_args() {
 		--capture) export MPTH_CAPTURE=1; PASS_ARGS+=("$1") ;;
 		--quick) export MPTH_BENCH_QUICK=1; PASS_ARGS+=("$1") ;;
 		--rootless) OPT_ROOTLESS=1 ;;
+		--mptcpize) APP[mptcpize]=1 ;;
+		--server | --client | --fault | --paths | --rate | --fault-after | \
+			--restore-after | --listen-timeout | --client-timeout | --max-outage)
+			need_value "$1" "${2-}"
+			APP[${1#--}]=$2
+			shift
+			;;
 		--strict) OPT_STRICT=1; PASS_ARGS+=("$1") ;;
 		--keep) OPT_KEEP=1; PASS_ARGS+=("$1") ;;
 		-v | --verbose) export MPTH_VERBOSE=1; PASS_ARGS+=("$1") ;;
@@ -216,7 +250,7 @@ parse_args() {
 			;;
 		--) shift; TARGETS+=("$@"); break ;;
 		-*) die $EXIT_USAGE "unknown option '$1' (see --help)" ;;
-		all | test | list | doctor | clean | bench | matrix)
+		all | test | list | doctor | clean | bench | matrix | app)
 			# "matrix all" runs the whole catalogue on every kernel.
 			if [[ $COMMAND == matrix && $1 == all ]]; then
 				TARGETS+=(all)
@@ -398,8 +432,9 @@ preflight() {
 	[[ $COMMAND == all || $COMMAND == test ]] && extra=extra
 	# Named scenarios: the optional packages their requirements name, and
 	# gnuplot, which draws each fault run's timeline.
-	if [[ -z $COMMAND ]]; then
+	if [[ -z $COMMAND || $COMMAND == app ]]; then
 		extra=gnuplot
+		[[ -z ${APP[mptcpize]:-} ]] || extra+=" mptcpize"
 		for f in "${SCENARIO_FILES[@]}"; do
 			extra+=" $(file_requires "$f")"
 		done
@@ -1333,6 +1368,61 @@ bisect_run() {
 	exit "$rc"
 }
 
+# $1: option, $2: value. Prints it in ms: "1500", "1500ms" or "2s".
+app_ms() {
+	[[ $2 =~ ^([0-9]{1,7})(ms)?$ ]] && { echo $((10#${BASH_REMATCH[1]})); return; }
+	[[ $2 =~ ^([0-9]{1,5})s$ ]] && { echo $((10#${BASH_REMATCH[1]} * 1000)); return; }
+	die $EXIT_USAGE "option $1 wants a time in ms (1500, 1500ms or 2s), got '$2'"
+}
+
+# Check run.sh app's settings and hand them to harness/app.bats. Bad
+# input: a clear message and exit 2, before anything is created.
+app_check() {
+	local k v
+	((${#TARGETS[@]} == 0)) || die $EXIT_USAGE "app takes no scenario names (got '${TARGETS[0]}')"
+	[[ -n ${APP[server]:-} ]] || die $EXIT_USAGE "app needs --server 'COMMAND ... {port}'"
+	[[ -n ${APP[client]:-} ]] || die $EXIT_USAGE "app needs --client 'COMMAND ... {server} ... {port}'"
+	[[ ${APP[server]} == *'{port}'* ]] ||
+		die $EXIT_USAGE "--server must contain {port}, where the harness puts the port it listens on"
+	for k in server client; do
+		v=${APP[$k]//\{port\}/}
+		v=${v//\{server\}/}
+		v=${v//\{server6\}/}
+		[[ $v != *'{'[a-z]*'}'* ]] ||
+			die $EXIT_USAGE "--$k: unknown placeholder in '${APP[$k]}' (there are {port}, {server} and {server6})"
+	done
+	case ${APP[fault]:=link-down} in
+	link-down | blackhole | none) ;;
+	*) die $EXIT_USAGE "--fault wants link-down, blackhole or none, got '${APP[fault]}'" ;;
+	esac
+	APP[paths]=$(need_range --paths "${APP[paths]:-2}" 2 4) || exit $EXIT_USAGE
+	[[ ${APP[rate]:=20mbit} =~ ^[1-9][0-9]*(\.[0-9]+)?(bit|kbit|mbit|gbit)$ ]] ||
+		die $EXIT_USAGE "--rate wants a tc rate like 20mbit, 500kbit or 1gbit, got '${APP[rate]}'"
+	v=${APP[fault-after]:-2M}
+	if [[ $v =~ ^([0-9]+)ms$ ]]; then
+		APP[fault-after]=$((10#${BASH_REMATCH[1]}))ms
+	elif [[ $v =~ ^([0-9]{1,9})([KMG]?)$ ]]; then
+		case ${BASH_REMATCH[2]} in
+		K) APP[fault-after]=$((10#${BASH_REMATCH[1]} * 1024)) ;;
+		M) APP[fault-after]=$((10#${BASH_REMATCH[1]} * 1048576)) ;;
+		G) APP[fault-after]=$((10#${BASH_REMATCH[1]} * 1073741824)) ;;
+		*) APP[fault-after]=$((10#${BASH_REMATCH[1]})) ;;
+		esac
+	else
+		die $EXIT_USAGE "--fault-after wants bytes (4M, 512K, 100000) or a time after the client started (1500ms), got '$v'"
+	fi
+	export MPTH_APP_SERVER=${APP[server]} MPTH_APP_CLIENT=${APP[client]} \
+		MPTH_APP_FAULT=${APP[fault]} MPTH_APP_PATHS=${APP[paths]} MPTH_APP_RATE=${APP[rate]} \
+		MPTH_APP_FAULT_AFTER=${APP[fault-after]} MPTH_APP_MPTCPIZE=${APP[mptcpize]:-0}
+	MPTH_APP_RESTORE_AFTER_MS=$(app_ms --restore-after "${APP[restore-after]:-3000}") || exit $EXIT_USAGE
+	MPTH_APP_LISTEN_TIMEOUT_MS=$(app_ms --listen-timeout "${APP[listen-timeout]:-10000}") || exit $EXIT_USAGE
+	MPTH_APP_CLIENT_TIMEOUT_MS=$(app_ms --client-timeout "${APP[client-timeout]:-120000}") || exit $EXIT_USAGE
+	MPTH_APP_MAX_OUTAGE_MS=''
+	[[ -z ${APP[max-outage]:-} ]] ||
+		MPTH_APP_MAX_OUTAGE_MS=$(app_ms --max-outage "${APP[max-outage]}") || exit $EXIT_USAGE
+	export MPTH_APP_RESTORE_AFTER_MS MPTH_APP_LISTEN_TIMEOUT_MS MPTH_APP_CLIENT_TIMEOUT_MS MPTH_APP_MAX_OUTAGE_MS
+}
+
 # Refuse an option that the command would silently ignore: the user would
 # believe it took effect. (-j and --stress have their own messages.)
 check_option_fit() {
@@ -1343,6 +1433,8 @@ check_option_fit() {
 	for o in "${!GIVEN[@]}"; do
 		case $o in
 		--quick) ok=' bench ' ;;
+		--server | --client | --mptcpize | --fault | --paths | --rate | --fault-after | \
+			--restore-after | --listen-timeout | --client-timeout | --max-outage) ok=' app ' ;;
 		--kernels) ok=' matrix ' ;;
 		--modules) [[ -n $OPT_KERNEL && $OPT_KERNEL != host ]] ||
 			die $EXIT_USAGE "--modules goes with --kernel IMAGE (the image's modules)"
@@ -1350,14 +1442,15 @@ check_option_fit() {
 		--vm-timeout) [[ -n $OPT_KERNEL && $OPT_KERNEL != host ]] || [[ $cmd == matrix ]] ||
 			die $EXIT_USAGE "--vm-timeout goes with --kernel or matrix (it bounds a VM run)"
 			continue ;;
-		--json) ok=' run matrix bench doctor ' ;;
+		--json) ok=' run matrix bench doctor app ' ;;
 		--artifacts)
 			# A VM run keeps the guest's console and results there.
 			[[ -z $OPT_KERNEL || $OPT_KERNEL == host ]] || continue
-			ok=' run matrix bench '
+			ok=' run matrix bench app '
 			;;
-		--seed | --keep) ok=' run matrix bench ' ;;
-		--filter | --repeat | --capture | --strict | --junit) ok=' run matrix ' ;;
+		--seed | --keep) ok=' run matrix bench app ' ;;
+		--capture | --strict | --junit) ok=' run matrix app ' ;;
+		--filter | --repeat) ok=' run matrix ' ;;
 		--bisect) ok=' run ' ;;
 		*) continue ;;
 		esac
@@ -1389,7 +1482,7 @@ main() {
 	if [[ -n $OPT_KERNEL ]]; then
 		valid_kernel_spec "$OPT_KERNEL" ||
 			die $EXIT_USAGE "unknown kernel spec '$OPT_KERNEL' (want host, debian:VERSION, an image file or a kernel build tree)"
-		[[ $COMMAND != matrix && $COMMAND != clean ]] ||
+		[[ $COMMAND != matrix && $COMMAND != clean && $COMMAND != app ]] ||
 			die $EXIT_USAGE "--kernel does not go with $COMMAND"
 		[[ $OPT_KERNEL == host || -n ${MPTH_IN_VM:-} ]] || run_in_vm "$OPT_KERNEL"
 	fi
@@ -1427,6 +1520,10 @@ main() {
 			[[ -e $f ]] && files+=("$f")
 		done
 		mapfile -t -O "${#files[@]}" files < <(scenario_files)
+		;;
+	app)
+		app_check
+		files=("$MPTH_ROOT/harness/app.bats")
 		;;
 	'' )
 		for f in "${TARGETS[@]}"; do

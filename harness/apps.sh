@@ -88,7 +88,7 @@ app_stop() {
 	pid=$(<"$f")
 	kill -TERM "$pid" 2>/dev/null
 	busywait 1000 wait_pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
 	[[ -s ${f%.pid}.rc ]] || echo stopped >"${f%.pid}.rc"
 	rm -f "$f"
 }

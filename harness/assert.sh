@@ -75,6 +75,14 @@ __assert_fail() {
 	printf '# artifacts: %s\n' "$MPTH_ART_DIR" >&2
 }
 
+# Fail the test with a message, recorded and printed as every failed
+# expectation is. For what no comparison says (a step that never came).
+# $@: message. Returns 1.
+assert_fail() {
+	__assert_fail "$@"
+	return 1
+}
+
 # A check that cannot be made here (a counter this kernel lacks): the rest
 # of the test goes on, and the diagnostics say "SKIP check" with why. In
 # strict mode (--strict, or the selftests' switch

@@ -491,3 +491,128 @@ obs_monitor_wait_subflows() {
 		busywait "${4:-3000}" app_ssm_reached "$1" "$2" "$3"
 	fi
 }
+
+# --- any program's traffic, from the path samplers
+
+declare -gA __OBS_PB_FD=() __OBS_PB_FIRST=() __OBS_PB_LAST=()
+
+# Read what the samplers wrote since the last call; keeps, per path, the
+# first and the latest "up down" byte pair. Builtins only.
+__obs_paths_read() {
+	local i fd line
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		fd=${__OBS_PB_FD[$i]:-}
+		if [[ -z $fd ]]; then
+			[[ -r $MPTH_RUN_DIR/samples/p$i ]] || return 1
+			exec {fd}<"$MPTH_RUN_DIR/samples/p$i"
+			__OBS_PB_FD[$i]=$fd
+		fi
+		while IFS= read -r line <&"$fd"; do
+			[[ $line == *' '*' '* ]] || continue
+			line=${line#* }
+			[[ -n ${__OBS_PB_FIRST[$i]:-} ]] || __OBS_PB_FIRST[$i]=$line
+			__OBS_PB_LAST[$i]=$line
+		done
+	done
+}
+
+# Bytes the routers forwarded, both directions and all paths, since the
+# first call (the first call only takes the baseline). Sets OBS_PATHS_MOVED.
+obs_paths_moved() {
+	local i a b n=0
+	__obs_paths_read || return 1
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		read -r a b <<<"${__OBS_PB_FIRST[$i]:-0 0}"
+		n=$((n - a - b))
+		read -r a b <<<"${__OBS_PB_LAST[$i]:-0 0}"
+		n=$((n + a + b))
+	done
+	# shellcheck disable=SC2034 # the result, read by the caller
+	OBS_PATHS_MOVED=$n
+}
+
+# $1: bytes, $2: pid that must stay alive
+__obs_paths_moved_or_gone() {
+	obs_paths_moved || return 1
+	((OBS_PATHS_MOVED >= $1)) && return 0
+	if wait_pid_gone "$2"; then
+		OBS_PATHS_GONE=1
+		return 0
+	fi
+	return 1
+}
+
+# Wait until the paths have carried N bytes since the call (any program's
+# traffic, read from the samplers' lines as they grow: no fork), or the
+# process exited (OBS_PATHS_GONE=1). $1: bytes, $2: pid, $3: timeout ms
+obs_paths_wait_moved() {
+	# shellcheck disable=SC2034 # a result, read by the caller
+	OBS_PATHS_GONE=0
+	__OBS_PB_FIRST=()
+	obs_paths_moved || return 1
+	busywait "$3" __obs_paths_moved_or_gone "$1" "$2"
+}
+
+# After a run (it forks awk): figures of the traffic the paths carried in
+# its main direction, the one that moved more bytes. Prints
+# "dir outage_ms recovery_ms" then one line per path, "i bytes during
+# after":
+# dir is up or down; outage_ms the longest stretch after the fault (or
+# after the start, when no fault: $1 is 0) in which all paths together
+# moved less than 3000 bytes per 50 ms sample; recovery_ms the time from
+# the fault until a 200 ms window at half of $2 bit/s ("none" if never,
+# "-" without a fault); bytes, during and after, the path's bytes in
+# that direction over the run, from the fault to the restore, and from
+# the restore on.
+# A stall still going on when the program ended counts up to its end.
+# $1: fault epoch ms (0: none), $2: one path's rate in bit/s, $3: epoch
+# ms at which the program ended, $4: restore epoch ms (0: none)
+obs_paths_figures() {
+	local i files=()
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		files+=("$MPTH_RUN_DIR/samples/p$i")
+	done
+	paste -d' ' "${files[@]}" 2>/dev/null | awk -v n="$TOPO_PATHS" -v tf="$1" -v bps="$2" -v te="$3" -v tr="${4:-0}" '
+		NF >= 3 * n {
+			k++; t[k] = $1
+			for (i = 1; i <= n; i++) { up[k, i] = $(3 * i - 1); dn[k, i] = $(3 * i) }
+		}
+		END {
+			if (k < 2) { print "up 0 none"; exit }
+			su = 0; sd = 0
+			for (i = 1; i <= n; i++) { su += up[k, i] - up[1, i]; sd += dn[k, i] - dn[1, i] }
+			d = (sd > su) ? "down" : "up"
+			for (j = 1; j <= k; j++) {
+				tot[j] = 0
+				for (i = 1; i <= n; i++) { b[j, i] = (d == "up") ? up[j, i] : dn[j, i]; tot[j] += b[j, i] }
+			}
+			from = tf > 0 ? tf : t[1]
+			# Sample index at the fault.
+			jf = 1
+			for (j = 1; j <= k; j++) if (t[j] <= from) jf = j
+			# And at the restore (no restore: all after the fault is during).
+			jr = tf > 0 && tr <= 0 ? k : jf
+			if (tr > 0) for (j = 1; j <= k; j++) if (t[j] <= tr) jr = j
+			# Longest stretch without movement after the fault.
+			last = t[jf]; gap = 0
+			for (j = jf + 1; j <= k; j++) {
+				if (tot[j] - tot[j - 1] >= 3000) {
+					g = t[j - 1] - last; if (g > gap) gap = g
+					last = t[j]
+				}
+			}
+			end = (te > 0 && te < t[k]) ? te : t[k]
+			if (end - last > gap) gap = end - last
+			rec = "-"
+			if (tf > 0) {
+				rec = "none"; want = bps / 8 / 2 * 0.2
+				for (j = jf; j <= k; j++) {
+					for (m = j; m <= k && t[m] - t[j] < 200; m++) ;
+					if (m > k) break
+					if (tot[m] - tot[j] >= want * (t[m] - t[j]) / 200) { rec = t[m] - tf; break }
+				}
+			}
+			print d, gap, rec
+			for (i = 1; i <= n; i++) print i, b[k, i] - b[1, i], b[jr, i] - b[jf, i], b[k, i] - b[jr, i]
+		}'
+}

@@ -217,15 +217,17 @@ teardown() {
 	assert_output --regexp 'failover +run'
 }
 
-@test "--help documents every option" {
+@test "--help and README.md document every option that run.sh parses" {
 	run "$RUN" --help
 	assert_success
-	local opt
-	for opt in --no-install --strict --artifacts --keep --seed --repeat --filter \
-		--junit --json --verbose --capture --rootless --quick --kernel --modules \
-		--kernels --vm-timeout -j --jobs --stress; do
+	local opt opts
+	# The options are the patterns of parse_args' case arms: a new one
+	# cannot go undocumented.
+	opts=$(sed -n '/^parse_args()/,/^}/p' "$RUN" | grep -vE 'die |log_|echo|printf' |
+		grep -oE -- '(^|[[:space:]|(])--[a-z][a-z-]+' | tr -d ' \t|(' | sort -u)
+	(($(wc -l <<<"$opts") >= 30)) || fail "too few options found in parse_args: $opts"
+	for opt in -j $opts; do
 		assert_output --partial -- "$opt"
-		# README.md documents it too.
 		grep -q -- "\`$opt" "$REPO/README.md" || fail "README.md does not document $opt"
 	done
 }

@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# Your own application under failover: `run.sh app --server CMD --client CMD`
+# runs this file. The server starts in the server's namespace, the client
+# once the server listens; path 1 fails once the client's traffic flows,
+# and comes back later. The tests say whether MPTCP was used, how many
+# subflows there were before the fault (three ways), whether the client
+# survived and with what exit code, the server's exit code, the outage and
+# recovery seen on the paths, and what each path carried.
+#
+#            +------+                 +------+
+#   client --| r1   |-- path 1 -------|      |
+#      p1    +------+                 |server|
+#      ...   +------+                 |      |
+#   client --| rN   |-- path N -------|      |
+#            +------+                 +------+
+#
+# The settings come from run.sh app, which has checked them (MPTH_APP_*).
+# requires: mptcp ip_mptcp nft
+
+load harness
+
+: "${MPTH_APP_PATHS:=2}"
+: "${MPTH_APP_RATE:=20mbit}"
+: "${MPTH_APP_FAULT:=link-down}"
+: "${MPTH_APP_FAULT_AFTER:=2M}"
+: "${MPTH_APP_RESTORE_AFTER_MS:=3000}"
+: "${MPTH_APP_CLIENT_TIMEOUT_MS:=120000}"
+: "${MPTH_APP_LISTEN_TIMEOUT_MS:=10000}"
+: "${MPTH_APP_MPTCPIZE:=0}"
+: "${MPTH_APP_MAX_OUTAGE_MS:=}"
+
+WRAP=()
+[[ $MPTH_APP_MPTCPIZE == 1 ]] && WRAP=(--mptcpize)
+
+# $1: command with {port} {server} {server6}. Prints it filled in.
+fill() {
+	local c=$1
+	c=${c//\{port\}/$(fact_get app.port)}
+	c=${c//\{server\}/$(topo_addr 1 server)}
+	c=${c//\{server6\}/$(topo_addr 1 server 6)}
+	printf '%s\n' "$c"
+}
+
+# Wait until the client's traffic flows as --fault-after says: N bytes on
+# the paths, or a time after the client started. False if the client
+# exited first.
+wait_flowing() {
+	local pid
+	pid=$(<"$MPTH_RUN_DIR/traffic-app/client.pid")
+	if [[ $MPTH_APP_FAULT_AFTER == *ms ]]; then
+		busywait "${MPTH_APP_FAULT_AFTER%ms}" wait_pid_gone "$pid" && return 1
+		return 0
+	fi
+	obs_paths_wait_moved "$MPTH_APP_FAULT_AFTER" "$pid" "$MPTH_APP_CLIENT_TIMEOUT_MS" || return 1
+	((!OBS_PATHS_GONE))
+}
+
+# Subflows of the client's connection, three ways, and whether it is MPTCP
+# at all; taken while the client runs. $1: port
+record_connection() {
+	local port=$1
+	obs_monitor_wait_subflows client "$port" 2 3000 || true
+	app_running app client || return 0
+	fact_set app.alive_at_sample 1
+	fact_set app.ssm "$(obs_ssm_subflows client "$port")"
+	fact_set app.msk "$(in_ns client ss -HMn "( dport = :$port or sport = :$port )" 2>/dev/null | grep -c .)"
+	obs_monitor_subflows client "$port" || OBS_MON_SUBFLOWS=0
+	fact_set app.monitor "$OBS_MON_SUBFLOWS"
+	fact_set app.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-app" MPTcpExtMPJoinSynAckRx)"
+	fact_set app.fallback "$(($(app_mib_since client "$MPTH_RUN_DIR/mib-app" MPTcpExtMPCapableFallbackSYNACK) + \
+		$(app_mib_since client "$MPTH_RUN_DIR/mib-app" MPTcpExtMPCapableFallbackACK)))"
+}
+
+inject() {
+	case $MPTH_APP_FAULT in
+	link-down)
+		fault_link_down 1
+		# As a connection manager (mptcpd) does on link down.
+		pm_endpoint_del client 1 || true
+		;;
+	blackhole) fault_blackhole 1 ;;
+	esac
+	fact_set app.fault_ms "$(now_ms)"
+	fact_set app.running_at_fault "$(app_running app client && echo 1 || echo 0)"
+}
+
+restore() {
+	fault_restore 1
+	[[ $MPTH_APP_FAULT != link-down ]] || pm_endpoint client 1 subflow || true
+	fact_set app.restore_ms "$(now_ms)"
+}
+
+setup_file() {
+	harness_init || return 0
+	local i port ms
+	topo_paths "$MPTH_APP_PATHS" --rate "$MPTH_APP_RATE"
+	pm_limits all subflows="$MPTH_APP_PATHS" add_addr_accepted="$MPTH_APP_PATHS"
+	for ((i = 1; i <= MPTH_APP_PATHS; i++)); do
+		pm_endpoint client "$i" subflow
+	done
+	# A fresh namespace: any port is free; one that no run picks twice.
+	port=$((20000 + RANDOM % 20000))
+	fact_set app.port "$port"
+	obs_mib_save client "$MPTH_RUN_DIR/mib-app"
+	app_start --tag app "${WRAP[@]}" server sh -c "$(fill "$MPTH_APP_SERVER")"
+	ms=$(now_ms)
+	if ! app_wait_listen server "$port" "$MPTH_APP_LISTEN_TIMEOUT_MS"; then
+		fact_set app.listen_ms none
+		if app_running app server; then
+			app_stop app server
+		else
+			app_wait app server 1000 || true
+		fi
+		return 0
+	fi
+	fact_set app.listen_ms $(($(now_ms) - ms))
+	app_start --tag app "${WRAP[@]}" client sh -c "$(fill "$MPTH_APP_CLIENT")"
+	fact_set app.start_ms "$(now_ms)"
+	if wait_flowing; then
+		fact_set app.flowing 1
+		record_connection "$port"
+		if [[ $MPTH_APP_FAULT != none ]]; then
+			inject
+			# The path comes back after a while, or when the client ends.
+			busywait "$MPTH_APP_RESTORE_AFTER_MS" wait_pid_gone \
+				"$(<"$MPTH_RUN_DIR/traffic-app/client.pid")" &&
+				fact_set app.ended_before_restore 1
+			restore
+		fi
+	fi
+	app_wait app client "$MPTH_APP_CLIENT_TIMEOUT_MS" || true
+	fact_set app.end_ms "$(now_ms)"
+	# A server that serves one client may exit; most run on.
+	if app_wait app server 2000 2>/dev/null; then
+		fact_set app.server_exited 1
+	else
+		app_stop app server
+	fi
+	obs_paths_figures "$(fact_get app.fault_ms 2>/dev/null || echo 0)" \
+		"$(shape_rate_bps 1)" "$(fact_get app.end_ms)" \
+		"$(fact_get app.restore_ms 2>/dev/null || echo 0)" >"$MPTH_RUN_DIR/app-paths"
+}
+
+# $1: name. Prints its log's last lines as TAP diagnostics.
+show_log() {
+	local f=$MPTH_RUN_DIR/traffic-app/$1.log
+	[[ -s $f ]] || return 0
+	echo "# the $1's output (last lines of $f):"
+	tail -n 5 "$f" | sed 's/^/#   /'
+}
+
+# The other tests need a server; test 1 says why there is none.
+need_listening() {
+	[[ $(fact_get app.listen_ms) != none ]] || skip "the server never listened (test 1)"
+}
+
+need_fault() {
+	[[ $MPTH_APP_FAULT != none ]] || skip "no fault (--fault none)"
+}
+
+@test "the server listens on its port" {
+	local rc
+	if [[ $(fact_get app.listen_ms) == none ]]; then
+		show_log server
+		rc=$(app_rc app server)
+		if [[ $rc == stopped ]]; then
+			rc="it was still running; the harness stopped it"
+		else
+			rc="it exited with code $rc"
+		fi
+		assert_fail "the server never listened on port $(fact_get app.port) within $MPTH_APP_LISTEN_TIMEOUT_MS ms ($rc); its command: $(fill "$MPTH_APP_SERVER")"
+	fi
+	harness_note "server listening on $(topo_addr 1 server) port $(fact_get app.port) after $(fact_get app.listen_ms) ms"
+}
+
+@test "the client's connection is MPTCP, not plain TCP and not fallen back" {
+	need_listening
+	[[ $(fact_get app.flowing 2>/dev/null) == 1 ]] ||
+		assert_fail "the client's traffic never flowed as --fault-after says ($MPTH_APP_FAULT_AFTER) before it exited (exit code $(app_rc app client))"
+	[[ $(fact_get app.alive_at_sample 2>/dev/null) == 1 ]] ||
+		assert_fail "the client exited before its connection could be read: make its transfer longer, or --fault-after smaller"
+	if (($(fact_get app.msk) == 0)); then
+		assert_fail "no MPTCP socket on port $(fact_get app.port) in the client (ss -M): the client uses plain TCP; run it with --mptcpize, or have it open its socket with IPPROTO_MPTCP"
+	fi
+	expect "client MIB MPCapableFallbackSYNACK + MPCapableFallbackACK (fallen back to TCP)" "$(fact_get app.fallback)" -eq 0
+}
+
+@test "a second subflow joins before the fault (ss -M, MIB, ip mptcp monitor)" {
+	need_listening
+	[[ $(fact_get app.alive_at_sample 2>/dev/null) == 1 ]] ||
+		assert_fail "the client exited before its connection could be read"
+	expect "subflows by ss -M (1 + its subflows field)" "$(fact_get app.ssm)" -ge 2
+	expect "client MIB MPJoinSynAckRx" "$(fact_get app.joins)" -ge 1
+	if feat_have mptcp_monitor; then
+		expect "subflows established by ip mptcp monitor" "$(fact_get app.monitor)" -ge 2
+	else
+		expect_skip "subflows by ip mptcp monitor: $FEAT_REASON"
+	fi
+}
+
+@test "the client survives the fault and exits 0" {
+	need_listening
+	if [[ $MPTH_APP_FAULT != none ]]; then
+		[[ $(fact_get app.running_at_fault 2>/dev/null) == 1 ]] ||
+			assert_fail "the client had exited before the fault struck: make its transfer longer, or --fault-after smaller"
+	fi
+	show_log client
+	expect_str "client exit code" "$(app_rc app client)" 0
+}
+
+@test "the server outlives the client, or exits 0" {
+	need_listening
+	if [[ $(fact_get app.server_exited 2>/dev/null) != 1 ]]; then
+		harness_note "the server was still running 2 s after the client ended; the harness stopped it"
+		return 0
+	fi
+	show_log server
+	expect_str "server exit code (it exited within 2 s of the client's end)" "$(app_rc app server)" 0
+}
+
+@test "traffic resumes after the fault on the other paths: outage and recovery (path samplers), bytes per path" {
+	need_listening
+	need_fault
+	local dir out rec i b during after rest=0
+	read -r dir out rec <"$MPTH_RUN_DIR/app-paths"
+	if [[ $dir == up ]]; then
+		harness_note "main direction: client to server"
+	else
+		harness_note "main direction: server to client"
+	fi
+	while read -r i b during after; do
+		harness_note "path $i carried $b bytes: $during during the fault, $after after the restore"
+		((i == 1)) || rest=$((rest + during + after))
+	done < <(tail -n +2 "$MPTH_RUN_DIR/app-paths")
+	harness_figure outage_ms "$out"
+	[[ $rec == none || $rec == - ]] || harness_figure recovery_ms "$rec"
+	harness_note "recovery (until 200 ms at half of $MPTH_APP_RATE): ${rec/none/never} ms"
+	expect "bytes the other paths carried after the fault" "$rest" -gt 0
+	if [[ -n $MPTH_APP_MAX_OUTAGE_MS ]]; then
+		expect "outage after the fault (ms, longest stretch without data on any path)" "$out" -le "$MPTH_APP_MAX_OUTAGE_MS"
+	else
+		harness_note "outage after the fault: $out ms (longest stretch without data on any path; --max-outage bounds it)"
+	fi
+}
