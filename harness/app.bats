@@ -41,47 +41,77 @@ fill() {
 	printf '%s\n' "$c"
 }
 
-# Wait until the client's traffic flows as --fault-after says: N bytes on
-# the paths, or a time after the client started. False if the client
-# exited first.
-wait_flowing() {
-	local pid
-	pid=$(<"$MPTH_RUN_DIR/traffic-app/client.pid")
+# True once the fault is due (--fault-after: bytes on the paths since the
+# client started, or ms after its start), or the client exited
+# (APP_GONE=1). Builtins only: it runs while the client's traffic flows.
+# $1: client pid
+fault_due() {
+	APP_GONE=0
 	if [[ $MPTH_APP_FAULT_AFTER == *ms ]]; then
-		busywait "${MPTH_APP_FAULT_AFTER%ms}" wait_pid_gone "$pid" && return 1
-		return 0
+		local t=${EPOCHREALTIME/./}
+		((${t:0:-3} - APP_START_MS >= ${MPTH_APP_FAULT_AFTER%ms})) && return 0
+	else
+		obs_paths_moved || return 1
+		((OBS_PATHS_MOVED >= MPTH_APP_FAULT_AFTER)) && return 0
 	fi
-	obs_paths_wait_moved "$MPTH_APP_FAULT_AFTER" "$pid" "$MPTH_APP_CLIENT_TIMEOUT_MS" || return 1
-	((!OBS_PATHS_GONE))
+	wait_pid_gone "$1" || return 1
+	APP_GONE=1
 }
 
-# Subflows of the client's connection, three ways, and whether it is MPTCP
-# at all; taken while the client runs. $1: port
+# True once the monitor has seen a second subflow of the connection on
+# the port, or the fault is due first. Builtins only. $1: pid, $2: port
+joined_or_due() {
+	fault_due "$1" && return 0
+	feat_have mptcp_monitor || return 0
+	obs_monitor_subflows client "$2" && ((OBS_MON_SUBFLOWS >= 2))
+}
+
+# The connection's live state, taken once between the join and the fault
+# (a link-down takes path 1's subflow away): subflows by ss -M, and
+# whether the client has an MPTCP socket at all. $1: port
 record_connection() {
-	local port=$1
-	obs_monitor_wait_subflows client "$port" 2 3000 || true
+	local ss re='subflows:([0-9]+)'
 	app_running app client || return 0
 	fact_set app.alive_at_sample 1
-	fact_set app.ssm "$(obs_ssm_subflows client "$port")"
-	fact_set app.msk "$(in_ns client ss -HMn "( dport = :$port or sport = :$port )" 2>/dev/null | grep -c .)"
-	obs_monitor_subflows client "$port" || OBS_MON_SUBFLOWS=0
-	fact_set app.monitor "$OBS_MON_SUBFLOWS"
-	fact_set app.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-app" MPTcpExtMPJoinSynAckRx)"
-	fact_set app.fallback "$(($(app_mib_since client "$MPTH_RUN_DIR/mib-app" MPTcpExtMPCapableFallbackSYNACK) + \
-		$(app_mib_since client "$MPTH_RUN_DIR/mib-app" MPTcpExtMPCapableFallbackACK)))"
+	ss=$(in_ns client ss -HMni "( dport = :$1 or sport = :$1 )" 2>/dev/null)
+	fact_set app.msk "$([[ -n $ss ]] && echo 1 || echo 0)"
+	[[ $ss =~ $re ]] || BASH_REMATCH=('' 0)
+	fact_set app.ssm $((BASH_REMATCH[1] + 1))
 }
 
+# The client's MIB over the run: joins and fallbacks. Counters only grow,
+# so they are read after the client ended.
+record_mib() {
+	local k v joins=0 fb=0
+	while read -r k v _; do
+		case $k in
+		MPTcpExtMPJoinSynAckRx) joins=$v ;;
+		MPTcpExtMPCapableFallbackSYNACK | MPTcpExtMPCapableFallbackACK) fb=$((fb + v)) ;;
+		esac
+	done < <(obs_mib_delta client "$MPTH_RUN_DIR/mib-app")
+	fact_set app.joins "$joins"
+	fact_set app.fallback "$fb"
+}
+
+# Fire the fault armed in setup_file, the moment fault_due saw the mark
+# crossed (OBS_PATHS_MOVED). The bytes on the paths come from the
+# samplers, which write every 50 ms: the mark is seen up to a sample
+# late.
 inject() {
-	case $MPTH_APP_FAULT in
-	link-down)
-		fault_link_down 1
-		# As a connection manager (mptcpd) does on link down.
-		pm_endpoint_del client 1 || true
-		;;
-	blackhole) fault_blackhole 1 ;;
-	esac
-	fact_set app.fault_ms "$(now_ms)"
+	local seen=$OBS_PATHS_MOVED seen_ms=$(($(now_ms) - APP_START_MS))
+	fault_fire 1 || { log_err "the fault on path 1 did not strike"; return 1; }
+	fact_set app.fault_ms "$(fact_get "fault.1.${MPTH_APP_FAULT}_ms")"
+	if [[ $MPTH_APP_FAULT_AFTER == *ms ]]; then
+		fact_set app.due_note "fault due $MPTH_APP_FAULT_AFTER after the client started: fired at $seen_ms ms, in place at $(($(fact_get app.fault_ms) - APP_START_MS)) ms"
+	else
+		fact_set app.due_note "fault due after $MPTH_APP_FAULT_AFTER bytes on the paths: mark seen at $seen, $seen_ms ms after the client started (samples every 50 ms), fault in place $(($(fact_get app.fault_ms) - APP_START_MS - seen_ms)) ms later"
+	fi
 	fact_set app.running_at_fault "$(app_running app client && echo 1 || echo 0)"
+	# As a connection manager (mptcpd) does on link down; after the live
+	# reading of the connection, which sees the subflow on path 1 until
+	# then.
+	wait "$APP_RECORD_PID" || true
+	[[ $MPTH_APP_FAULT != link-down ]] || pm_endpoint_del client 1 || true
 }
 
 restore() {
@@ -92,7 +122,7 @@ restore() {
 
 setup_file() {
 	harness_init || return 0
-	local i port ms
+	local i port ms pid
 	topo_paths "$MPTH_APP_PATHS" --rate "$MPTH_APP_RATE"
 	pm_limits all subflows="$MPTH_APP_PATHS" add_addr_accepted="$MPTH_APP_PATHS"
 	for ((i = 1; i <= MPTH_APP_PATHS; i++)); do
@@ -102,6 +132,8 @@ setup_file() {
 	port=$((20000 + RANDOM % 20000))
 	fact_set app.port "$port"
 	obs_mib_save client "$MPTH_RUN_DIR/mib-app"
+	# The fault's commands wait, ready, in their namespace.
+	[[ $MPTH_APP_FAULT == none ]] || fault_arm "$MPTH_APP_FAULT" 1 app
 	app_start --tag app "${WRAP[@]}" server sh -c "$(fill "$MPTH_APP_SERVER")"
 	ms=$(now_ms)
 	if ! app_wait_listen server "$port" "$MPTH_APP_LISTEN_TIMEOUT_MS"; then
@@ -115,21 +147,31 @@ setup_file() {
 	fi
 	fact_set app.listen_ms $(($(now_ms) - ms))
 	app_start --tag app "${WRAP[@]}" client sh -c "$(fill "$MPTH_APP_CLIENT")"
-	fact_set app.start_ms "$(now_ms)"
-	if wait_flowing; then
+	APP_START_MS=$(now_ms)
+	fact_set app.start_ms "$APP_START_MS"
+	pid=$(<"$MPTH_RUN_DIR/traffic-app/client.pid")
+	obs_paths_baseline || true
+	busywait "$MPTH_APP_CLIENT_TIMEOUT_MS" joined_or_due "$pid" "$port" || true
+	if feat_have mptcp_monitor && obs_monitor_subflows client "$port"; then
+		fact_set app.monitor "$OBS_MON_SUBFLOWS"
+	fi
+	# In the background: the mark may come while ss runs.
+	record_connection "$port" &
+	APP_RECORD_PID=$!
+	if busywait "$MPTH_APP_CLIENT_TIMEOUT_MS" fault_due "$pid" && ((!APP_GONE)); then
 		fact_set app.flowing 1
-		record_connection "$port"
 		if [[ $MPTH_APP_FAULT != none ]]; then
 			inject
 			# The path comes back after a while, or when the client ends.
-			busywait "$MPTH_APP_RESTORE_AFTER_MS" wait_pid_gone \
-				"$(<"$MPTH_RUN_DIR/traffic-app/client.pid")" &&
+			busywait "$MPTH_APP_RESTORE_AFTER_MS" wait_pid_gone "$pid" &&
 				fact_set app.ended_before_restore 1
 			restore
 		fi
 	fi
+	wait "$APP_RECORD_PID" || true
 	app_wait app client "$MPTH_APP_CLIENT_TIMEOUT_MS" || true
 	fact_set app.end_ms "$(now_ms)"
+	record_mib
 	# A server that serves one client may exit; most run on.
 	if app_wait app server 2000 2>/dev/null; then
 		fact_set app.server_exited 1
@@ -190,9 +232,9 @@ need_fault() {
 	[[ $(fact_get app.alive_at_sample 2>/dev/null) == 1 ]] ||
 		assert_fail "the client exited before its connection could be read"
 	expect "subflows by ss -M (1 + its subflows field)" "$(fact_get app.ssm)" -ge 2
-	expect "client MIB MPJoinSynAckRx" "$(fact_get app.joins)" -ge 1
+	expect "client MIB MPJoinSynAckRx (over the run)" "$(fact_get app.joins)" -ge 1
 	if feat_have mptcp_monitor; then
-		expect "subflows established by ip mptcp monitor" "$(fact_get app.monitor)" -ge 2
+		expect "subflows established by ip mptcp monitor" "$(fact_get app.monitor 2>/dev/null || echo 0)" -ge 2
 	else
 		expect_skip "subflows by ip mptcp monitor: $FEAT_REASON"
 	fi
@@ -232,6 +274,7 @@ need_fault() {
 		harness_note "path $i carried $b bytes: $during during the fault, $after after the restore"
 		((i == 1)) || rest=$((rest + during + after))
 	done < <(tail -n +2 "$MPTH_RUN_DIR/app-paths")
+	harness_note "$(fact_get app.due_note)"
 	harness_figure outage_ms "$out"
 	[[ $rec == none || $rec == - ]] || harness_figure recovery_ms "$rec"
 	harness_note "recovery (until 200 ms at half of $MPTH_APP_RATE): ${rec/none/never} ms"

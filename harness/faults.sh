@@ -143,15 +143,16 @@ fault_apply() {
 	esac
 }
 
-# Arm a fault to strike the moment a running transfer's receiving side got
-# a number of bytes (in bidir, either side half of them). A process of ours blocks on its own FIFO, which
-# the receiver writes to at the mark (c-samples/notify.h, "mark N FILE"),
-# and applies the fault at once: the fault lands at its mark whatever the
-# harness is doing meanwhile. It then tells the run's event FIFO when the
-# fault was in place ("harness struck T0 T1"); fault_wait_struck waits
-# for that. $1: link-down|blackhole, $2: path, $3: tag, $4: bytes
-fault_at() {
-	local kind=$1 path=$2 tag=$3 n=$4 dir fifo fd t0 t1
+# Arm a fault: a process of ours, with the fault's commands already
+# running in their namespace, blocks on a FIFO and applies the fault the
+# moment a line is written to it; the bookkeeping comes after. It then
+# tells the tag's event FIFO, when there is one, when the fault was in
+# place ("harness struck T0 T1"; fault_wait_struck waits for that).
+# Sets FAULT_TRIGGER_PID and FAULT_FIFO, the FIFO to write to. Any
+# writer will do: a sample's receiver at a byte mark (fault_at), or the
+# harness itself (fault_fire). $1: link-down|blackhole, $2: path, $3: tag
+fault_arm() {
+	local kind=$1 path=$2 tag=$3 dir fifo fd t0 t1
 	case $kind in
 	link-down | blackhole) ;;
 	*)
@@ -160,11 +161,12 @@ fault_at() {
 		;;
 	esac
 	dir=$MPTH_RUN_DIR/traffic-$tag
+	mkdir -p "$dir" || return 1
 	fifo=$dir/fault-p$path.fifo
 	rm -f "$fifo"
 	mkfifo -m 0600 "$fifo" || return 1
-	# Open before the receiver is told about it: its non-blocking open
-	# needs a reader. The trigger inherits this end; ours closes.
+	# Open before any writer is told about it: a non-blocking open needs
+	# a reader. The trigger inherits this end; ours closes.
 	exec {fd}<>"$fifo"
 	__TR_DONE[$tag.struck]=''
 	(
@@ -195,13 +197,37 @@ fault_at() {
 		t1=${EPOCHREALTIME/./}
 		__fault_event "$kind" "$path" "at ${t0:0:-3}"
 		__fault_applied "$kind" "$path"
-		printf 'harness struck %s %s %s\n' "${t0:0:-3}" "${t0:0:-3}" "${t1:0:-3}" \
-			>"$dir/events.fifo"
+		[[ ! -p $dir/events.fifo ]] ||
+			printf 'harness struck %s %s %s\n' "${t0:0:-3}" "${t0:0:-3}" "${t1:0:-3}" \
+				>"$dir/events.fifo"
 	) &
 	FAULT_TRIGGER_PID=$!
+	FAULT_FIFO=$fifo
 	exec {fd}>&-
 	defer kill "$FAULT_TRIGGER_PID"
-	traffic_arm "$tag" "$n" "$fifo"
+}
+
+# Fire the fault armed by fault_arm now (builtins only), and wait until
+# it is in place. Fails if it was not within timeout ms. $1: path, $2:
+# timeout ms (5000)
+fault_fire() {
+	local pid=${FAULT_TRIGGER_PID:-}
+	[[ -n $pid && -p ${FAULT_FIFO:-} ]] || return 1
+	printf 'fire\n' >"$FAULT_FIFO"
+	busywait "${2:-5000}" wait_pid_gone "$pid" || return 1
+	wait "$pid" 2>/dev/null || return 1
+	FAULT_TRIGGER_PID=''
+	[[ -s $MPTH_RUN_DIR/fault.p$1 ]]
+}
+
+# Arm a fault to strike the moment a running transfer's receiving side got
+# a number of bytes (in bidir, either side half of them): fault_arm, with
+# the receiver as the writer of the FIFO (c-samples/notify.h, "mark N
+# FILE"). The fault lands at its mark whatever the harness is doing
+# meanwhile. $1: link-down|blackhole, $2: path, $3: tag, $4: bytes
+fault_at() {
+	fault_arm "$1" "$2" "$3" || return
+	traffic_arm "$3" "$4" "$FAULT_FIFO"
 }
 
 # $1: tag

@@ -61,6 +61,10 @@ harness_note() {
 # and every @test of the file then skips with it (Bats 1.8 cannot skip from
 # setup_file itself).
 harness_init() {
+	wait_untraced __harness_init
+}
+
+__harness_init() {
 	local scn
 	scn=$(basename "${BATS_TEST_FILENAME:-adhoc}" .bats)
 	MPTH_SCENARIO=$scn
@@ -93,6 +97,10 @@ harness_header_requires() {
 
 # Undo everything this scenario made. Call from teardown_file; safe twice.
 harness_teardown() {
+	wait_untraced __harness_teardown
+}
+
+__harness_teardown() {
 	[[ -n "${MPTH_RUN_DIR:-}" ]] || return 0
 	local gone
 	gone=$(topo_vanished)

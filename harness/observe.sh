@@ -150,6 +150,10 @@ obs_mib_has() {
 
 # Snapshot counters of a role into a file, for deltas. $1: role, $2: file
 obs_mib_save() {
+	wait_untraced __obs_mib_save "$@"
+}
+
+__obs_mib_save() {
 	local k out=''
 	if __obs_mib_load "$1"; then
 		for k in "${!__OBS_MIBN[@]}"; do
@@ -165,6 +169,10 @@ obs_mib_save() {
 # Counter deltas between a saved snapshot and now, non-zero only.
 # $1: role, $2: saved file
 obs_mib_delta() {
+	wait_untraced __obs_mib_delta "$@"
+}
+
+__obs_mib_delta() {
 	local now k v name line out=''
 	local -a saved
 	local -A old=()
@@ -465,6 +473,10 @@ __obs_monitor_read() {
 # Sets OBS_MON_SUBFLOWS (the most over connections on that port).
 # $1: role, $2: port
 obs_monitor_subflows() {
+	wait_untraced __obs_monitor_subflows "$@"
+}
+
+__obs_monitor_subflows() {
 	local k n=0
 	__obs_monitor_read "$1" || return 1
 	for k in "${!__OBS_MON_PORTS[@]}"; do
@@ -517,8 +529,13 @@ __obs_paths_read() {
 }
 
 # Bytes the routers forwarded, both directions and all paths, since the
-# first call (the first call only takes the baseline). Sets OBS_PATHS_MOVED.
+# first call or obs_paths_baseline (which take the baseline). Builtins only.
+# Sets OBS_PATHS_MOVED.
 obs_paths_moved() {
+	wait_untraced __obs_paths_moved "$@"
+}
+
+__obs_paths_moved() {
 	local i a b n=0
 	__obs_paths_read || return 1
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
@@ -531,26 +548,17 @@ obs_paths_moved() {
 	OBS_PATHS_MOVED=$n
 }
 
-# $1: bytes, $2: pid that must stay alive
-__obs_paths_moved_or_gone() {
-	obs_paths_moved || return 1
-	((OBS_PATHS_MOVED >= $1)) && return 0
-	if wait_pid_gone "$2"; then
-		OBS_PATHS_GONE=1
-		return 0
-	fi
-	return 1
+# Take the baseline of obs_paths_moved anew: it counts from now.
+obs_paths_baseline() {
+	wait_untraced __obs_paths_baseline "$@"
 }
 
-# Wait until the paths have carried N bytes since the call (any program's
-# traffic, read from the samplers' lines as they grow: no fork), or the
-# process exited (OBS_PATHS_GONE=1). $1: bytes, $2: pid, $3: timeout ms
-obs_paths_wait_moved() {
-	# shellcheck disable=SC2034 # a result, read by the caller
-	OBS_PATHS_GONE=0
-	__OBS_PB_FIRST=()
-	obs_paths_moved || return 1
-	busywait "$3" __obs_paths_moved_or_gone "$1" "$2"
+__obs_paths_baseline() {
+	local i
+	__obs_paths_read || return 1
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		__OBS_PB_FIRST[$i]=${__OBS_PB_LAST[$i]:-}
+	done
 }
 
 # After a run (it forks awk): figures of the traffic the paths carried in

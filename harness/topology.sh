@@ -312,6 +312,10 @@ route add 2001:db8:1::/48 via $h6
 # links), with the observers started (obs_start).
 # $1: number of paths
 topo_paths() {
+	wait_untraced __topo_paths "$@"
+}
+
+__topo_paths() {
 	local n=$1 i ns cc=${MPTH_CC:-cubic} asked=0 shape=() a b f line rc=0
 	local -a nss=() roles=(client server)
 	shift

@@ -236,13 +236,24 @@ __feat_cmd() {
 	return 1
 }
 
-# $1: feature name. Cached: the cache file holds "name<TAB>0|1<TAB>text".
+declare -gA __FEAT_SEEN=()
+
+# $1: feature name. Cached: the cache file holds "name<TAB>0|1<TAB>text",
+# and a shell remembers what it read there (a later call forks nothing:
+# it may run in a loop while traffic flows).
 feat_have() {
 	local name=$1 cache=${MPTH_FEATURE_CACHE:-} line rc
+	if [[ -n $cache && -n ${__FEAT_SEEN[$cache|$name]:-} ]]; then
+		line=${__FEAT_SEEN[$cache|$name]}
+		FEAT_HOW=${line#*$'\t'}
+		FEAT_REASON=$FEAT_HOW
+		return "${line%%$'\t'*}"
+	fi
 	if [[ -n $cache && -r $cache ]]; then
 		line=$(grep -m1 "^$name	" "$cache" 2>/dev/null) && {
 			IFS=$'\t' read -r _ rc FEAT_HOW <<<"$line"
 			FEAT_REASON=$FEAT_HOW
+			__FEAT_SEEN[$cache|$name]=$rc$'\t'$FEAT_HOW
 			return "$rc"
 		}
 	fi
