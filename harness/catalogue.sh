@@ -197,6 +197,10 @@ obs_nft_counter() {
 # $1: tag, $2: subflows to wait for before sampling ss -M,
 # $3...: traffic_start options
 recipe_counted() {
+	wait_untraced __recipe_counted "$@"
+}
+
+__recipe_counted() {
 	local tag=$1 want=$2 port
 	shift 2
 	obs_mib_mark "$tag"
@@ -232,6 +236,10 @@ recipe_counted() {
 # Facts: T.total, T.flap<k>.fault_ms .restore_ms .outage_ms .rejoin_ms
 # (none when no new subflow came within 5 s), T.flaps, MIB deltas.
 recipe_flap() {
+	wait_untraced __recipe_flap "$@"
+}
+
+__recipe_flap() {
 	local tag=flap path=1 times=3 fault=link-down bytes=16M mode=upload extra=() readd=1
 	local total step k addr at
 	while (($#)); do
@@ -313,6 +321,10 @@ __recipe_no_subflow() {
 # T.msk_state (of the client's connection then), T.fault_ms, T.restore_ms,
 # T.rejoin_ms, T.outage_ms, MIB deltas.
 recipe_make_after_break() {
+	wait_untraced __recipe_make_after_break "$@"
+}
+
+__recipe_make_after_break() {
 	local tag=mab bytes=8M back=2 gap=1000 port i t state
 	while (($#)); do
 		case $1 in

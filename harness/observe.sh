@@ -492,6 +492,14 @@ __obs_monitor_has() {
 	obs_monitor_subflows "$1" "$2" && ((OBS_MON_SUBFLOWS >= $3))
 }
 
+# True when a role's monitor counts at most N live subflows of the
+# connection on a port (also when it never saw it). Builtins only.
+# $1: role, $2: port, $3: N
+obs_monitor_at_most() {
+	obs_monitor_subflows "$1" "$2" || return 0
+	((OBS_MON_SUBFLOWS <= $3))
+}
+
 # Wait until a role's connection on a port has at least N established
 # subflows, by `ip mptcp monitor` (any program's connection, not only our
 # samples'); polls the monitor's log with bash builtins only. Without the

@@ -101,6 +101,22 @@ __recipe_failover_figures() {
 	fi
 }
 
+# After the client removed an endpoint and its subflow is gone from the
+# client's view, wait until the server has processed the removal too
+# (its RM_ADDR may queue behind the survivor's data): a join made before
+# then shares the removed address id, and the server closes it with the
+# old subflow (seen with a blackhole: REMOVED came after the new
+# SF_ESTABLISHED and closed both). Reads the server's ip mptcp monitor,
+# builtins only; without the monitor, returns at once. Call after
+# traffic_sf_locals (the client's live subflows). $1: tag
+recipe_wait_removal_seen() {
+	local live
+	feat_have mptcp_monitor || return 0
+	read -ra live <<<"$TRAFFIC_SF_LOCALS"
+	busywait 3000 obs_monitor_at_most server "$(fact_get "$1.port")" "${#live[@]}" ||
+		log_warn "$1: the server still counts the removed subflow after 3 s"
+}
+
 # A transfer during which one path fails, then comes back. The client
 # streams until the harness is done, so every phase gets its bytes however
 # late the harness is: the fault strikes at a quarter of --bytes (armed in
@@ -118,6 +134,10 @@ __recipe_failover_figures() {
 # T.recovery_ms T.rejoin_ms T.join_ms T.recv_at_join T.recv_at_fault,
 # join counts.
 recipe_failover() {
+	wait_untraced __recipe_failover "$@"
+}
+
+__recipe_failover() {
 	local tag=failover fault=link-down path=1 bytes=24M mode=upload want=2
 	local restore=1 extra=() total q survivor fam=4 v6=() react=0 fault_rx
 	while (($#)); do
@@ -231,6 +251,7 @@ recipe_failover() {
 		a=${a//./\.}
 		traffic_wait_pair_gone "$tag" "^${a}>" 3000
 		traffic_sf_locals "$tag"
+		recipe_wait_removal_seen "$tag"
 		pm_endpoint client "$path" subflow "${v6[@]}"
 		traffic_wait_new_sf "$tag" "$(topo_addr "$path" client "$fam")" "$TRAFFIC_SF_LOCALS" 5000
 		fact_set "$tag.rejoin_ms" "$TRAFFIC_WAITED_MS"

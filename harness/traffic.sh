@@ -25,7 +25,7 @@ MPTH_SAMPLES=${MPTH_SAMPLES:-$MPTH_ROOT/c-samples/build}
 
 declare -gA __TR_EVFD=() __TR_CTL=() __TR_PID=() __TR_DONE=() __TR_MODE=()
 declare -gA __TR_PLAN=() __TR_MARK=() __TR_NOW=() __TR_SF=() __TR_OWNER=()
-declare -gA __TR_FINISHED=() __TR_STREAM=() __TR_RECV=()
+declare -gA __TR_FINISHED=() __TR_STREAM=() __TR_RECV=() __TR_PART=()
 
 # Record a fact about the scenario, for the @tests to read back.
 # $1: key, $2: value
@@ -224,6 +224,7 @@ traffic_open_channel() {
 	mkfifo -m 0600 "$dir/events.fifo" "$dir/server.ctl" "$dir/client.ctl" || return 1
 	exec {fd}<>"$dir/events.fifo"
 	__TR_EVFD[$tag]=$fd
+	__TR_PART[$tag]=
 	exec {fd}<>"$dir/server.ctl"
 	__TR_CTL[$tag.server]=$fd
 	exec {fd}<>"$dir/client.ctl"
@@ -370,9 +371,14 @@ __traffic_until() {
 		((left < 500)) || left=500
 		printf -v secs '%d.%03d' $((left / 1000)) $((left % 1000))
 		if IFS= read -r -t "$secs" -u "$fd" line; then
+			line=${__TR_PART[$tag]:-}$line
+			__TR_PART[$tag]=''
 			printf '%s\n' "$line" >>"$MPTH_RUN_DIR/traffic-$tag/events.log"
 			__traffic_fold "$tag" "$line"
 		else
+			# A timeout can strike in the middle of a line (bash reads a
+			# pipe a byte at a time): keep what came for the next read.
+			__TR_PART[$tag]+=$line
 			__traffic_reap_dead "$tag"
 		fi
 	done

@@ -73,11 +73,17 @@ jobs_wait() {
 	local line idx
 	JOBS_DONE=()
 	if read -r -t "$1" -u "$JOBS_FD" line; then
+		line=${__JOBS_PART:-}$line
+		__JOBS_PART=''
 		while :; do
 			[[ -n ${JOBS_PID[$line]:-} ]] && __jobs_reap "$line"
 			read -r -t 0 -u "$JOBS_FD" || break
 			read -r -u "$JOBS_FD" line || break
 		done
+	else
+		# A timeout can strike in the middle of a line (bash reads a
+		# pipe a byte at a time): keep what came for the next read.
+		__JOBS_PART+=$line
 	fi
 	# A wrapper killed from outside writes nothing: notice it all the same.
 	for idx in "${!JOBS_PID[@]}"; do

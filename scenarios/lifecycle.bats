@@ -64,6 +64,7 @@ setup_file() {
 
 	traffic_sf_locals life
 	old=$TRAFFIC_SF_LOCALS
+	recipe_wait_removal_seen life
 	if [[ $LIFECYCLE_READD == 1 ]]; then
 		step readd endpoint-added 2 pm_endpoint client 2 subflow
 	else

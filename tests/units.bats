@@ -396,3 +396,24 @@ record() {
 	t1=${EPOCHREALTIME/./}
 	(((t1 - t0) >= 190000))
 }
+
+@test "an event line cut by a read timeout is kept and folded whole with its end" {
+	local fd
+	mkdir -p "$MPTH_RUN_DIR/traffic-t"
+	mkfifo "$MPTH_RUN_DIR/ev"
+	exec {fd}<>"$MPTH_RUN_DIR/ev"
+	__TR_EVFD[t]=$fd
+	__TR_OWNER[t]=$BASHPID
+	__TR_PART[t]=''
+	mark_seen() { [[ -n ${__TR_MARK[t.server.1000]:-} ]]; }
+	# Half a line, then nothing: the wait times out in the middle of it.
+	printf 'server m' >&"$fd"
+	__traffic_until t 300 mark_seen || true
+	assert_equal "${__TR_PART[t]}" 'server m'
+	printf 'ark 1796222483711 1000 1042\n' >&"$fd"
+	__traffic_until t 2000 mark_seen
+	assert_equal "${__TR_MARK[t.server.1000]}" "1796222483711 1042"
+	run cat "$MPTH_RUN_DIR/traffic-t/events.log"
+	assert_output 'server mark 1796222483711 1000 1042'
+	exec {fd}>&-
+}
