@@ -514,10 +514,11 @@ obs_monitor_wait_subflows() {
 
 # --- any program's traffic, from the path samplers
 
-declare -gA __OBS_PB_FD=() __OBS_PB_FIRST=() __OBS_PB_LAST=()
+declare -gA __OBS_PB_FD=() __OBS_PB_FIRST=() __OBS_PB_LAST=() __OBS_PB_PART=()
 
 # Read what the samplers wrote since the last call; keeps, per path, the
-# first and the latest "up down" byte pair. Builtins only.
+# first and the latest "up down" byte pair. A line still being written
+# is kept for the next call, as __obs_monitor_read does. Builtins only.
 __obs_paths_read() {
 	local i fd line
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
@@ -527,7 +528,13 @@ __obs_paths_read() {
 			exec {fd}<"$MPTH_RUN_DIR/samples/p$i"
 			__OBS_PB_FD[$i]=$fd
 		fi
-		while IFS= read -r line <&"$fd"; do
+		while :; do
+			if ! IFS= read -r line <&"$fd"; then
+				__OBS_PB_PART[$i]+=$line
+				break
+			fi
+			line=${__OBS_PB_PART[$i]:-}$line
+			__OBS_PB_PART[$i]=''
 			[[ $line == *' '*' '* ]] || continue
 			line=${line#* }
 			[[ -n ${__OBS_PB_FIRST[$i]:-} ]] || __OBS_PB_FIRST[$i]=$line
@@ -540,7 +547,7 @@ __obs_paths_read() {
 # first call or obs_paths_baseline (which take the baseline). Builtins only.
 # Sets OBS_PATHS_MOVED.
 obs_paths_moved() {
-	wait_untraced __obs_paths_moved "$@"
+	wait_untraced __obs_paths_moved
 }
 
 __obs_paths_moved() {
@@ -558,7 +565,7 @@ __obs_paths_moved() {
 
 # Take the baseline of obs_paths_moved anew: it counts from now.
 obs_paths_baseline() {
-	wait_untraced __obs_paths_baseline "$@"
+	wait_untraced __obs_paths_baseline
 }
 
 __obs_paths_baseline() {

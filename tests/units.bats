@@ -417,3 +417,19 @@ record() {
 	assert_output 'server mark 1796222483711 1000 1042'
 	exec {fd}>&-
 }
+
+@test "the path byte reader keeps a half-written sampler line and reads it whole with its end" {
+	TOPO_PATHS=1
+	mkdir -p "$MPTH_RUN_DIR/samples"
+	printf '1000 100 10\n1050 2' >"$MPTH_RUN_DIR/samples/p1"
+	obs_paths_moved
+	assert_equal "$OBS_PATHS_MOVED" 0
+	printf '00 20\n' >>"$MPTH_RUN_DIR/samples/p1"
+	obs_paths_moved
+	# From "100 10" to "200 20": 110 bytes.
+	assert_equal "$OBS_PATHS_MOVED" 110
+	obs_paths_baseline
+	printf '1100 250 30\n' >>"$MPTH_RUN_DIR/samples/p1"
+	obs_paths_moved
+	assert_equal "$OBS_PATHS_MOVED" 60
+}
