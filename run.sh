@@ -333,7 +333,7 @@ cmd_list() {
 	local f name req
 	printf '%-16s %-s\n' SCENARIO 'WHAT IT PROVES / REQUIRES'
 	while read -r f; do
-		name=$(basename "$f" .bats)
+		name=${f##*/} name=${name%.bats}
 		req=$(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1)
 		printf '%-16s %s\n' "$name" "$(scenario_title "$f")"
 		printf "%-16s requires: %s\n" "" "${req:-mptcp ip_mptcp}"
@@ -353,7 +353,7 @@ doctor_json() {
 		fi
 	done
 	while read -r f; do
-		name=$(basename "$f" .bats)
+		name=${f##*/} name=${name%.bats}
 		req=$(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1)
 		missing='' why=''
 		for f in $req; do
@@ -381,7 +381,7 @@ cmd_doctor() {
 	echo
 	printf '%-16s %-5s %s\n' SCENARIO WILL 'REASON'
 	while read -r f; do
-		name=$(basename "$f" .bats)
+		name=${f##*/} name=${name%.bats}
 		req=$(sed -n 's/^# requires:[[:space:]]*//p' "$f" | head -n1)
 		missing=''
 		for f in $req; do
@@ -1221,7 +1221,7 @@ vm_stage() {
 	fi
 	local name p fl sk why
 	for f in "$@"; do
-		name=$(basename "$f" .bats)
+		name=${f##*/} name=${name%.bats}
 		read -r p fl sk why < <(jq -r --arg n "$name" '[.scenarios[] | select(.name == $n)] |
 			"\(map(.passed) | add // 0) \(map(.failed) | add // 0) \(map(.skipped) | add // 0) \(.[0].skip_reason // "")"' "$json")
 		if ((fl > 0 || p + sk == 0)); then

@@ -61,7 +61,7 @@ app_start() {
 	# program.
 	# Without our ends of the traffic FIFOs: a program holding one would
 	# keep a sample from noticing that the harness went away.
-	ns=$(topo_ns "$role")
+	topo_ns_to ns "$role"
 	if [[ -n $out ]]; then
 		(
 			traffic_close_fds
@@ -196,7 +196,7 @@ app_traffic() {
 		return 1
 	fi
 	port=$(<"$dir/server.port")
-	host=$(topo_addr "$to" server "$fam")
+	topo_addr_to host "$to" server "$fam"
 	fact_set "$tag.port" "$port"
 	for w in "$@"; do
 		w=${w//\{host\}/$host}
@@ -215,7 +215,7 @@ app_assert_verified() {
 	local tag=$1 src mism got want
 	src=$(app_rc "$tag" server)
 	mism=$(traffic_json server '.mismatch_offset' "$tag")
-	want=$(fact_get "$tag.total")
+	fact_var want "$tag.total"
 	got=$(traffic_json server '.bytes_received' "$tag")
 	if [[ $mism == missing ]]; then
 		__assert_fail "no verdict from our server (exit $src): the transfer did not finish"
@@ -490,7 +490,7 @@ app_strip_mptcp() {
 		return 2
 		;;
 	esac
-	rns=$(topo_ns "r$path")
+	topo_ns_to rns "r$path"
 	ip netns exec "$rns" iptables -t mangle -A FORWARD -p tcp "${match[@]}" \
 		-j TCPOPTSTRIP --strip-options 30 || return 1
 	defer ip netns exec "$rns" iptables -t mangle -F FORWARD

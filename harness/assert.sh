@@ -114,16 +114,25 @@ expect_known_bug() {
 # and matched, in each direction the mode sends payload: the server checks
 # an upload, the client a download, both a bidir. $1: tag
 assert_transfer_intact() {
-	local tag=${1:-} dir crc src mode rx tx want got mism what
-	dir=$(traffic_dir "$tag")
-	crc=$(cat "$dir/client.rc" 2>/dev/null || echo none)
-	src=$(cat "$dir/server.rc" 2>/dev/null || echo none)
-	mode=$(traffic_json client '.mode // empty' "$tag")
-	[[ -n $mode && $mode != missing ]] || mode=$(traffic_json server '.conns[0].mode // "upload"' "$tag")
+	local tag=${1:-} dir crc=none src=none mode rx tx want got mism what
+	local -A j=()
+	local c_mode c_mism c_sent c_recv s_mode s_mism s_sent s_recv s_status
+	traffic_dir_to dir "$tag"
+	[[ ! -r $dir/client.rc ]] || read -r crc <"$dir/client.rc" || :
+	[[ ! -r $dir/server.rc ]] || read -r src <"$dir/server.rc" || :
+	# Every field of both summaries, one jq each.
+	traffic_json_to "$tag" client c_mode '.mode // empty' c_mism .mismatch_offset \
+		c_sent .bytes_sent c_recv .bytes_received || :
+	traffic_json_to "$tag" server s_mode '.conns[0].mode // "upload"' s_mism .mismatch_offset \
+		s_sent .bytes_sent s_recv .bytes_received s_status '.conns[0].status' || :
+	j=([client.mismatch_offset]=$c_mism [client.bytes_sent]=$c_sent [client.bytes_received]=$c_recv
+		[server.mismatch_offset]=$s_mism [server.bytes_sent]=$s_sent [server.bytes_received]=$s_recv)
+	mode=$c_mode
+	[[ -n $mode && $mode != missing ]] || mode=$s_mode
 	for rx in server client; do
 		[[ $rx == server && $mode == download ]] && continue
 		[[ $rx == client && $mode != download && $mode != bidir ]] && continue
-		mism=$(traffic_json "$rx" '.mismatch_offset' "$tag")
+		mism=${j[$rx.mismatch_offset]}
 		if [[ $mism != -1 ]]; then
 			what="data corrupted: first mismatch at byte offset $mism, seen by the $rx (client exit $crc, server exit $src)"
 			# Seen once on 6.18 in a failover: the server's kernel
@@ -145,7 +154,7 @@ assert_transfer_intact() {
 	# 6.18, after the initial subflow was closed while its path was
 	# down. Reported, and counted as a key figure, not hidden.
 	if [[ ($crc == timeout || $crc == 6) && $src == 0 && $mode == upload &&
-		$(traffic_json server '.conns[0].status' "$tag") == ok ]]; then
+		$s_status == ok ]]; then
 		harness_diag "note: the server verified every byte, but its result never reached the client (client exit $crc): the reverse direction stalled"
 		harness_figure "${tag:-run}.result_lost" 1
 		crc=0
@@ -160,8 +169,8 @@ assert_transfer_intact() {
 		[[ $rx == client && $mode != download && $mode != bidir ]] && continue
 		tx=client
 		[[ $rx == client ]] && tx=server
-		want=$(traffic_json "$tx" '.bytes_sent' "$tag")
-		got=$(traffic_json "$rx" '.bytes_received' "$tag")
+		want=${j[$tx.bytes_sent]}
+		got=${j[$rx.bytes_received]}
 		expect "payload bytes the $tx sent" "$want" -gt 0 || return 1
 		expect "bytes received by the $rx (the $tx sent $want)" "$got" -eq "$want" || return 1
 	done

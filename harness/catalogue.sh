@@ -86,9 +86,10 @@ obs_paths_mark() {
 # $1: tag
 obs_paths_record() {
 	local i
+	fact_sync
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
-		fact_set "$1.path$i.up" $(($(obs_path_bytes "$i" up) - $(fact_get "$1.path$i.up0")))
-		fact_set "$1.path$i.down" $(($(obs_path_bytes "$i" down) - $(fact_get "$1.path$i.down0")))
+		fact_set "$1.path$i.up" $(($(obs_path_bytes "$i" up) - ${FACT[$1.path$i.up0]}))
+		fact_set "$1.path$i.down" $(($(obs_path_bytes "$i" down) - ${FACT[$1.path$i.down0]}))
 	done
 }
 
@@ -206,7 +207,7 @@ __recipe_counted() {
 	obs_mib_mark "$tag"
 	obs_paths_mark "$tag"
 	traffic_start --tag "$tag" "$@" || return 1
-	port=$(fact_get "$tag.port")
+	fact_var port "$tag.port"
 	traffic_wait_sf "$tag" "$want" 5000 ||
 		log_warn "$tag: the client lists $TRAFFIC_SF subflows, waited for $want"
 	# The client streams until told to stop: ss -M sees the connection
@@ -219,7 +220,8 @@ __recipe_counted() {
 	fact_set "$tag.pairs" "$(traffic_pairs "$tag" | paste -sd' ')"
 	obs_mib_record "$tag"
 	obs_paths_record "$tag"
-	harness_figure "$tag.subflows" "$(fact_get "$tag.sf_max")"
+	fact_sync
+	harness_figure "$tag.subflows" "${FACT[$tag.sf_max]}"
 }
 
 # One path fails and returns several times during a transfer. With
@@ -262,7 +264,7 @@ __recipe_flap() {
 	total=$(traffic_size_bytes "$bytes")
 	[[ $mode != bidir ]] || total=$((total * 2))
 	step=$((total / (times + 2)))
-	addr=$(topo_addr "$path" client)
+	topo_addr_to addr "$path" client
 	fact_set "$tag.total" "$total"
 	obs_mib_mark "$tag"
 	traffic_start --tag "$tag" --bytes "$bytes" --mode "$mode" "${extra[@]}" || return 1
@@ -284,7 +286,8 @@ __recipe_flap() {
 			log_warn "$tag: the transfer stalled during flap $k"
 		traffic_sf_locals "$tag"
 		fault_restore "$path" || return 1
-		fact_set "$tag.flap$k.restore_ms" "$(fact_get "fault.$path.restore_ms")"
+		fact_sync
+		fact_set "$tag.flap$k.restore_ms" "${FACT[fault.$path.restore_ms]}"
 		# In-kernel PM: a closed subflow comes back only through its
 		# endpoint; a blackholed one recovers by itself.
 		if [[ $fault == link-down ]]; then
@@ -298,10 +301,11 @@ __recipe_flap() {
 	done
 	# A run that hangs is killed at the deadline; the tests judge it.
 	traffic_wait 60000 "$tag" || true
+	fact_sync
 	for ((k = 1; k <= times; k++)); do
 		fact_set "$tag.flap$k.outage_ms" "$(traffic_outage_rx_ms "$tag" \
-			"$(fact_get "$tag.flap$k.fault_ms")" "$(fact_get "$tag.flap$k.restore_ms")")"
-		harness_figure "$tag.flap$k.outage_ms" "$(fact_get "$tag.flap$k.outage_ms")"
+			"${FACT[$tag.flap$k.fault_ms]}" "${FACT[$tag.flap$k.restore_ms]}")"
+		harness_figure "$tag.flap$k.outage_ms" "${FACT[$tag.flap$k.outage_ms]}"
 	done
 	obs_mib_record "$tag"
 }
@@ -342,15 +346,15 @@ __recipe_make_after_break() {
 	fact_set "$tag.total" "$(traffic_size_bytes "$bytes")"
 	obs_mib_mark "$tag"
 	traffic_start --tag "$tag" --bytes "$bytes" || return 1
-	port=$(fact_get "$tag.port")
+	fact_var port "$tag.port"
 	traffic_wait_sf "$tag" "$TOPO_PATHS" 5000 || log_warn "$tag: not every path joined"
 	fact_set "$tag.sf_before" "$TRAFFIC_SF"
-	traffic_mark "$tag" $(($(fact_get "$tag.total") / 4)) 20000 ||
+	traffic_mark "$tag" $((${FACT[$tag.total]} / 4)) 20000 ||
 		log_warn "$tag: the transfer did not reach a quarter of its bytes"
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		fault_blackhole "$i" || return 1
 	done
-	t=$(fact_get fault.last_ms)
+	fact_var t fault.last_ms
 	fact_set "$tag.fault_ms" "$t"
 	# The client's own samples say when its last subflow went; ss -M
 	# then confirms the connection itself is still there.
@@ -362,20 +366,23 @@ __recipe_make_after_break() {
 	state=$(in_ns client ss -HMna "( dport = :$port )" 2>/dev/null | awk 'NR == 1 { print $1 }')
 	fact_set "$tag.msk_state" "${state:-gone}"
 	obs_snapshot "$tag-no-subflow"
-	harness_note "$tag: no subflow left after $(fact_get "$tag.zero_ms") ms; connection ${state:-gone}"
+	fact_sync
+	harness_note "$tag: no subflow left after ${FACT[$tag.zero_ms]} ms; connection ${state:-gone}"
 	# The connection stays without any subflow for a while: a gap the
 	# scenario chooses, not a wait for something to happen.
 	wait_nap "$((gap / 1000)).$(printf '%03d' $((gap % 1000)))"
 	fault_restore "$back" || return 1
-	fact_set "$tag.restore_ms" "$(fact_get "fault.$back.restore_ms")"
+	fact_sync
+	fact_set "$tag.restore_ms" "${FACT[fault.$back.restore_ms]}"
 	pm_endpoint_del client "$back" 2>/dev/null || true
 	pm_endpoint client "$back" subflow
 	traffic_wait_new_sf "$tag" "$(topo_addr "$back" client)" '' 5000
 	fact_set "$tag.rejoin_ms" "$TRAFFIC_WAITED_MS"
 	# A run that hangs is killed at the deadline; the tests judge it.
 	traffic_wait 60000 "$tag" || true
-	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "$(fact_get "$tag.fault_ms")")"
-	harness_figure "$tag.outage_ms" "$(fact_get "$tag.outage_ms")"
+	fact_sync
+	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "${FACT[$tag.fault_ms]}")"
+	harness_figure "$tag.outage_ms" "${FACT[$tag.outage_ms]}"
 	obs_mib_record "$tag"
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		fault_restore "$i"
@@ -401,8 +408,9 @@ check_mib() {
 # subflows by MPTCP_INFO and by ss -M. $1: tag, $2: N
 check_joins_exact() {
 	local tag=$1 n=$2
-	expect "most subflows at once (client MPTCP_INFO)" "$(fact_get "$tag.sf_max")" -eq $((n + 1)) &&
-		expect "subflows by ss -M during the transfer" "$(fact_get "$tag.ssm")" -eq $((n + 1)) &&
+	fact_sync
+	expect "most subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq $((n + 1)) &&
+		expect "subflows by ss -M during the transfer" "${FACT[$tag.ssm]-}" -eq $((n + 1)) &&
 		check_mib "$tag" client MPTcpExtMPJoinSynTx -eq "$n" &&
 		check_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq "$n" &&
 		check_mib "$tag" server MPTcpExtMPJoinSynRx -eq "$n" &&
@@ -415,7 +423,7 @@ check_pairs() {
 	local tag=$1 want got
 	shift
 	want=$(printf '%s\n' "$@" | sort -u | paste -sd' ')
-	got=$(fact_get "$tag.pairs")
+	fact_var got "$tag.pairs"
 	if [[ $got != "$want" ]]; then
 		__assert_fail "subflow address pairs (local>remote): expected {$want}, got {$got}"
 		return 1
@@ -427,7 +435,8 @@ check_pairs() {
 # family. $1: tag, $2: 4|6
 check_pairs_family() {
 	local tag=$1 fam=$2 p l r bad=()
-	for p in $(fact_get "$tag.pairs"); do
+	fact_sync
+	for p in ${FACT[$tag.pairs]-}; do
 		l=${p%%>*} r=${p#*>}
 		if [[ $fam == 4 && ($l == *:* || $r == *:*) ]] ||
 			[[ $fam == 6 && ($l != *:* || $r != *:*) ]]; then
@@ -435,16 +444,17 @@ check_pairs_family() {
 		fi
 	done
 	if ((${#bad[@]})); then
-		__assert_fail "subflows not IPv$fam on both ends: ${bad[*]} (all: $(fact_get "$tag.pairs"))"
+		__assert_fail "subflows not IPv$fam on both ends: ${bad[*]} (all: ${FACT[$tag.pairs]-})"
 		return 1
 	fi
-	harness_diag "every subflow is IPv$fam on both ends: $(fact_get "$tag.pairs")"
+	harness_diag "every subflow is IPv$fam on both ends: ${FACT[$tag.pairs]-}"
 }
 
 # No subflow of a tag pairs an IPv4 address with an IPv6 one. $1: tag
 check_pairs_same_family() {
 	local p l r bad=()
-	for p in $(fact_get "$1.pairs"); do
+	fact_sync
+	for p in ${FACT[$1.pairs]-}; do
 		l=${p%%>*} r=${p#*>}
 		if [[ $l == *:* && $r != *:* ]] || [[ $l != *:* && $r == *:* ]]; then
 			bad+=("$p")
@@ -454,7 +464,7 @@ check_pairs_same_family() {
 		__assert_fail "subflows mixing IPv4 and IPv6: ${bad[*]}"
 		return 1
 	fi
-	harness_diag "no subflow mixes the families: $(fact_get "$1.pairs")"
+	harness_diag "no subflow mixes the families: ${FACT[$1.pairs]-}"
 }
 
 # A path carried at most pct% of a window's payload. $1: what, $2: wire
@@ -473,12 +483,12 @@ check_share_at_most() {
 check_aggregates() {
 	local tag=$1 pct=$2 i r best=0 sum=0 got mid bound
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
-		r=$(fact_get "$tag.rate$i") || r=0
+		fact_var r "$tag.rate$i" || r=0
 		sum=$((sum + r / 1000))
 		((r / 1000 > best)) && best=$((r / 1000))
 	done
-	got=$(fact_get "$tag.goodput_kbps")
-	mid=$(fact_get "$tag.goodput_mid_kbps")
+	fact_var got "$tag.goodput_kbps"
+	fact_var mid "$tag.goodput_mid_kbps"
 	((sum > 0)) || {
 		__assert_fail "no path rate recorded for $tag"
 		return 1
@@ -499,8 +509,9 @@ check_aggregates() {
 # what was asked for. $1: tag
 check_transfer_intact() {
 	local tag=$1 mode want sent got
+	fact_sync
 	assert_transfer_intact "$tag" || return 1
-	mode=$(fact_get "$tag.mode")
+	fact_var mode "$tag.mode"
 	[[ $mode == download || $mode == bidir ]] || return 0
 	[[ $(traffic_json client '.mismatch_offset' "$tag") == -1 ]] || {
 		__assert_fail "download corrupted: the client found the first mismatch at byte offset $(traffic_json client '.mismatch_offset' "$tag")"
@@ -508,9 +519,9 @@ check_transfer_intact() {
 	}
 	sent=$(traffic_json server '.bytes_sent' "$tag")
 	got=$(traffic_json client '.bytes_received' "$tag")
-	if [[ $(fact_get "$tag.stream") == 1 ]]; then
+	if [[ ${FACT[$tag.stream]-} == 1 ]]; then
 		# The harness ended the run: at least what it planned, per direction.
-		want=$(fact_get "$tag.planned")
+		fact_var want "$tag.planned"
 		[[ $mode != bidir ]] || want=$((want / 2))
 		expect "bytes the server sent (planned at least $want)" "$sent" -ge "$want" || return 1
 	else

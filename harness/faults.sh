@@ -49,8 +49,8 @@ __fault_executor() {
 	local ns fam=()
 	[[ $3 == 6 ]] && fam=(-6)
 	case $1 in
-	link-down) ns=$(topo_ns client) ;;
-	blackhole) ns=$(topo_ns "r$2") ;;
+	link-down) topo_ns_to ns client ;;
+	blackhole) topo_ns_to ns "r$2" ;;
 	esac
 	exec ip "${fam[@]}" -n "$ns" -batch -
 }
@@ -98,7 +98,7 @@ fault_blackhole() {
 # were built. Idempotent. $1: path index
 __fault_client_path_up() {
 	local i=$1 cns
-	cns=$(topo_ns client)
+	topo_ns_to cns client
 	ip -n "$cns" link set "p$i" up || return 1
 	# IPv6 addresses are flushed when a link goes down; IPv4 ones stay,
 	# but every route through the interface is gone.

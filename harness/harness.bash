@@ -3,7 +3,13 @@
 # Sources lib/ and every harness module, and gives each scenario a private
 # set of namespaces, a work directory and an undo stack.
 
-MPTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The checkout: harness/.., without a fork when run.sh already said so.
+__f=${BASH_SOURCE[0]%/*}/..
+[[ ${BASH_SOURCE[0]} == */* ]] || __f=..
+if [[ -z ${MPTH_ROOT:-} || ! $__f -ef $MPTH_ROOT ]]; then
+	MPTH_ROOT=$(cd "$__f" && pwd)
+fi
+unset __f
 export MPTH_ROOT
 
 # shellcheck source=lib/log.sh
@@ -39,9 +45,25 @@ source "$MPTH_ROOT/harness/plot.sh"
 # shellcheck source=harness/assert.sh
 source "$MPTH_ROOT/harness/assert.sh"
 
+# bats-support and bats-assert, their files sourced directly: their
+# load.bash forks a dirname for each file, and a scenario loads them once
+# per test. A package whose files differ is loaded its own way.
 if [[ -n "${BATS_TEST_FILENAME:-}" ]]; then
-	load '/usr/lib/bats/bats-support/load'
-	load '/usr/lib/bats/bats-assert/load'
+	__libs=(/usr/lib/bats/bats-support/src/{output,error,lang}.bash
+		/usr/lib/bats/bats-assert/src/{assert,refute,assert_equal,assert_not_equal,assert_success,assert_failure,assert_output,refute_output,assert_line,refute_line,assert_regex,refute_regex}.bash)
+	for __f in "${__libs[@]}"; do
+		[[ -r $__f ]] || __libs=()
+	done
+	if ((${#__libs[@]})); then
+		for __f in "${__libs[@]}"; do
+			# shellcheck source=/dev/null # Debian's bats-support and bats-assert
+			source "$__f"
+		done
+	else
+		load '/usr/lib/bats/bats-support/load'
+		load '/usr/lib/bats/bats-assert/load'
+	fi
+	unset __f __libs
 fi
 
 # A TAP comment line (shown by Bats) that is also kept with the artifacts.
@@ -81,6 +103,7 @@ __harness_init() {
 	rm -f "$MPTH_ART_DIR"/{key-figures.tsv,figures.txt,checks.tsv,assertions-failed.txt,failure-dump.txt}
 	: >"$MPTH_RUN_DIR/roles"
 	: >"$MPTH_RUN_DIR/facts"
+	__FACT_FILE=''
 	defer_init "$MPTH_RUN_DIR/defer"
 	export MPTH_SCENARIO MPTH_NS_PREFIX MPTH_RUN_DIR MPTH_ART_DIR
 	harness_require mptcp ip_mptcp || return 1

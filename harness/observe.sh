@@ -115,7 +115,7 @@ obs_dss_rejected() {
 # any. $1: tag, $2: role
 obs_dss_rejected_since() {
 	local base
-	base=$(fact_get "$1.dss_rejected0.$2") || base=0
+	fact_var base "$1.dss_rejected0.$2" || base=0
 	obs_dss_rejected "$2"
 	OBS_DSS_MOVED=$((OBS_DSS_REJECTED - base))
 	((OBS_DSS_MOVED > 0))
@@ -240,12 +240,12 @@ obs_snapshot() {
 		while read -r role; do
 			# Routers forward; they hold no socket and no endpoint.
 			[[ $role == client || $role == server ]] || continue
-			ns=$(topo_ns "$role")
+			topo_ns_to ns "$role"
 			printf '=== %s (%s)\n' "$role" "$ns"
 			# ss needs no /sys: nsenter spares ip netns exec's mount
 			# namespace; one ip for endpoints and limits.
 			nsenter --net="/run/netns/$ns" ss -Menita 2>&1
-			printf 'mptcp endpoint show\nmptcp limits show\n' | ip -n "$ns" -batch - 2>&1
+			ip -n "$ns" -batch - <<<$'mptcp endpoint show\nmptcp limits show' 2>&1
 		done <"$MPTH_RUN_DIR/roles"
 	} >"$out" 2>&1
 }

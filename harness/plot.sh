@@ -37,12 +37,12 @@ __plot_rates() {
 
 # Plot one traffic run. $1: tag
 plot_traffic() {
-	local tag=$1 dir start end mode col n i data subf script out files=() ev
+	local tag=$1 dir start end mode col n i data subf script out files=() ev d evf
 	feat_have gnuplot || return 0
-	dir=$(traffic_dir "$tag")
-	start=$(fact_get "$tag.start_ms") || return 0
-	end=$(fact_get "$tag.end_ms") || end=$(now_ms)
-	mode=$(fact_get "$tag.mode")
+	traffic_dir_to dir "$tag"
+	fact_var start "$tag.start_ms" || return 0
+	fact_var end "$tag.end_ms" || now_ms_to end
+	fact_var mode "$tag.mode"
 	case $mode in
 	download) col=3 ;;
 	bidir) col=0 ;;
@@ -60,6 +60,8 @@ plot_traffic() {
 		jq -r --argjson s "$start" '"\((.t_ms - $s) / 1000) \(.subflows)"' >"$subf" 2>/dev/null
 	out=$MPTH_ART_DIR/timeline-$tag
 	script=$dir/plot.gp
+	evf=$MPTH_RUN_DIR/events
+	[[ -r $evf ]] || evf=/dev/null
 	{
 		printf 'set title "%s: %s (%s)" noenhanced\n' "$MPTH_SCENARIO" "$tag" "$mode"
 		echo 'set xlabel "time since start (s)"'
@@ -72,22 +74,26 @@ plot_traffic() {
 		echo 'set key outside bottom center horizontal'
 		echo 'set grid'
 		# One marker per event of this run, labelled.
+		# Seconds since the start, with ms: integer arithmetic (no fork).
 		while IFS=$'\t' read -r ev kind path _; do
 			((ev >= start && ev <= end)) || continue
-			printf 'set arrow from %s, graph 0 to %s, graph 1 nohead dt 2 lc rgb "red"\n' \
-				"$(awk -v e="$ev" -v s="$start" 'BEGIN { print (e - s) / 1000 }')" \
-				"$(awk -v e="$ev" -v s="$start" 'BEGIN { print (e - s) / 1000 }')"
-			printf 'set label "%s p%s" at %s, graph 0.97 rotate by 90 right front tc rgb "red" font ",8"\n' \
-				"$kind" "$path" "$(awk -v e="$ev" -v s="$start" 'BEGIN { print (e - s) / 1000 + 0.05 }')"
-		done < <(cat "$MPTH_RUN_DIR/events" 2>/dev/null)
+			d=$((ev - start))
+			printf 'set arrow from %d.%03d, graph 0 to %d.%03d, graph 1 nohead dt 2 lc rgb "red"\n' \
+				$((d / 1000)) $((d % 1000)) $((d / 1000)) $((d % 1000))
+			d=$((d + 50))
+			printf 'set label "%s p%s" at %d.%03d, graph 0.97 rotate by 90 right front tc rgb "red" font ",8"\n' \
+				"$kind" "$path" $((d / 1000)) $((d % 1000))
+		done <"$evf"
 		printf 'plot '
 		for ((i = 1; i <= ${#files[@]}; i++)); do
 			printf '"%s" using 1:%d with lines lw 2 title "path %d", ' "$data" $((i + 1)) "$i"
 		done
 		printf '"%s" using 1:2 axes x1y2 with steps lw 2 lc rgb "black" title "subflows"\n' "$subf"
 	} >"$script"
-	gnuplot -e "set terminal pngcairo size 1000,500; set output '$out.png'" "$script" 2>>"$dir/plot.log" ||
+	# One gnuplot for both pictures: the SVG, then the same plot again as
+	# PNG (pngcairo, else the plain png terminal).
+	gnuplot -e "set terminal svg size 1000,500; set output '$out.svg'" "$script" \
+		-e "set terminal pngcairo size 1000,500; set output '$out.png'; replot" 2>>"$dir/plot.log" ||
 		gnuplot -e "set terminal png size 1000,500; set output '$out.png'" "$script" 2>>"$dir/plot.log"
-	gnuplot -e "set terminal svg size 1000,500; set output '$out.svg'" "$script" 2>>"$dir/plot.log"
 	return 0
 }

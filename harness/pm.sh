@@ -21,14 +21,16 @@ pm_limits() {
 		pm_limits client "$@" && pm_limits server "$@"
 		return
 	fi
-	ip -n "$(topo_ns "$role")" mptcp limits set "${args[@]}"
+	local ns
+	topo_ns_to ns "$role"
+	ip -n "$ns" mptcp limits set "${args[@]}"
 }
 
 # Add an endpoint for a path's address on a role.
 # $1: role (client|server), $2: path index, $3...: flags (subflow, signal,
 # backup, fullmesh) and optionally "v6" for the IPv6 address, "id N".
 pm_endpoint() {
-	local role=$1 path=$2 fam=4 flags=()
+	local role=$1 path=$2 fam=4 flags=() ns addr
 	shift 2
 	while (($#)); do
 		case $1 in
@@ -42,32 +44,56 @@ pm_endpoint() {
 		esac
 		shift
 	done
-	ip -n "$(topo_ns "$role")" mptcp endpoint add \
-		"$(topo_addr "$path" "$role" "$fam")" dev "p$path" "${flags[@]}"
+	topo_ns_to ns "$role"
+	topo_addr_to addr "$path" "$role" "$fam"
+	ip -n "$ns" mptcp endpoint add "$addr" dev "p$path" "${flags[@]}"
 }
 
 # Remove the endpoint of a path's address. $1: role, $2: path, $3: 4|6
 pm_endpoint_del() {
-	local role=$1 addr id
-	addr=$(topo_addr "$2" "$role" "${3:-4}")
-	id=$(pm_endpoint_id "$role" "$2" "${3:-4}") || {
+	local role=$1 addr id ns
+	topo_addr_to addr "$2" "$role" "${3:-4}"
+	topo_ns_to ns "$role"
+	pm_endpoint_id_to id "$role" "$2" "${3:-4}" || {
 		log_err "pm_endpoint_del: no endpoint for $addr on $role"
 		return 1
 	}
 	# Only id 0 (the initial subflow's address) is named by address too.
-	ip -n "$(topo_ns "$role")" mptcp endpoint delete id "$id"
+	ip -n "$ns" mptcp endpoint delete id "$id"
 }
 
 # Print the endpoint id of a path's address. $1: role, $2: path, $3: 4|6
 pm_endpoint_id() {
-	local addr
-	addr=$(topo_addr "$2" "$1" "${3:-4}")
-	ip -n "$(topo_ns "$1")" mptcp endpoint show |
-		awk -v a="$addr" '$1 == a { for (i = 2; i < NF; i++) if ($i == "id") { print $(i + 1); f = 1 } }
-			END { exit !f }'
+	local id
+	pm_endpoint_id_to id "$@" || return 1
+	printf '%s\n' "$id"
+}
+
+# Like pm_endpoint_id, into a variable: one ip, no other fork.
+# $1: variable, $2: role, $3: path, $4: 4|6
+pm_endpoint_id_to() {
+	local __addr __ns __line __i __found=1
+	local -a __lines __w
+	topo_addr_to __addr "$3" "$2" "${4:-4}"
+	topo_ns_to __ns "$2"
+	printf -v "$1" ''
+	mapfile -t __lines < <(ip -n "$__ns" mptcp endpoint show)
+	# "ADDR [port P] id N flags... dev D"
+	for __line in "${__lines[@]}"; do
+		read -ra __w <<<"$__line"
+		[[ ${__w[0]:-} == "$__addr" ]] || continue
+		for ((__i = 1; __i < ${#__w[@]} - 1; __i++)); do
+			[[ ${__w[__i]} == id ]] || continue
+			printf -v "$1" '%s' "${__w[__i + 1]}"
+			__found=0
+		done
+	done
+	return "$__found"
 }
 
 # $1: role
 pm_flush() {
-	ip -n "$(topo_ns "$1")" mptcp endpoint flush
+	local ns
+	topo_ns_to ns "$1"
+	ip -n "$ns" mptcp endpoint flush
 }

@@ -6,8 +6,10 @@
 # the connection is known to be alive (the client streams until told).
 # $1: tag
 __recipe_record_joins() {
-	local tag=$1 port
-	port=$(fact_get "$tag.port")
+	local tag=$1 port cb sb
+	fact_var port "$tag.port"
+	fact_var cb "$tag.mib_client_joins_base"
+	fact_var sb "$tag.mib_server_joins_base"
 	fact_set "$tag.info_subflows" "${__TR_SF[$tag]:-0}"
 	fact_set "$tag.info_fallback" "$(grep '"conn":0' "$(traffic_dir "$tag")/client.info" 2>/dev/null |
 		tail -n1 | jq -r '.fallback' 2>/dev/null)"
@@ -15,10 +17,8 @@ __recipe_record_joins() {
 	fact_set "$tag.ss_subflows" "$(obs_ss_subflows client "$port")"
 	# Deltas since the run began: the namespaces may have seen joins of
 	# earlier runs.
-	fact_set "$tag.mib_client_joins" $(($(obs_mib client MPTcpExtMPJoinSynAckRx) -
-		$(fact_get "$tag.mib_client_joins_base")))
-	fact_set "$tag.mib_server_joins" $(($(obs_mib server MPTcpExtMPJoinAckRx) -
-		$(fact_get "$tag.mib_server_joins_base")))
+	fact_set "$tag.mib_client_joins" $(($(obs_mib client MPTcpExtMPJoinSynAckRx) - cb))
+	fact_set "$tag.mib_server_joins" $(($(obs_mib server MPTcpExtMPJoinAckRx) - sb))
 }
 
 # $1: tag, $2: subflows wanted, $3: bytes at which the fault is due
@@ -32,7 +32,7 @@ __recipe_joined_or_due() {
 # the placement is judged against). $1: tag, $2: bytes the fault was due at
 __recipe_fault_mark() {
 	local tag=$1 each=$2 span role t rx best_t='' best_rx=''
-	span=$(fact_get "$tag.total")
+	fact_var span "$tag.total"
 	if [[ ${__TR_MODE[$tag]} == bidir ]]; then
 		each=$((each / 2)) span=$((span / 2))
 	fi
@@ -53,32 +53,32 @@ __recipe_fault_mark() {
 # receivers' marks (bytes and time), the path samplers and the receive
 # timelines, read at the milestones' timestamps. $1: tag
 __recipe_failover_figures() {
-	local tag=$1 sv mode dir ws we t_fault t_join rate
-	sv=$(fact_get "$tag.survivor")
-	mode=$(fact_get "$tag.mode")
+	local tag=$1 sv mode dir ws we t_fault t_join rate want restore
+	fact_var sv "$tag.survivor"
+	fact_var mode "$tag.mode"
 	dir=$(obs_mode_dir "$mode")
-	ws=$(fact_get "$tag.window_ms")
-	we=$(fact_get "$tag.window_end_ms")
-	t_fault=$(fact_get "$tag.fault_ms")
+	fact_var ws "$tag.window_ms"
+	fact_var we "$tag.window_end_ms"
+	fact_var t_fault "$tag.fault_ms"
+	fact_var want "$tag.want"
+	fact_var restore "$tag.restore_ms"
 	fact_set "$tag.survivor_bytes_at_fault" "$(obs_path_bytes_at "$sv" "$dir" "$t_fault")"
 	fact_set "$tag.recv_at_fault" "$(traffic_rx_at "$tag" "$t_fault")"
 	# The moment every wanted subflow was up: from then until the fault
 	# the scheduler could choose among them, however late the joins came.
-	t_join=$(traffic_sf_reached_at "$tag" "$(fact_get "$tag.want")")
+	t_join=$(traffic_sf_reached_at "$tag" "$want")
 	fact_set "$tag.join_ms" "$t_join"
-	fact_set "$tag.join_after_ms" "$(traffic_sf_reached_ms "$tag" "$(fact_get "$tag.want")")"
+	fact_set "$tag.join_after_ms" "$(traffic_sf_reached_ms "$tag" "$want")"
 	if [[ $t_join =~ ^[0-9]+$ ]]; then
 		fact_set "$tag.survivor_bytes_at_join" "$(obs_path_bytes_at "$sv" "$dir" "$t_join")"
 		fact_set "$tag.recv_at_join" "$(traffic_rx_at "$tag" "$t_join")"
 	fi
 	fact_set "$tag.survivor_bytes_at_window" "$(obs_path_bytes_at "$sv" "$dir" "$ws")"
 	fact_set "$tag.survivor_bytes_at_restore" "$(obs_path_bytes_at "$sv" "$dir" "$we")"
-	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "$t_fault" \
-		"$(fact_get "$tag.restore_ms")")"
-	rate=$(shape_rate_bps "$sv")
+	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "$t_fault" "$restore")"
+	shape_rate_to rate "$sv"
 	[[ $mode != bidir ]] || rate=$((rate * 2))
-	fact_set "$tag.recovery_ms" "$(traffic_recovery_ms "$tag" "$t_fault" "$rate" \
-		"$(fact_get "$tag.restore_ms")")"
+	fact_set "$tag.recovery_ms" "$(traffic_recovery_ms "$tag" "$t_fault" "$rate" "$restore")"
 	# Where the fault struck: what the receiver had when the fault's
 	# command had returned, by its own timeline. That count jumps with
 	# every burst of reordered data the receive queue hands over at once,
@@ -86,18 +86,21 @@ __recipe_failover_figures() {
 	# was crossed, plus what the paths carry at their rate in the time
 	# from the mark to the fault in place.
 	local mark_ms mark_rx t_done rates=0 i
-	mark_ms=$(fact_get "$tag.mark_ms")
-	mark_rx=$(fact_get "$tag.mark_rx")
-	t_done=$(fact_get "$tag.fault_done_ms")
+	fact_var mark_ms "$tag.mark_ms"
+	fact_var mark_rx "$tag.mark_rx"
+	fact_var t_done "$tag.fault_done_ms"
 	fact_set "$tag.struck_rx" "$(traffic_rx_at "$tag" "$t_done")"
+	local r
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
-		rates=$((rates + $(shape_rate_bps "$i")))
+		shape_rate_to r "$i"
+		rates=$((rates + r))
 	done
 	if [[ $mark_ms =~ ^[0-9]+$ ]] && ((rates > 0)); then
 		fact_set "$tag.lag_ms" $((t_done - mark_ms))
 		fact_set "$tag.placement" $((mark_rx + (t_done - mark_ms) * rates / 8000))
 	else
-		fact_set "$tag.placement" "$(fact_get "$tag.struck_rx")"
+		fact_sync
+		fact_set "$tag.placement" "${FACT[$tag.struck_rx]}"
 	fi
 }
 
@@ -110,10 +113,11 @@ __recipe_failover_figures() {
 # builtins only; without the monitor, returns at once. Call after
 # traffic_sf_locals (the client's live subflows). $1: tag
 recipe_wait_removal_seen() {
-	local live
+	local live port
 	feat_have mptcp_monitor || return 0
+	fact_var port "$1.port"
 	read -ra live <<<"$TRAFFIC_SF_LOCALS"
-	busywait 3000 obs_monitor_at_most server "$(fact_get "$1.port")" "${#live[@]}" ||
+	busywait 3000 obs_monitor_at_most server "$port" "${#live[@]}" ||
 		log_warn "$1: the server still counts the removed subflow after 3 s"
 }
 
@@ -232,7 +236,8 @@ __recipe_failover() {
 		log_warn "$tag: transfer stalled after the fault"
 		stalled=1 end_wait=20000
 	fi
-	fact_set "$tag.restore_recv" "${TRAFFIC_MARK_RX:-$(fact_get "$tag.window_recv")}"
+	fact_sync
+	fact_set "$tag.restore_recv" "${TRAFFIC_MARK_RX:-${FACT[$tag.window_recv]}}"
 	fact_set "$tag.window_end_ms" "${TRAFFIC_MARK_T:-$(now_ms)}"
 	fact_set "$tag.restore_ms" "$(now_ms)"
 	if [[ $restore == 1 ]]; then
@@ -247,7 +252,7 @@ __recipe_failover() {
 		# racing the old subflow's close (same address, same id) is
 		# reset by the peer.
 		local a
-		a=$(topo_addr "$path" client "$fam")
+		topo_addr_to a "$path" client "$fam"
 		a=${a//./\.}
 		traffic_wait_pair_gone "$tag" "^${a}>" 3000
 		traffic_sf_locals "$tag"
@@ -258,7 +263,7 @@ __recipe_failover() {
 		obs_snapshot "$tag-rejoined"
 		# Data flows after the return too, before the run may end.
 		((stalled == 1)) ||
-			traffic_mark "$tag" $(($(fact_get "$tag.restore_recv") + q / 2)) 20000 ||
+			traffic_mark "$tag" $((${FACT[$tag.restore_recv]} + q / 2)) 20000 ||
 			log_warn "$tag: transfer stalled after the restore"
 	else
 		fact_set "$tag.rejoin_ms" none
@@ -268,10 +273,11 @@ __recipe_failover() {
 	traffic_wait "$end_wait" "$tag" || log_warn "$tag: the transfer did not end in time"
 	__recipe_failover_figures "$tag"
 	harness_figure "$tag.subflows" "$(traffic_json client '.max_subflows' "$tag")"
-	harness_figure "$tag.outage_ms" "$(fact_get "$tag.outage_ms")"
-	harness_figure "$tag.recovery_ms" "$(fact_get "$tag.recovery_ms")"
+	fact_sync
+	harness_figure "$tag.outage_ms" "${FACT[$tag.outage_ms]}"
+	harness_figure "$tag.recovery_ms" "${FACT[$tag.recovery_ms]}"
 	harness_figure "$tag.fault_late_pm" \
-		$((($(fact_get "$tag.placement") - $(fact_get "$tag.due")) * 1000 / $(fact_get "$tag.span")))
+		$(((${FACT[$tag.placement]} - ${FACT[$tag.due]}) * 1000 / ${FACT[$tag.span]}))
 	harness_figure "$tag.goodput_pct" "$(traffic_goodput_share "$tag")"
 	# Leave the path as it was for whatever runs next.
 	fault_restore "$path"
@@ -285,16 +291,17 @@ __recipe_failover() {
 # $1: tag, $2: expected subflows
 check_joined_before_fault() {
 	local tag=$1 want=${2:-2}
+	fact_sync
 	expect "subflows in the client's MPTCP_INFO (MPTCP_SUBFLOW_ADDRS)" \
-		"$(fact_get "$tag.info_subflows")" -ge "$want"
-	[[ $(fact_get "$tag.info_fallback") == false ]] || {
+		"${FACT[$tag.info_subflows]-}" -ge "$want"
+	[[ ${FACT[$tag.info_fallback]-} == false ]] || {
 		__assert_fail "client's MPTCP_INFO reports fallback to TCP"
 		return 1
 	}
 	expect "subflows by ss -M (1 + its subflows field)" \
-		"$(fact_get "$tag.ssm_subflows")" -ge "$want"
-	expect "client MIB MPJoinSynAckRx" "$(fact_get "$tag.mib_client_joins")" -ge $((want - 1))
-	expect "server MIB MPJoinAckRx" "$(fact_get "$tag.mib_server_joins")" -ge $((want - 1))
+		"${FACT[$tag.ssm_subflows]-}" -ge "$want"
+	expect "client MIB MPJoinSynAckRx" "${FACT[$tag.mib_client_joins]-}" -ge $((want - 1))
+	expect "server MIB MPJoinAckRx" "${FACT[$tag.mib_server_joins]-}" -ge $((want - 1))
 }
 
 # The fault struck at its mark: due at a quarter of the bytes, it came
@@ -305,14 +312,15 @@ check_joined_before_fault() {
 # $1: tag, $2: tolerance in per mille of the bytes (default 20, i.e. 2%)
 check_fault_mid_transfer() {
 	local tag=$1 tol=${2:-20} span due at
-	span=$(fact_get "$tag.span")
-	due=$(fact_get "$tag.due")
-	at=$(fact_get "$tag.placement")
+	fact_sync
+	fact_var span "$tag.span"
+	fact_var due "$tag.due"
+	fact_var at "$tag.placement"
 	harness_diag "fault due at $due bytes of $span:" \
-		"mark crossed at $(fact_get "$tag.mark_rx"), fault in place $(fact_get "$tag.lag_ms") ms later:" \
+		"mark crossed at ${FACT[$tag.mark_rx]-}, fault in place ${FACT[$tag.lag_ms]-} ms later:" \
 		"struck at $at ($(awk -v g="$at" -v d="$due" -v t="$span" \
 			'BEGIN { printf "%+.2f%%", (g - d) * 100 / t }'));" \
-		"the receiver had $(fact_get "$tag.struck_rx") by then"
+		"the receiver had ${FACT[$tag.struck_rx]-} by then"
 	expect "bytes into the stream when the fault struck" "$at" -ge "$due" &&
 		expect "bytes into the stream when the fault struck, beyond its mark (per mille of $span)" \
 			$(((at - due) * 1000 / span)) -le "$tol"
@@ -323,14 +331,15 @@ check_fault_mid_transfer() {
 # make it more than 100% when all did). $1: tag, $2: percent required
 check_survivor_carried() {
 	local tag=$1 pct=${2:-90} moved wire
-	moved=$(($(fact_get "$tag.restore_recv") - $(fact_get "$tag.window_recv")))
-	wire=$(($(fact_get "$tag.survivor_bytes_at_restore") - $(fact_get "$tag.survivor_bytes_at_window")))
-	harness_diag "payload received in the window after failover: $moved bytes; path $(fact_get "$tag.survivor") forwarded $wire bytes"
+	fact_sync
+	moved=$((${FACT[$tag.restore_recv]-} - ${FACT[$tag.window_recv]-}))
+	wire=$((${FACT[$tag.survivor_bytes_at_restore]-} - ${FACT[$tag.survivor_bytes_at_window]-}))
+	harness_diag "payload received in the window after failover: $moved bytes; path ${FACT[$tag.survivor]-} forwarded $wire bytes"
 	((moved > 0)) || {
 		__assert_fail "no byte arrived between the failover and the restore"
 		return 1
 	}
-	expect "path $(fact_get "$tag.survivor") bytes after the failover, % of payload received" \
+	expect "path ${FACT[$tag.survivor]-} bytes after the failover, % of payload received" \
 		$((wire * 100 / moved)) -ge "$pct"
 }
 
@@ -340,39 +349,43 @@ check_survivor_carried() {
 # from timestamped sources. $1: tag, $2: percent allowed
 check_survivor_idle_before_fault() {
 	local tag=$1 pct=$2 t_join sv
-	t_join=$(fact_get "$tag.join_ms")
-	sv=$(fact_get "$tag.survivor")
+	fact_sync
+	fact_var t_join "$tag.join_ms"
+	fact_var sv "$tag.survivor"
 	[[ $t_join =~ ^[0-9]+$ ]] || {
-		__assert_fail "the client never had $(fact_get "$tag.want") subflows: no window to judge path $sv in"
+		__assert_fail "the client never had ${FACT[$tag.want]-} subflows: no window to judge path $sv in"
 		return 1
 	}
-	harness_diag "the joins were up $(fact_get "$tag.join_after_ms") ms after the connection, $(($(fact_get "$tag.fault_ms") - t_join)) ms before the fault"
+	harness_diag "the joins were up ${FACT[$tag.join_after_ms]-} ms after the connection, $((${FACT[$tag.fault_ms]-} - t_join)) ms before the fault"
 	check_share_at_most "path $sv bytes between the joins and the failure" \
-		$(($(fact_get "$tag.survivor_bytes_at_fault") - $(fact_get "$tag.survivor_bytes_at_join"))) \
-		$(($(fact_get "$tag.recv_at_fault") - $(fact_get "$tag.recv_at_join"))) "$pct"
+		$((${FACT[$tag.survivor_bytes_at_fault]-} - ${FACT[$tag.survivor_bytes_at_join]-})) \
+		$((${FACT[$tag.recv_at_fault]-} - ${FACT[$tag.recv_at_join]-})) "$pct"
 }
 
 # $1: tag, $2: bound in ms
 check_outage_below() {
+	fact_sync
 	expect "outage after the fault (ms, longest receive gap)" \
-		"$(fact_get "$1.outage_ms")" -le "$2"
+		"${FACT[$1.outage_ms]-}" -le "$2"
 }
 
 # Time to recovery: from the fault to the first 200 ms in which the
 # receiver got at least half of the surviving path's rate again, after the
 # stall (traffic_recovery_ms). $1: tag, $2: bound in ms
 check_recovery_below() {
+	fact_sync
 	expect "recovery after the fault (ms, until 200 ms at half the survivor's rate)" \
-		"$(fact_get "$1.recovery_ms")" -le "$2"
+		"${FACT[$1.recovery_ms]-}" -le "$2"
 }
 
 # $1: tag, $2: bound in ms
 check_rejoined_within() {
 	local v
-	v=$(fact_get "$1.rejoin_ms")
+	fact_sync
+	fact_var v "$1.rejoin_ms"
 	if [[ $v == none ]]; then
 		local what role
-		what="no new subflow from path $(fact_get "$1.path") within 5000 ms of re-adding its endpoint"
+		what="no new subflow from path ${FACT[$1.path]-} within 5000 ms of re-adding its endpoint"
 		# The subflow that joined was reset by a kernel that rejected
 		# its DSS mapping (assert_transfer_intact names that bug).
 		for role in server client; do

@@ -161,7 +161,29 @@ shape_apply() {
 
 # Rate of a path in bit/s, from what was asked. $1: path index
 shape_rate_bps() {
-	local r=${SHAPE_RATE[$1]:-}
-	[[ -n $r ]] || { echo 0; return; }
-	__shape_bps "$r"
+	local v
+	shape_rate_to v "$1"
+	printf '%s\n' "$v"
+}
+
+# Like shape_rate_bps, into a variable (no fork). $1: variable, $2: path
+# (Its locals carry a prefix: printf -v would set a local of the same
+# name as the caller's variable instead of the caller's.)
+shape_rate_to() {
+	local __r=${SHAPE_RATE[$2]:-} __n __u __w __f __m=1
+	[[ -n $__r ]] || { printf -v "$1" 0; return; }
+	# "20mbit", "1.5mbit", "800kbit", "100000" (bit/s)
+	__n=${__r%%[!0-9.]*}
+	__u=${__r:${#__n}}
+	case ${__u,,} in
+	kbit) __m=1000 ;; mbit) __m=1000000 ;; gbit) __m=1000000000 ;;
+	esac
+	__w=${__n%%.*} __f=''
+	[[ $__n != *.* ]] || __f=${__n#*.}
+	__f=${__f:0:9}
+	if [[ -n $__f ]]; then
+		printf -v "$1" '%d' $((10#${__w:-0} * __m + 10#$__f * __m / 10 ** ${#__f}))
+	else
+		printf -v "$1" '%d' $((10#${__w:-0} * __m))
+	fi
 }

@@ -41,21 +41,20 @@ topo_ns_to() {
 # The address plan, into a variable (no subshell).
 # $1: variable name, $2: path index, $3: client|server|rc|rs, $4: 4|6
 __topo_addr_to() {
-	local i=$2
 	if [[ ${4:-4} == 6 ]]; then
 		case $3 in
-		client) printf -v "$1" '2001:db8:1:%s::1' "$i" ;;
-		rc) printf -v "$1" '2001:db8:1:%s::fe' "$i" ;;
-		rs) printf -v "$1" '2001:db8:2:%s::fe' "$i" ;;
-		server) printf -v "$1" '2001:db8:2:%s::1' "$i" ;;
+		client) printf -v "$1" '2001:db8:1:%s::1' "$2" ;;
+		rc) printf -v "$1" '2001:db8:1:%s::fe' "$2" ;;
+		rs) printf -v "$1" '2001:db8:2:%s::fe' "$2" ;;
+		server) printf -v "$1" '2001:db8:2:%s::1' "$2" ;;
 		*) printf -v "$1" '' ;;
 		esac
 	else
 		case $3 in
-		client) printf -v "$1" '198.18.%s.1' "$i" ;;
-		rc) printf -v "$1" '198.18.%s.254' "$i" ;;
-		rs) printf -v "$1" '198.19.%s.254' "$i" ;;
-		server) printf -v "$1" '198.19.%s.1' "$i" ;;
+		client) printf -v "$1" '198.18.%s.1' "$2" ;;
+		rc) printf -v "$1" '198.18.%s.254' "$2" ;;
+		rs) printf -v "$1" '198.19.%s.254' "$2" ;;
+		server) printf -v "$1" '198.19.%s.1' "$2" ;;
 		*) printf -v "$1" '' ;;
 		esac
 	fi
@@ -68,10 +67,16 @@ topo_addr() {
 	[[ -z $a ]] || printf '%s\n' "$a"
 }
 
+# Like topo_addr, into a variable (no subshell).
+# $1: variable, $2: path index, $3: client|server|rc|rs, $4: 4|6
+topo_addr_to() {
+	__topo_addr_to "$@"
+}
+
 # Run a command inside a role's namespace. $1: role, $2...: command
 in_ns() {
 	local ns
-	ns=$(topo_ns "$1")
+	topo_ns_to ns "$1"
 	shift
 	ip netns exec "$ns" "$@"
 }
@@ -82,7 +87,7 @@ in_ns() {
 # $1: role, $2...: command
 in_ns_bg() {
 	local ns
-	ns=$(topo_ns "$1")
+	topo_ns_to ns "$1"
 	shift
 	ip netns exec "$ns" "$@" &
 	# shellcheck disable=SC2034 # BG_PID is read by the caller

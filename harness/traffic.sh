@@ -31,18 +31,68 @@ declare -gA __TR_FINISHED=() __TR_STREAM=() __TR_RECV=() __TR_PART=()
 # $1: key, $2: value
 fact_set() {
 	printf '%s\t%s\n' "$1" "$2" >>"$MPTH_RUN_DIR/facts"
+	FACT[$1]=$2
 }
 
-# Print the latest value of a fact. $1: key
+# The facts, as this shell last read them: FACT[key] is a key's latest
+# value. fact_sync brings FACT up to date; read it directly after that
+# (${FACT[$k]-}) to take a fact without a fork.
+declare -gA FACT=()
+__FACT_FILE='' __FACT_OFF=0
+
+# Read what was appended to the facts file since this shell last looked
+# (whole lines only: a line still being written waits for the next call).
+# No fork, and it works in a subshell too: each call opens the file anew
+# and skips the bytes already read, so no offset is shared between
+# processes.
+fact_sync() {
+	wait_untraced __fact_sync
+}
+
+__fact_sync() {
+	local LC_ALL=C f=$MPTH_RUN_DIR/facts fd line
+	if [[ $f != "$__FACT_FILE" ]]; then
+		FACT=()
+		__FACT_FILE=$f __FACT_OFF=0
+	fi
+	[[ -r $f ]] || return 0
+	exec {fd}<"$f"
+	((__FACT_OFF == 0)) || read -r -N "$__FACT_OFF" -u "$fd" _ || :
+	while IFS= read -r -u "$fd" line; do
+		__FACT_OFF=$((__FACT_OFF + ${#line} + 1))
+		FACT[${line%%$'\t'*}]=${line#*$'\t'}
+	done
+	exec {fd}<&-
+}
+
+# Print the latest value of a fact; false when it was never set. $1: key
 fact_get() {
-	awk -F'\t' -v k="$1" '$1 == k { v = $2; f = 1 } END { if (f) print v; exit !f }' \
-		"$MPTH_RUN_DIR/facts" 2>/dev/null
+	fact_sync
+	[[ -n ${FACT[$1]+set} ]] || return 1
+	printf '%s\n' "${FACT[$1]}"
+}
+
+# The latest value of a fact into a variable of the caller's, without the
+# fork of $(fact_get); false (and empty) when it was never set.
+# $1: variable, $2: key
+fact_var() {
+	fact_sync
+	printf -v "$1" '%s' "${FACT[$2]-}"
+	[[ -n ${FACT[$2]+set} ]]
 }
 
 # Directory of a traffic run. $1: tag (default: latest)
 traffic_dir() {
-	local tag=${1:-$(fact_get traffic.last)}
-	printf '%s\n' "$MPTH_RUN_DIR/traffic-$tag"
+	local d
+	traffic_dir_to d "${1:-}"
+	printf '%s\n' "$d"
+}
+
+# Like traffic_dir, into a variable (no subshell). $1: variable, $2: tag
+traffic_dir_to() {
+	local __tag=${2:-}
+	[[ -n $__tag ]] || fact_var __tag traffic.last || :
+	printf -v "$1" '%s' "$MPTH_RUN_DIR/traffic-$__tag"
 }
 
 # Bytes to be transferred in a run, as a number. $1: size with suffix
@@ -259,7 +309,7 @@ traffic_wait_listening() {
 __traffic_spawn() {
 	local role=$1 log=$2 ns k fd
 	shift 2
-	ns=$(topo_ns "$role")
+	topo_ns_to ns "$role"
 	(
 		traffic_close_fds
 		exec ip netns exec "$ns" "$@" >"$log" 2>&1 3>&-
@@ -387,7 +437,9 @@ __traffic_until() {
 # The sides that receive a run's payload (after the run: from its facts).
 # $1: tag
 __traffic_receivers() {
-	case $(fact_get "$1.mode") in
+	local mode
+	fact_var mode "$1.mode" || :
+	case $mode in
 	download) echo client ;;
 	bidir) echo server client ;;
 	*) echo server ;;
@@ -753,15 +805,46 @@ traffic_stop() {
 # filter, $3: tag
 traffic_json() {
 	local f
-	f=$(traffic_dir "${3:-}")/$1.json
+	traffic_dir_to f "${3:-}"
+	f+=/$1.json
 	[[ -s $f ]] || { echo "missing"; return 1; }
 	jq -r "$2" "$f" 2>/dev/null
+}
+
+# Several JSON fields of a run's summary at once, one jq, each into a
+# variable of the caller's: what traffic_json would print for its filter
+# ("missing" for every one when the summary is not there; false then).
+# $1: tag, $2: client|server, then pairs: variable, jq filter
+traffic_json_to() {
+	local __f __prog='' __i
+	local -a __vars=() __vals=()
+	traffic_dir_to __f "$1"
+	__f+=/$2.json
+	shift 2
+	while (($# >= 2)); do
+		__vars+=("$1")
+		# Each filter gives one line: its first output as jq -r prints
+		# it, or an empty line when it outputs nothing.
+		__prog+="${__prog:+, }([$2] | if length == 0 then \"\" else (.[0] | if type == \"string\" then . else tojson end) end)"
+		shift 2
+	done
+	if [[ -s $__f ]]; then
+		mapfile -t __vals < <(jq -r "$__prog" "$__f" 2>/dev/null)
+	fi
+	for __i in "${!__vars[@]}"; do
+		if [[ -s $__f ]]; then
+			printf -v "${__vars[__i]}" '%s' "${__vals[__i]:-}"
+		else
+			printf -v "${__vars[__i]}" missing
+		fi
+	done
+	[[ -s $__f ]]
 }
 
 # The receive timelines of a run's receiving side(s). $1: tag
 __traffic_timelines() {
 	local side d
-	d=$(traffic_dir "$1")
+	traffic_dir_to d "$1"
 	for side in $(__traffic_receivers "$1"); do
 		printf '%s\n' "$d/$side.timeline"
 	done
@@ -779,7 +862,8 @@ traffic_rx_at() {
 # $4: whose timeline, server (default) or client (download, bidir)
 traffic_outage_ms() {
 	local f
-	f=$(traffic_dir "$1")/${4:-server}.timeline
+	traffic_dir_to f "$1"
+	f+=/${4:-server}.timeline
 	[[ -s $f ]] || { echo missing; return 1; }
 	awk -v from="$2" -v until="${3:-0}" '
 		$2 > 0 {
@@ -861,8 +945,10 @@ traffic_goodput_mid_kbps() {
 # $1: tag
 traffic_goodput_share() {
 	local i sum=0 mbps
+	local r
 	for ((i = 1; i <= ${TOPO_PATHS:-0}; i++)); do
-		sum=$((sum + $(shape_rate_bps "$i")))
+		shape_rate_to r "$i"
+		sum=$((sum + r))
 	done
 	mbps=$(traffic_json server '.goodput_mbps' "$1") || return 1
 	((sum > 0)) || return 1
@@ -872,8 +958,10 @@ traffic_goodput_share() {
 # The client's subflow events of connection 0, one per line:
 # "epoch_ms count pairs". $1: tag
 __traffic_sf_events() {
+	local d
+	traffic_dir_to d "$1"
 	awk '$1 == "client" && $2 == "subflows" && $4 == 0 { print $3, $5, $6 }' \
-		"$(traffic_dir "$1")/events.log" 2>/dev/null
+		"$d/events.log" 2>/dev/null
 }
 
 # Milliseconds from the client's connection until it first listed n live

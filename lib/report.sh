@@ -38,15 +38,15 @@ __report_extras() {
 	[[ -r $d/events ]] && events=$d/events
 	for f in "$d"/timeline-*.svg; do
 		[[ -s $f ]] || continue
-		pics+=("$(jq -n -c --rawfile svg "$f" --arg name "$(basename "$f")" \
+		pics+=("$(jq -n -c --rawfile svg "$f" --arg name "${f##*/}" \
 			'{name: $name, data: ($svg | @base64)}')")
 	done
 	for f in "$d"/*; do
 		[[ -e $f ]] || continue
 		if [[ -d $f ]]; then
-			files+=("$(basename "$f")/")
+			files+=("${f##*/}/")
 		else
-			files+=("$(basename "$f")")
+			files+=("${f##*/}")
 		fi
 	done
 	[[ -s $1/junit/$2/report.xml ]] && files+=("../junit/$2/report.xml")

@@ -9,6 +9,12 @@ now_ms() {
 	printf '%s\n' "${t:0:-3}"
 }
 
+# Like now_ms, into a variable (no subshell). $1: variable
+now_ms_to() {
+	local __t=${EPOCHREALTIME/./}
+	printf -v "$1" '%s' "${__t:0:-3}"
+}
+
 # Pause without forking sleep(1). $1: seconds, fractions allowed
 wait_nap() {
 	# A pipe we hold both ends of: nothing arrives unless we write it,
