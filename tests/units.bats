@@ -433,3 +433,86 @@ record() {
 	obs_paths_moved
 	assert_equal "$OBS_PATHS_MOVED" 60
 }
+
+@test "facts: the cache sees what another process appended, the latest value wins, a half-written line waits" {
+	fact_set a 1
+	fact_var v a
+	assert_equal "$v" 1
+	# Another process appends: the next read sees it, without a reload.
+	(printf 'a\t2\nb\tx y\tz\n' >>"$MPTH_RUN_DIR/facts")
+	fact_var v a
+	assert_equal "$v" 2
+	fact_var v b
+	assert_equal "$v" $'x y\tz'
+	# A line still being written is not taken until its end arrives.
+	printf 'c\tpart' >>"$MPTH_RUN_DIR/facts"
+	run fact_get c
+	assert_failure
+	printf 'ial\n' >>"$MPTH_RUN_DIR/facts"
+	fact_var v c
+	assert_equal "$v" partial
+	# In a subshell too, and the subshell's reads take nothing from ours.
+	(printf 'd\t4\n' >>"$MPTH_RUN_DIR/facts")
+	run fact_get d
+	assert_output 4
+	fact_var v d
+	assert_equal "$v" 4
+	# Never set: false, and empty.
+	v=stale
+	run fact_var v never
+	assert_failure
+	fact_var v never || :
+	assert_equal "$v" ''
+	# A new facts file (harness_init) starts from nothing.
+	MPTH_RUN_DIR=$BATS_TEST_TMPDIR/other
+	mkdir -p "$MPTH_RUN_DIR"
+	printf 'a\t9\n' >"$MPTH_RUN_DIR/facts"
+	fact_var v a
+	assert_equal "$v" 9
+	run fact_get b
+	assert_failure
+}
+
+@test "the *_to helpers set the caller's variable whatever its name, and match their printing twins" {
+	# The names their locals had before they carried a prefix.
+	local r n u w f m i t tag addr ns name p
+	declare -gA SHAPE_RATE=([1]=20mbit [2]=1.5mbit [3]=800kbit [4]=100000)
+	for p in 1 2 3 4; do
+		for name in r n u w f m; do
+			shape_rate_to "$name" "$p"
+			assert_equal "${!name}" "$(__shape_bps "${SHAPE_RATE[$p]}")"
+		done
+	done
+	shape_rate_to r 9
+	assert_equal "$r" 0
+	for name in i addr; do
+		topo_addr_to "$name" 3 server 6
+		assert_equal "${!name}" "$(topo_addr 3 server 6)"
+	done
+	MPTH_NS_PREFIX=mpth-x-
+	topo_ns_to ns r2
+	assert_equal "$ns" mpth-x-r2
+	now_ms_to t
+	[[ $t =~ ^[0-9]{13}$ ]]
+	fact_set traffic.last t
+	traffic_dir_to tag
+	assert_equal "$tag" "$MPTH_RUN_DIR/traffic-t"
+	traffic_dir_to tag other
+	assert_equal "$tag" "$MPTH_RUN_DIR/traffic-other"
+}
+
+@test "traffic_json_to reads several fields in one jq, as traffic_json prints each" {
+	local a b c d e
+	printf '%s\n' '{"mode":"upload","bytes_sent":26541105,"gone":null,"ok":true,"conns":[{"status":"ok"}]}' \
+		>"$MPTH_RUN_DIR/traffic-t/client.json"
+	traffic_json_to t client a .mode b .bytes_sent c '.nothing // empty' d .gone e '.conns[0].status'
+	assert_equal "$a" "$(traffic_json client .mode t)"
+	assert_equal "$b" 26541105
+	assert_equal "$c" ''
+	assert_equal "$d" "$(traffic_json client .gone t)"
+	assert_equal "$e" ok
+	run traffic_json_to t server a .mode
+	assert_failure
+	traffic_json_to t server a .mode b .bytes_sent || :
+	assert_equal "$a/$b" missing/missing
+}
