@@ -788,7 +788,14 @@ job_report() {
 		"$pass" "$fail" "$skip" $((dur / 1000)) $((dur % 1000 / 100))
 	if ((fail > 0)) || [[ ${J_WHY[i]} == interrupted* ]]; then
 		verdict='not ok'
-		[[ -n $why ]] || why=${J_WHY[i]}
+		# Why it failed, not why something else in it skipped.
+		if [[ -z $why && ${J_WHY[i]} == interrupted* ]]; then
+			why=${J_WHY[i]}
+		elif [[ -z $why ]]; then
+			local first=''
+			first=$(grep -m1 '^not ok' "$art.tap" 2>/dev/null | sed -E 's/^not ok [0-9]+ //; s/ # in [0-9]+ ms$//')
+			why="$fail failed${first:+, first: $first}"
+		fi
 	elif ((pass == 0 && skip > 0)); then
 		skip_why=${J_WHY[i]:-every test skipped}
 	fi

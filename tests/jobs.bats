@@ -115,6 +115,13 @@ most_at_once() {
 	done
 }
 
+@test "a failing scenario's result says what failed, not why another of its tests skipped" {
+	runsh one "$D/mixed.bats"
+	assert_equal "$(cat "$D/one.rc")" 1
+	run grep -E '^(not )?ok [0-9]+ mixed' "$D/one.out"
+	assert_output 'not ok 1 mixed: 1 failed, first: mixed: fails'
+}
+
 @test "a file marked alone runs by itself; at most N run at once; one name never twice at once" {
 	# quick twice in a row: the second waits for the first, and slow,
 	# behind it in the list, starts in its place.
