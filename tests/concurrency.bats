@@ -155,6 +155,7 @@ j4_run() {
 		[[ -n $id ]] && ip netns list | grep -q "^mpth-$id-signal-" &&
 			ip netns list | grep -q "^mpth-$id-fullmesh-"
 	}
+	# shellcheck source=/dev/null # checked on its own: followed from here, its printf -v "$1" makes shellcheck think every variable may change in a subshell
 	source "$REPO/lib/wait.sh"
 	busywait 60000 __both_built || fail "the two scenarios did not build: $(cat "$d/err")"
 	kill -TERM "$pid"
@@ -185,6 +186,7 @@ j4_run() {
 	__no_loops() {
 		! harness_leftovers "$id" | grep -q 'mpth-stress'
 	}
+	# shellcheck source=/dev/null # checked on its own: followed from here, its printf -v "$1" makes shellcheck think every variable may change in a subshell
 	source "$REPO/lib/wait.sh"
 	busywait 20000 __started || fail "the runs did not start: $(cat "$D/err")"
 	run harness_leftovers "$id"

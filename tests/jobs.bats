@@ -183,6 +183,7 @@ __signal_case() {
 		id=$(run_id_of "$D/err")
 		[[ -n $id && $(__count '^sleep 300$') == 3 ]]
 	}
+	# shellcheck source=/dev/null # checked on its own: followed from here, its printf -v "$1" makes shellcheck think every variable may change in a subshell
 	source "$REPO/lib/wait.sh"
 	busywait 20000 __sleeping || fail "the runs did not start: $(cat "$D/err")"
 	assert_equal "$(__count '^mpth-stress')" 1

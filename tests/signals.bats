@@ -15,6 +15,7 @@ load helpers
 : "${SIG_MAX_MS:=3000}"
 
 setup() {
+	# shellcheck source=/dev/null # checked on its own: followed from here, its printf -v "$1" makes shellcheck think every variable may change in a subshell
 	source "$REPO/lib/wait.sh"
 	host_snapshot "$BATS_TEST_TMPDIR/before"
 	OUT=$BATS_TEST_TMPDIR/out

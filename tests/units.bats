@@ -463,10 +463,10 @@ record() {
 	assert_failure
 	fact_var v never || :
 	assert_equal "$v" ''
-	# A new facts file (harness_init) starts from nothing.
-	MPTH_RUN_DIR=$BATS_TEST_TMPDIR/other
-	mkdir -p "$MPTH_RUN_DIR"
-	printf 'a\t9\n' >"$MPTH_RUN_DIR/facts"
+	# A facts file begun anew (harness_init) is read from its start.
+	: >"$MPTH_RUN_DIR/facts"
+	__FACT_FILE=''
+	printf 'a\t9\n' >>"$MPTH_RUN_DIR/facts"
 	fact_var v a
 	assert_equal "$v" 9
 	run fact_get b
@@ -474,7 +474,9 @@ record() {
 }
 
 @test "the *_to helpers set the caller's variable whatever its name, and match their printing twins" {
-	# The names their locals had before they carried a prefix.
+	# The names their locals had before they carried a prefix (read
+	# through ${!name}).
+	# shellcheck disable=SC2034 # each is set by name and read as ${!name}
 	local r n u w f m i t tag addr ns name p
 	declare -gA SHAPE_RATE=([1]=20mbit [2]=1.5mbit [3]=800kbit [4]=100000)
 	for p in 1 2 3 4; do
@@ -502,17 +504,17 @@ record() {
 }
 
 @test "traffic_json_to reads several fields in one jq, as traffic_json prints each" {
-	local a b c d e
+	local j1 j2 j3 j4 j5
 	printf '%s\n' '{"mode":"upload","bytes_sent":26541105,"gone":null,"ok":true,"conns":[{"status":"ok"}]}' \
 		>"$MPTH_RUN_DIR/traffic-t/client.json"
-	traffic_json_to t client a .mode b .bytes_sent c '.nothing // empty' d .gone e '.conns[0].status'
-	assert_equal "$a" "$(traffic_json client .mode t)"
-	assert_equal "$b" 26541105
-	assert_equal "$c" ''
-	assert_equal "$d" "$(traffic_json client .gone t)"
-	assert_equal "$e" ok
-	run traffic_json_to t server a .mode
+	traffic_json_to t client j1 .mode j2 .bytes_sent j3 '.nothing // empty' j4 .gone j5 '.conns[0].status'
+	assert_equal "$j1" "$(traffic_json client .mode t)"
+	assert_equal "$j2" 26541105
+	assert_equal "$j3" ''
+	assert_equal "$j4" "$(traffic_json client .gone t)"
+	assert_equal "$j5" ok
+	run traffic_json_to t server j1 .mode
 	assert_failure
-	traffic_json_to t server a .mode b .bytes_sent || :
-	assert_equal "$a/$b" missing/missing
+	traffic_json_to t server j1 .mode j2 .bytes_sent || :
+	assert_equal "$j1/$j2" missing/missing
 }
