@@ -67,7 +67,7 @@ tap_parse() {
 @test "each run's own TAP is nested under '# ', its skips in upper case, the crash says why" {
 	local out=$BATS_FILE_TMPDIR/out
 	run grep -E '^(not )?ok ' "$out"
-	assert_output "$(printf '%s\n' 'ok 1 mixed' 'not ok 2 failing' \
+	assert_output "$(printf '%s\n' 'ok 1 mixed' 'not ok 2 failing: 1 failed, first: one fails' \
 		'not ok 3 crash: bats exited 137 without a test result' 'ok 4 skipping # SKIP nothing here')"
 	run grep -E '^# (not )?ok [0-9]' "$out"
 	assert_line --regexp '^# ok 1 one passes( # in [0-9]+ ms)?$'
