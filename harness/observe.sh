@@ -543,6 +543,17 @@ __obs_paths_read() {
 	done
 }
 
+# True once path I's router has forwarded at least N bytes in a direction
+# (its counter, as the sampler last wrote it). Builtins only: a condition
+# for busywait while a transfer runs. $1: path, $2: up|down, $3: bytes
+obs_path_forwarded_at_least() {
+	local up down
+	__obs_paths_read || return 1
+	read -r up down <<<"${__OBS_PB_LAST[$1]:-0 0}"
+	[[ $2 == down ]] && up=$down
+	((up >= $3))
+}
+
 # Bytes the routers forwarded, both directions and all paths, since the
 # first call or obs_paths_baseline (which take the baseline). Builtins only.
 # Sets OBS_PATHS_MOVED.
