@@ -33,13 +33,15 @@ __report_dir() {
 # log, timelines (base64) and the files in its directory.
 # $1: artifacts dir, $2: the run's directory relative to it
 __report_extras() {
-	local d=$1/$2 f tap=/dev/null events=/dev/null pics=() files=()
+	local d=$1/$2 f tap=/dev/null events=/dev/null pics=() files=() n=0
 	[[ -r $d.tap ]] && tap=$d.tap
 	[[ -r $d/events ]] && events=$d/events
+	# Each picture is read by jq itself (--rawfile): passed on the command
+	# line, a timeline's base64 outgrows what one argument may hold.
 	for f in "$d"/timeline-*.svg; do
 		[[ -s $f ]] || continue
-		pics+=("$(jq -n -c --rawfile svg "$f" --arg name "${f##*/}" \
-			'{name: $name, data: ($svg | @base64)}')")
+		pics+=(--rawfile "svg$n" "$f" --arg "name$n" "${f##*/}")
+		n=$((n + 1))
 	done
 	for f in "$d"/*; do
 		[[ -e $f ]] || continue
@@ -51,11 +53,9 @@ __report_extras() {
 	done
 	[[ -s $1/junit/$2/report.xml ]] && files+=("../junit/$2/report.xml")
 	jq -n -c --arg dir "$2" --rawfile tap "$tap" --rawfile events "$events" \
-		--argjson pics "[$(
-			IFS=,
-			printf '%s' "${pics[*]}"
-		)]" \
-		--args '{dir: $dir, tap: $tap, events: $events, pictures: $pics,
+		--argjson n "$n" "${pics[@]}" \
+		--args '{dir: $dir, tap: $tap, events: $events,
+			pictures: [range(0; $n) as $i | {name: $ARGS.named["name\($i)"], data: ($ARGS.named["svg\($i)"] | @base64)}],
 			files: $ARGS.positional, tap_exists: ($tap != "")}' "${files[@]}"
 }
 

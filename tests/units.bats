@@ -518,3 +518,21 @@ record() {
 	traffic_json_to t server j1 .mode j2 .bytes_sent || :
 	assert_equal "$j1/$j2" missing/missing
 }
+
+@test "the report embeds a timeline bigger than one command-line argument may be" {
+	source "$REPO/lib/report.sh"
+	local art=$BATS_TEST_TMPDIR/rep
+	mkdir -p "$art/scn"
+	# 300 KB of SVG: 400 KB in base64, past the 128 KiB one argument may hold.
+	{
+		printf '<svg xmlns="http://www.w3.org/2000/svg"><!-- '
+		head -c 300000 /dev/zero | tr '\0' x
+		printf ' --></svg>\n'
+	} >"$art/scn/timeline-big.svg"
+	printf '<svg xmlns="http://www.w3.org/2000/svg"/>\n' >"$art/scn/timeline-small.svg"
+	printf 'ok 1 x\n' >"$art/scn.tap"
+	run __report_extras "$art" scn
+	assert_success
+	run jq -r '.pictures | map("\(.name) \(.data | @base64d | length)") | .[]' <<<"$output"
+	assert_output "timeline-big.svg $(wc -c <"$art/scn/timeline-big.svg")"$'\n'"timeline-small.svg 42"
+}
