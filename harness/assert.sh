@@ -115,20 +115,19 @@ expect_known_bug() {
 # an upload, the client a download, both a bidir. $1: tag
 assert_transfer_intact() {
 	local tag=${1:-} dir crc=none src=none mode rx tx want got mism what
-	local -A j=()
-	local c_mode c_mism c_sent c_recv s_mode s_mism s_sent s_recv s_status
+	local -A j=() mode_of=([client]='.mode // empty' [server]='.conns[0].mode // "upload"')
 	traffic_dir_to dir "$tag"
 	[[ ! -r $dir/client.rc ]] || read -r crc <"$dir/client.rc" || :
 	[[ ! -r $dir/server.rc ]] || read -r src <"$dir/server.rc" || :
-	# Every field of both summaries, one jq each.
-	traffic_json_to "$tag" client c_mode '.mode // empty' c_mism .mismatch_offset \
-		c_sent .bytes_sent c_recv .bytes_received || :
-	traffic_json_to "$tag" server s_mode '.conns[0].mode // "upload"' s_mism .mismatch_offset \
-		s_sent .bytes_sent s_recv .bytes_received s_status '.conns[0].status' || :
-	j=([client.mismatch_offset]=$c_mism [client.bytes_sent]=$c_sent [client.bytes_received]=$c_recv
-		[server.mismatch_offset]=$s_mism [server.bytes_sent]=$s_sent [server.bytes_received]=$s_recv)
-	mode=$c_mode
-	[[ -n $mode && $mode != missing ]] || mode=$s_mode
+	# Every field of both summaries, one jq each: j[SIDE.FIELD].
+	for rx in client server; do
+		traffic_json_to "$tag" "$rx" "j[$rx.mismatch_offset]" .mismatch_offset \
+			"j[$rx.bytes_sent]" .bytes_sent "j[$rx.bytes_received]" .bytes_received \
+			"j[$rx.mode]" "${mode_of[$rx]}" \
+			"j[$rx.status]" '.conns[0].status' || :
+	done
+	mode=${j[client.mode]}
+	[[ -n $mode && $mode != missing ]] || mode=${j[server.mode]}
 	for rx in server client; do
 		[[ $rx == server && $mode == download ]] && continue
 		[[ $rx == client && $mode != download && $mode != bidir ]] && continue
@@ -154,7 +153,7 @@ assert_transfer_intact() {
 	# 6.18, after the initial subflow was closed while its path was
 	# down. Reported, and counted as a key figure, not hidden.
 	if [[ ($crc == timeout || $crc == 6) && $src == 0 && $mode == upload &&
-		$s_status == ok ]]; then
+		${j[server.status]} == ok ]]; then
 		harness_diag "note: the server verified every byte, but its result never reached the client (client exit $crc): the reverse direction stalled"
 		harness_figure "${tag:-run}.result_lost" 1
 		crc=0

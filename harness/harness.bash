@@ -102,8 +102,7 @@ __harness_init() {
 	# for this run's.
 	rm -f "$MPTH_ART_DIR"/{key-figures.tsv,figures.txt,checks.tsv,assertions-failed.txt,failure-dump.txt}
 	: >"$MPTH_RUN_DIR/roles"
-	: >"$MPTH_RUN_DIR/facts"
-	__FACT_FILE=''
+	fact_reset
 	defer_init "$MPTH_RUN_DIR/defer"
 	export MPTH_SCENARIO MPTH_NS_PREFIX MPTH_RUN_DIR MPTH_ART_DIR
 	harness_require mptcp ip_mptcp || return 1

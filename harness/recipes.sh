@@ -85,16 +85,12 @@ __recipe_failover_figures() {
 	# so the placement is judged on the stream instead: where the mark
 	# was crossed, plus what the paths carry at their rate in the time
 	# from the mark to the fault in place.
-	local mark_ms mark_rx t_done rates=0 i
+	local mark_ms mark_rx t_done rates
 	fact_var mark_ms "$tag.mark_ms"
 	fact_var mark_rx "$tag.mark_rx"
 	fact_var t_done "$tag.fault_done_ms"
 	fact_set "$tag.struck_rx" "$(traffic_rx_at "$tag" "$t_done")"
-	local r
-	for ((i = 1; i <= TOPO_PATHS; i++)); do
-		shape_rate_to r "$i"
-		rates=$((rates + r))
-	done
+	shape_rates_total_to rates
 	if [[ $mark_ms =~ ^[0-9]+$ ]] && ((rates > 0)); then
 		fact_set "$tag.lag_ms" $((t_done - mark_ms))
 		fact_set "$tag.placement" $((mark_rx + (t_done - mark_ms) * rates / 8000))

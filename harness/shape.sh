@@ -42,15 +42,32 @@ __shape_netem_limit() {
 	}'
 }
 
-# A tc rate (20mbit, 500kbit, 1gbit, or bit/s) in bit/s. $1: rate
+# A tc rate (20mbit, 1.5mbit, 500kbit, 1gbit, or bit/s) in bit/s.
+# $1: rate
 __shape_bps() {
-	awk -v r="$1" 'BEGIN {
-		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
-		m = 1
-		if (u == "kbit") m = 1e3; else if (u == "mbit") m = 1e6
-		else if (u == "gbit") m = 1e9
-		printf "%d\n", n * m
-	}'
+	local v
+	__shape_bps_to v "$1"
+	printf '%s\n' "$v"
+}
+
+# Like __shape_bps, into a variable, in bash arithmetic (no fork). Its
+# locals carry a prefix: printf -v would set a local of the caller's
+# variable's name instead of the caller's. $1: variable, $2: rate
+__shape_bps_to() {
+	local __n __u __w __f __m=1
+	__n=${2%%[!0-9.]*}
+	__u=${2:${#__n}}
+	case ${__u,,} in
+	kbit) __m=1000 ;; mbit) __m=1000000 ;; gbit) __m=1000000000 ;;
+	esac
+	__w=${__n%%.*} __f=''
+	[[ $__n != *.* ]] || __f=${__n#*.}
+	__f=${__f:0:9}
+	if [[ -n $__f ]]; then
+		printf -v "$1" '%d' $((10#${__w:-0} * __m + 10#$__f * __m / 10 ** ${#__f}))
+	else
+		printf -v "$1" '%d' $((10#${__w:-0} * __m))
+	fi
 }
 
 # Random loss without netem. $1: ns, $2: dev (egress), $3: percent
@@ -167,23 +184,21 @@ shape_rate_bps() {
 }
 
 # Like shape_rate_bps, into a variable (no fork). $1: variable, $2: path
-# (Its locals carry a prefix: printf -v would set a local of the same
-# name as the caller's variable instead of the caller's.)
 shape_rate_to() {
-	local __r=${SHAPE_RATE[$2]:-} __n __u __w __f __m=1
-	[[ -n $__r ]] || { printf -v "$1" 0; return; }
-	# "20mbit", "1.5mbit", "800kbit", "100000" (bit/s)
-	__n=${__r%%[!0-9.]*}
-	__u=${__r:${#__n}}
-	case ${__u,,} in
-	kbit) __m=1000 ;; mbit) __m=1000000 ;; gbit) __m=1000000000 ;;
-	esac
-	__w=${__n%%.*} __f=''
-	[[ $__n != *.* ]] || __f=${__n#*.}
-	__f=${__f:0:9}
-	if [[ -n $__f ]]; then
-		printf -v "$1" '%d' $((10#${__w:-0} * __m + 10#$__f * __m / 10 ** ${#__f}))
+	if [[ -n ${SHAPE_RATE[$2]:-} ]]; then
+		__shape_bps_to "$1" "${SHAPE_RATE[$2]}"
 	else
-		printf -v "$1" '%d' $((10#${__w:-0} * __m))
+		printf -v "$1" 0
 	fi
+}
+
+# The shaped rates of every path, summed, in bit/s, into a variable.
+# $1: variable
+shape_rates_total_to() {
+	local __i __r __sum=0
+	for ((__i = 1; __i <= ${TOPO_PATHS:-0}; __i++)); do
+		shape_rate_to __r "$__i"
+		__sum=$((__sum + __r))
+	done
+	printf -v "$1" '%d' "$__sum"
 }

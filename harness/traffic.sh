@@ -27,6 +27,13 @@ declare -gA __TR_EVFD=() __TR_CTL=() __TR_PID=() __TR_DONE=() __TR_MODE=()
 declare -gA __TR_PLAN=() __TR_MARK=() __TR_NOW=() __TR_SF=() __TR_OWNER=()
 declare -gA __TR_FINISHED=() __TR_STREAM=() __TR_RECV=() __TR_PART=()
 
+# Begin a scenario's facts anew: an empty file, nothing cached.
+fact_reset() {
+	: >"$MPTH_RUN_DIR/facts"
+	FACT=()
+	__FACT_FILE=''
+}
+
 # Record a fact about the scenario, for the @tests to read back.
 # $1: key, $2: value
 fact_set() {
@@ -944,12 +951,8 @@ traffic_goodput_mid_kbps() {
 # Goodput of a run as a percentage of the sum of the shaped path rates.
 # $1: tag
 traffic_goodput_share() {
-	local i sum=0 mbps
-	local r
-	for ((i = 1; i <= ${TOPO_PATHS:-0}; i++)); do
-		shape_rate_to r "$i"
-		sum=$((sum + r))
-	done
+	local sum mbps
+	shape_rates_total_to sum
 	mbps=$(traffic_json server '.goodput_mbps' "$1") || return 1
 	((sum > 0)) || return 1
 	awk -v g="$mbps" -v s="$sum" 'BEGIN { printf "%d\n", g * 1e6 * 100 / s + 0.5 }'

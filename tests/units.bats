@@ -464,8 +464,7 @@ record() {
 	fact_var v never || :
 	assert_equal "$v" ''
 	# A facts file begun anew (harness_init) is read from its start.
-	: >"$MPTH_RUN_DIR/facts"
-	__FACT_FILE=''
+	fact_reset
 	printf 'a\t9\n' >>"$MPTH_RUN_DIR/facts"
 	fact_var v a
 	assert_equal "$v" 9
@@ -478,15 +477,20 @@ record() {
 	# through ${!name}).
 	# shellcheck disable=SC2034 # each is set by name and read as ${!name}
 	local r n u w f m i t tag addr ns name p
-	declare -gA SHAPE_RATE=([1]=20mbit [2]=1.5mbit [3]=800kbit [4]=100000)
-	for p in 1 2 3 4; do
+	declare -gA SHAPE_RATE=([1]=20mbit [2]=1.5mbit [3]=800kbit [4]=100000 [5]=2Gbit [6]=0.25mbit)
+	local -A bps=([1]=20000000 [2]=1500000 [3]=800000 [4]=100000 [5]=2000000000 [6]=250000)
+	for p in 1 2 3 4 5 6; do
 		for name in r n u w f m; do
 			shape_rate_to "$name" "$p"
-			assert_equal "${!name}" "$(__shape_bps "${SHAPE_RATE[$p]}")"
+			assert_equal "${!name}" "${bps[$p]}"
 		done
+		assert_equal "$(__shape_bps "${SHAPE_RATE[$p]}")" "${bps[$p]}"
 	done
 	shape_rate_to r 9
 	assert_equal "$r" 0
+	TOPO_PATHS=3
+	shape_rates_total_to t
+	assert_equal "$t" 22300000
 	for name in i addr; do
 		topo_addr_to "$name" 3 server 6
 		assert_equal "${!name}" "$(topo_addr 3 server 6)"
