@@ -37,6 +37,9 @@ static uint32_t cfg_seed = 1;
 static int cfg_mode = MODE_UPLOAD;
 static unsigned int cfg_conns = 1;
 static int64_t cfg_corrupt_at = -1;
+static int64_t cfg_skip_at = -1;
+/* --skip-at leaves this many pattern bytes out: a segment lost for good. */
+#define SKIP_LEN	1000
 static const char *cfg_json;
 static const char *cfg_info;
 static const char *cfg_timeline;
@@ -131,6 +134,8 @@ static void __noreturn usage(int code)
 "  -c, --connections N         parallel connections (default 1)\n"
 "      --corrupt-at OFFSET     flip the byte at OFFSET of connection 0's\n"
 "                              upload (proves the check can fail)\n"
+"      --skip-at OFFSET        leave 1000 bytes of the pattern out at OFFSET\n"
+"                              of connection 0's upload, as a lost segment\n"
 "  -j, --json FILE             summary JSON at exit (\"-\" = stdout)\n"
 "      --info FILE             JSON line per connection per poll\n"
 "      --info-interval MS      subflow polling period (default 100)\n"
@@ -160,7 +165,7 @@ static void parse_opts(int argc, char **argv)
 	enum {
 		OPT_CORRUPT = 256, OPT_INFO, OPT_INFO_INTERVAL, OPT_TIMELINE,
 		OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_REQUIRE, OPT_STREAM,
-		OPT_EVENTS, OPT_CONTROL, OPT_CC,
+		OPT_EVENTS, OPT_CONTROL, OPT_CC, OPT_SKIP,
 	};
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
@@ -171,6 +176,7 @@ static void parse_opts(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "connections", required_argument, NULL, 'c' },
 		{ "corrupt-at", required_argument, NULL, OPT_CORRUPT },
+		{ "skip-at", required_argument, NULL, OPT_SKIP },
 		{ "json", required_argument, NULL, 'j' },
 		{ "info", required_argument, NULL, OPT_INFO },
 		{ "info-interval", required_argument, NULL, OPT_INFO_INTERVAL },
@@ -225,6 +231,9 @@ static void parse_opts(int argc, char **argv)
 		case OPT_CORRUPT:
 			cfg_corrupt_at = opt_uint("--corrupt-at", optarg,
 						  INT64_MAX);
+			break;
+		case OPT_SKIP:
+			cfg_skip_at = opt_uint("--skip-at", optarg, INT64_MAX);
 			break;
 		case 'j':
 			cfg_json = optarg;
@@ -285,8 +294,15 @@ static void parse_opts(int argc, char **argv)
 		die_usage("--stream needs --control: nothing could tell it to finish");
 	if (cfg_duration_ms || cfg_stream)
 		cfg_bytes = LEN_UNLIMITED;
+	if (cfg_skip_at >= 0 && cfg_corrupt_at >= 0)
+		die_usage("--skip-at and --corrupt-at exclude each other");
+	if (cfg_skip_at >= 0 && cfg_mode == MODE_DOWNLOAD)
+		die_usage("--skip-at needs --mode upload or bidir (it alters what we send)");
 	if (cfg_corrupt_at >= 0 && cfg_mode == MODE_DOWNLOAD)
 		die_usage("--corrupt-at needs --mode upload or bidir (it alters what we send)");
+	if (cfg_skip_at >= 0 && (uint64_t)cfg_skip_at >= cfg_bytes)
+		die_usage("--skip-at %lld is beyond the %llu bytes sent",
+			  (long long)cfg_skip_at, (unsigned long long)cfg_bytes);
 	if (cfg_corrupt_at >= 0 && (uint64_t)cfg_corrupt_at >= cfg_bytes)
 		die_usage("--corrupt-at %lld is beyond the %llu bytes sent",
 			  (long long)cfg_corrupt_at,
@@ -557,6 +573,8 @@ static void conn_tx_finish(struct cconn *c, int64_t now)
 static void conn_writable(struct cconn *c, int64_t now)
 {
 	int64_t corrupt = c->idx == 0 ? cfg_corrupt_at : -1;
+	int64_t skip = c->idx == 0 ? cfg_skip_at : -1;
+	uint64_t left, pat_off;
 	ssize_t n;
 	int i;
 
@@ -575,8 +593,13 @@ static void conn_writable(struct cconn *c, int64_t now)
 			conn_set_events(c, EPOLLIN);
 			return;
 		} else {
-			n = pat_send(c->fd, c->tab, c->tx_bytes,
-				     cfg_bytes - c->tx_bytes, corrupt);
+			left = cfg_bytes - c->tx_bytes;
+			pat_off = c->tx_bytes;
+			if (skip >= 0 && c->tx_bytes < (uint64_t)skip)
+				left = MIN(left, (uint64_t)skip - c->tx_bytes);
+			else if (skip >= 0)
+				pat_off += SKIP_LEN;
+			n = pat_send(c->fd, c->tab, pat_off, left, corrupt);
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -692,10 +715,13 @@ static void conn_rx_data(struct cconn *c, size_t n, int64_t now)
 	uint64_t room = cfg_bytes - c->rx_bytes;
 	size_t use = n > room ? room : n;
 	int64_t bad;
+	char what[112] = "";
 
 	bad = pat_check(c->tab, c->rx_bytes, rx_buf, use);
 	if (bad >= 0) {
 		c->mismatch = bad;
+		pat_explain(c->tab, bad, rx_buf + (bad - c->rx_bytes),
+			    use - (bad - c->rx_bytes), what, sizeof(what));
 		use = bad - c->rx_bytes + 1;
 	}
 	c->rx_bytes += use;
@@ -705,8 +731,8 @@ static void conn_rx_data(struct cconn *c, size_t n, int64_t now)
 	ntf_rx(rx_total, now);
 	if (bad >= 0) {
 		conn_fail(c, "mismatch",
-			  "data mismatch at payload offset %lld (seed %u)",
-			  (long long)bad, c->seed);
+			  "data mismatch at payload offset %lld (seed %u): %s",
+			  (long long)bad, c->seed, what);
 		conn_close(c, now);
 	} else if (use < n) {
 		conn_fail(c, "error", "server sent more than %llu bytes",

@@ -506,6 +506,7 @@ static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 	uint64_t room = c->h.length - c->rx_bytes;
 	size_t use = (uint64_t)n > room ? room : (size_t)n;
 	int64_t bad;
+	char what[112] = "";
 
 	if (!c->rx_on) {
 		conn_fail(c, "error", "peer sent %zd unexpected bytes in %s mode",
@@ -517,6 +518,9 @@ static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 		bad = pat_check(c->tab, c->rx_bytes, rx_buf, use);
 		if (bad >= 0) {
 			c->mismatch = bad;
+			pat_explain(c->tab, bad, rx_buf + (bad - c->rx_bytes),
+				    use - (bad - c->rx_bytes), what,
+				    sizeof(what));
 			use = bad - c->rx_bytes + 1;
 		}
 	}
@@ -531,8 +535,8 @@ static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 
 	if (c->mismatch >= 0) {
 		conn_fail(c, "mismatch",
-			  "data mismatch at payload offset %lld (seed %u)",
-			  (long long)c->mismatch, c->h.seed);
+			  "data mismatch at payload offset %lld (seed %u): %s",
+			  (long long)c->mismatch, c->h.seed, what);
 		conn_abort(c, now);
 	} else if (use < (size_t)n) {
 		conn_fail(c, "error",

@@ -234,3 +234,69 @@ int64_t pat_check(const uint8_t *tab, uint64_t off, const uint8_t *buf,
 	}
 	return -1;
 }
+
+/* Bytes looked up by pat_explain(): enough that a random match is nil. */
+#define PAT_PROBE	16
+
+/*
+ * The payload offset nearest to @near whose pattern bytes are the
+ * PAT_PROBE bytes at @buf, or -1 when no offset has them.
+ */
+static int64_t pat_find(const uint8_t *tab, uint64_t near, const uint8_t *buf)
+{
+	uint64_t cand, dist, best_dist = UINT64_MAX;
+	int64_t best = -1;
+	uint32_t p;
+	int j;
+
+	for (p = 0; p < PAT_PERIOD; p++) {
+		if (memcmp(tab + p, buf, PAT_PROBE))
+			continue;
+		for (j = -1; j <= 1; j++) {
+			cand = near - near % PAT_PERIOD + p;
+			if (j < 0 && cand < PAT_PERIOD)
+				continue;
+			cand += (int64_t)j * PAT_PERIOD;
+			dist = cand > near ? cand - near : near - cand;
+			if (dist < best_dist) {
+				best_dist = dist;
+				best = (int64_t)cand;
+			}
+		}
+	}
+	return best;
+}
+
+void pat_explain(const uint8_t *tab, uint64_t bad, const uint8_t *buf,
+		 size_t n, char *out, size_t len)
+{
+	size_t i, k = n < PAT_PROBE ? n : PAT_PROBE;
+	int64_t at;
+
+	for (i = 0; i < k && !buf[i]; i++)
+		;
+	if (k && i == k) {
+		snprintf(out, len, "%zu zero bytes there", k);
+		return;
+	}
+	if (n < PAT_PROBE + 1) {
+		snprintf(out, len, "%zu bytes there, too few to place", n);
+		return;
+	}
+	at = pat_find(tab, bad, buf);
+	if (at >= 0) {
+		uint64_t d = (uint64_t)at > bad ? at - bad : bad - at;
+
+		snprintf(out, len,
+			 "the bytes there are those of offset %lld, %llu bytes %s",
+			 (long long)at, (unsigned long long)d,
+			 (uint64_t)at > bad ? "further on" : "back");
+		return;
+	}
+	/* A byte changed in place: what follows it is where it belongs. */
+	if (pat_find(tab, bad + 1, buf + 1) == (int64_t)bad + 1) {
+		snprintf(out, len, "one byte changed, the bytes after it in place");
+		return;
+	}
+	snprintf(out, len, "the bytes there are of no offset of the pattern");
+}

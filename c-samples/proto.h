@@ -139,4 +139,13 @@ static inline const uint8_t *pat_at(const uint8_t *tab, uint64_t off)
 int64_t pat_check(const uint8_t *tab, uint64_t off, const uint8_t *buf,
 		  size_t n);
 
+/*
+ * For a mismatch report: what the @n bytes received from payload offset
+ * @bad on are.  Writes a phrase to @out ("the pattern's bytes of offset
+ * X, N bytes later", "zeros", ...), so a shifted, repeated or lost
+ * segment can be told from garbage.
+ */
+void pat_explain(const uint8_t *tab, uint64_t bad, const uint8_t *buf,
+		 size_t n, char *out, size_t len);
+
 #endif

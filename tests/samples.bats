@@ -95,6 +95,20 @@ server_wait() {
 	assert_equal "$SERVER_RC" 4
 	run jq -r '.mismatch_offset' "$BATS_TEST_TMPDIR/server.json"
 	assert_output 123457
+	run jq -r '.conns[0].error' "$BATS_TEST_TMPDIR/server.json"
+	assert_output --partial 'one byte changed, the bytes after it in place'
+}
+
+@test "a mismatch says where the bytes found there belong: a lost stretch reads as bytes from further on" {
+	server -n 1
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 4M --skip-at 200000 \
+		-j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	server_wait
+	assert_failure 4
+	run jq -r '.mismatch_offset' "$BATS_TEST_TMPDIR/server.json"
+	assert_output 200000
+	run jq -r '.conns[0].error' "$BATS_TEST_TMPDIR/server.json"
+	assert_output --partial 'the bytes there are those of offset 201000, 1000 bytes further on'
 }
 
 @test "a bad header is rejected with exit 5, and the next client is served" {
