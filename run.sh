@@ -621,12 +621,9 @@ job_bats() {
 job_start() {
 	local i=$1 name=${J_NAME[$1]} iter=${J_ITER[$1]} art jdir args=(--tap)
 	art=$MPTH_ARTIFACTS/$name${iter:+-$iter}
-	# Bats' JUnit formatter costs a fork per test line: only for --junit.
-	if [[ -n $OPT_JUNIT ]]; then
-		jdir=$MPTH_ARTIFACTS/junit/$name${iter:+-$iter}
-		mkdir -p "$jdir"
-		args+=(--report-formatter junit --output "$jdir")
-	fi
+	jdir=$MPTH_ARTIFACTS/junit/$name${iter:+-$iter}
+	mkdir -p "$jdir"
+	args+=(--report-formatter junit --output "$jdir")
 	[[ -z $OPT_FILTER ]] || args+=(--filter "$OPT_FILTER")
 	((RUN_COUNT > 1)) && log_info "[$((i + 1))/$RUN_COUNT] $name${iter:+ (run $iter of $OPT_REPEAT)}"
 	J_STATE[i]=1

@@ -95,8 +95,6 @@ server_wait() {
 	assert_equal "$SERVER_RC" 4
 	run jq -r '.mismatch_offset' "$BATS_TEST_TMPDIR/server.json"
 	assert_output 123457
-	run jq -r '.conns[0].error' "$BATS_TEST_TMPDIR/server.json"
-	assert_output --partial 'one byte changed, the bytes after it in place'
 }
 
 @test "a mismatch says where the bytes found there belong: a lost stretch reads as bytes from further on" {
