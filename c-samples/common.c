@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -563,6 +564,29 @@ uint8_t *pat_new(uint32_t seed)
 
 	pat_fill(tab, seed);
 	return tab;
+}
+
+void mismatch_explain(int fd, const uint8_t *tab, uint64_t bad,
+		      const uint8_t *have, size_t n, char *out, size_t len)
+{
+	uint8_t probe[PAT_EXPLAIN_LEN];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t k = MIN(n, sizeof(probe));
+	int64_t deadline = now_us() + MISMATCH_WAIT_MS * 1000LL, left;
+	ssize_t r;
+
+	memcpy(probe, have, k);
+	while (k < sizeof(probe)) {
+		left = (deadline - now_us()) / 1000;
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		r = recv(fd, probe + k, sizeof(probe) - k, MSG_DONTWAIT);
+		if (r <= 0 && !(r < 0 && (errno == EAGAIN || errno == EINTR)))
+			break;
+		if (r > 0)
+			k += r;
+	}
+	pat_explain(tab, bad, probe, k, out, len);
 }
 
 /*

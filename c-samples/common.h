@@ -108,6 +108,15 @@ extern uint8_t *rx_buf;
 #define RX_BUF_LEN	(128u * 1024)	/* what iperf3 uses too */
 
 uint8_t *pat_new(uint32_t seed);
+/*
+ * pat_explain() for a mismatch found on @fd: @have holds the @n bytes
+ * received from payload offset @bad on.  When they are too few to place,
+ * the bytes that follow are read from @fd (waited for with poll(), at most
+ * MISMATCH_WAIT_MS; the connection is failing, so nothing else needs them).
+ */
+#define MISMATCH_WAIT_MS	500
+void mismatch_explain(int fd, const uint8_t *tab, uint64_t bad,
+		      const uint8_t *have, size_t n, char *out, size_t len);
 ssize_t pat_send(int fd, const uint8_t *tab, uint64_t off, uint64_t left,
 		 int64_t corrupt_at);
 

@@ -720,8 +720,9 @@ static void conn_rx_data(struct cconn *c, size_t n, int64_t now)
 	bad = pat_check(c->tab, c->rx_bytes, rx_buf, use);
 	if (bad >= 0) {
 		c->mismatch = bad;
-		pat_explain(c->tab, bad, rx_buf + (bad - c->rx_bytes),
-			    use - (bad - c->rx_bytes), what, sizeof(what));
+		mismatch_explain(c->fd, c->tab, bad,
+				 rx_buf + (bad - c->rx_bytes),
+				 use - (bad - c->rx_bytes), what, sizeof(what));
 		use = bad - c->rx_bytes + 1;
 	}
 	c->rx_bytes += use;

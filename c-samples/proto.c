@@ -235,9 +235,6 @@ int64_t pat_check(const uint8_t *tab, uint64_t off, const uint8_t *buf,
 	return -1;
 }
 
-/* Bytes looked up by pat_explain(): enough that a random match is nil. */
-#define PAT_PROBE	16
-
 /*
  * The payload offset nearest to @near whose pattern bytes are the
  * PAT_PROBE bytes at @buf, or -1 when no offset has them.
@@ -279,7 +276,7 @@ void pat_explain(const uint8_t *tab, uint64_t bad, const uint8_t *buf,
 		snprintf(out, len, "%zu zero bytes there", k);
 		return;
 	}
-	if (n < PAT_PROBE + 1) {
+	if (n < PAT_EXPLAIN_LEN) {
 		snprintf(out, len, "%zu bytes there, too few to place", n);
 		return;
 	}

@@ -139,11 +139,17 @@ static inline const uint8_t *pat_at(const uint8_t *tab, uint64_t off)
 int64_t pat_check(const uint8_t *tab, uint64_t off, const uint8_t *buf,
 		  size_t n);
 
+/* Bytes pat_explain() places: enough that a chance match is nil. */
+#define PAT_PROBE	16
+/* What it needs from the bad offset on: the probe, and one more to tell a
+ * byte changed in place. */
+#define PAT_EXPLAIN_LEN	(PAT_PROBE + 1)
+
 /*
  * For a mismatch report: what the @n bytes received from payload offset
- * @bad on are.  Writes a phrase to @out ("the pattern's bytes of offset
- * X, N bytes later", "zeros", ...), so a shifted, repeated or lost
- * segment can be told from garbage.
+ * @bad on are.  Writes a phrase to @out ("the bytes there are those of
+ * offset X, N bytes further on", "zero bytes", "one byte changed", ...),
+ * so a shifted, repeated or lost stretch can be told from garbage.
  */
 void pat_explain(const uint8_t *tab, uint64_t bad, const uint8_t *buf,
 		 size_t n, char *out, size_t len);
