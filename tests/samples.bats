@@ -115,7 +115,10 @@ server_wait() {
 
 @test "a bad header is rejected with exit 5, and the next client is served" {
 	server -n 2
-	in_ns client bash -c "exec 5<>/dev/tcp/$SRV/$PORT; printf 'GET / HTTP/1.0\r\n\r\nxxxxxxxxxxxx' >&5; sleep 0.2"
+	# bash may write the request in pieces, and the server closes at the
+	# first bad byte: a later piece then meets a reset (EPIPE, SIGPIPE),
+	# which says nothing of the server.
+	in_ns client bash -c "trap '' PIPE; exec 5<>/dev/tcp/$SRV/$PORT; printf 'GET / HTTP/1.0\r\n\r\nxxxxxxxxxxxx' >&5 2>/dev/null; sleep 0.2"
 	run in_ns client "$MPTH_SAMPLES/mptcp-client" -b 1M "$SRV" "$PORT"
 	server_wait
 	assert_success
