@@ -64,9 +64,9 @@ ran() {
 # ADD_ADDR sent, received, echoed and its echo received: n each.
 # $1: case, $2: n
 add_addr_counted() {
-	check_mib "$1" server MPTcpExtAddAddrTx -eq "$2" &&
+	check_mib "$1" server MPTcpExtAddAddrTx -eq "$2" --else client MPTcpExtAddAddr &&
 		check_mib "$1" client MPTcpExtAddAddr -eq "$2" &&
-		check_mib "$1" client MPTcpExtEchoAddTx -eq "$2" &&
+		check_mib "$1" client MPTcpExtEchoAddTx -eq "$2" --else server MPTcpExtEchoAdd &&
 		check_mib "$1" server MPTcpExtEchoAdd -eq "$2" &&
 		check_mib "$1" client MPTcpExtAddAddrDrop -eq 0
 }

@@ -79,17 +79,21 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ socat under mptcpize survives path 1 going down'
 }
 
-@test "a counter the kernel lacks (simulated by MPTH_MIB_ABSENT) skips its check by name; the other checks still run; --strict fails it" {
+@test "a counter the kernel lacks (simulated by MPTH_MIB_ABSENT) is checked through its equivalent and says so; without either, it skips by name, the other checks still run, and --strict fails it" {
 	sabotage fullmesh MPTH_MIB_ABSENT=MPTcpExtAddAddrTx
 	assert_success
-	assert_output --partial "SKIP check: server MPTcpExtAddAddrTx -eq 1: counter MPTcpExtAddAddrTx not in this kernel"
+	assert_output --partial "counter MPTcpExtAddAddrTx not in this kernel: client MPTcpExtAddAddr stands in for server MPTcpExtAddAddrTx"
+	assert_output --partial "client MPTcpExtAddAddr (for server MPTcpExtAddAddrTx): 1 (want -eq 1)"
+	# The equivalent is a real check: hidden too, the check skips.
+	sabotage fullmesh "MPTH_MIB_ABSENT=MPTcpExtAddAddrTx MPTcpExtAddAddr"
+	assert_success
+	assert_output --partial "SKIP check: server MPTcpExtAddAddrTx -eq 1: counter MPTcpExtAddAddrTx not in this kernel, nor its equivalent MPTcpExtAddAddr"
 	# The checks after it in the same test were made.
-	assert_output --partial "client MPTcpExtAddAddr: 1 (want -eq 1)"
 	assert_output --partial "server MPTcpExtEchoAdd: 1 (want -eq 1)"
-	run env MPTH_MIB_ABSENT=MPTcpExtAddAddrTx "$RUN" --no-install --strict \
+	run env "MPTH_MIB_ABSENT=MPTcpExtAddAddrTx MPTcpExtAddAddr" "$RUN" --no-install --strict \
 		--artifacts "$BATS_TEST_TMPDIR/art2" fullmesh
 	assert_failure 1
-	assert_output --partial "counter MPTcpExtAddAddrTx not in this kernel (strict"
+	assert_output --partial "counter MPTcpExtAddAddrTx not in this kernel, nor its equivalent MPTcpExtAddAddr (strict"
 }
 
 @test "fallback: a counter the kernel lacks is recorded as absent, not 0: its check skips by name, the rest of the test runs" {
