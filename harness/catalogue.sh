@@ -196,20 +196,40 @@ obs_nft_counter() {
 #   pairs      every local>remote address pair (space separated)
 #   mib.*      counter deltas (obs_mib_record), path*.up/down bytes
 # $1: tag, $2: subflows to wait for before sampling ss -M,
-# $3...: traffic_start options
+# $3...: traffic_start options, and
+#   --wait-mib ROLE COUNTER N   also wait (10 s at most) until the role's
+#                               counter moved by N: a refused join leaves
+#                               no subflow to wait for
 recipe_counted() {
 	wait_untraced __recipe_counted "$@"
 }
 
 __recipe_counted() {
-	local tag=$1 want=$2 port
+	local tag=$1 want=$2 port args=() mib=() base=0
 	shift 2
+	while (($#)); do
+		case $1 in
+		--wait-mib)
+			mib=("$2" "$3" "$4")
+			shift 3
+			;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
 	obs_mib_mark "$tag"
 	obs_paths_mark "$tag"
-	traffic_start --tag "$tag" "$@" || return 1
+	((${#mib[@]} == 0)) || obs_mib_to base "${mib[0]}" "${mib[1]}" || base=''
+	traffic_start --tag "$tag" "${args[@]}" || return 1
 	fact_var port "$tag.port"
 	traffic_wait_sf "$tag" "$want" 5000 ||
 		log_warn "$tag: the client lists $TRAFFIC_SF subflows, waited for $want"
+	# What the kernel refuses leaves no subflow to wait for: its counter
+	# is the event (builtins only, the transfer is live).
+	if ((${#mib[@]})) && [[ -n $base ]]; then
+		busywait 10000 __recipe_mib_moved "${mib[@]}" "$base" ||
+			log_warn "$tag: ${mib[0]} ${mib[1]} moved by less than ${mib[2]} in 10 s"
+	fi
 	# The client streams until told to stop: ss -M sees the connection
 	# however long the wait above took.
 	fact_set "$tag.ssm" "$(obs_ssm_count client "$port")"
@@ -222,6 +242,13 @@ __recipe_counted() {
 	obs_paths_record "$tag"
 	fact_sync
 	harness_figure "$tag.subflows" "${FACT[$tag.sf_max]}"
+}
+
+# True once a role's counter moved by N since BASE. $1: role, $2: counter,
+# $3: N, $4: BASE
+__recipe_mib_moved() {
+	local v
+	obs_mib_to v "$1" "$2" && ((v - $4 >= $3))
 }
 
 # One path fails and returns several times during a transfer. With

@@ -137,6 +137,14 @@ obs_mib() {
 	esac
 }
 
+# A role's MIB counter into a variable, builtins only (a wait may read it
+# while a transfer is live); status 1 when the kernel has no such counter
+# or the role no anchor. $1: variable, $2: role, $3: name
+obs_mib_to() {
+	__obs_mib_find "$2" "$3" || return 1
+	printf -v "$1" '%s' "$__OBS_MIB_VALUE"
+}
+
 # True when the kernel has this MIB counter in a role's namespace (a
 # counter newer than the kernel reads as 0 in obs_mib). $1: role, $2: name
 obs_mib_has() {

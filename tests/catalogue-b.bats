@@ -104,3 +104,19 @@ sabotage() {
 	assert_output --partial "client MIB MPTcpExtMPCapableSYNTX during the transfer: 1 (want -ge 1)"
 	assert_output --regexp 'ok [0-9]+ plain TCP server: the client falls back at the SYN/ACK'
 }
+
+@test "limits: a server limit that takes both joins fails the one-refused checks" {
+	sabotage limits LIMITS_CASES=server-limit LIMITS_SERVER_SUBFLOWS=2
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ server subflow limit 1, two joins asked'
+	assert_output --partial "most live subflows at once (client MPTCP_INFO): expected exactly 2, got 3"
+	# The transfer itself is still fine.
+	assert_output --regexp '(^|# )ok [0-9]+ server subflow limit 1: the data arrives intact'
+}
+
+@test "limits: a server that allows joins to its initial address fails the deny-id0 check" {
+	sabotage limits LIMITS_CASES=deny-id0 LIMITS_ALLOW_ID0=1
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ allow_join_initial_addr_port=0: no join to the server'
+	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 2, got 3"
+}
