@@ -146,7 +146,8 @@ static void __noreturn usage(int code)
 "      --cc NAME               TCP congestion control of the sockets\n"
 "      --events FILE           progress events, one line each (a FIFO)\n"
 "      --control FILE          commands from the harness (a FIFO): mark N,\n"
-"                              now, sample, finish\n"
+"                              now, sample, finish, abort (close every\n"
+"                              connection with SO_LINGER 0: MP_FASTCLOSE)\n"
 "  -h, --help                  this text\n"
 "\n"
 "Exit codes (first match wins):\n"
@@ -570,6 +571,27 @@ static void conn_tx_finish(struct cconn *c, int64_t now)
 	conn_check_done(c, now);
 }
 
+/*
+ * An abortive close, as an application that gives up does it: SO_LINGER
+ * with a zero timeout, then close(). With unsent or unacknowledged data
+ * MPTCP answers with MP_FASTCLOSE (RFC 8684 3.5), plain TCP with a RST.
+ */
+static void conn_abort(struct cconn *c, int64_t now)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))) {
+		conn_fail(c, "error", "SO_LINGER: %s", strerror(errno));
+		conn_close(c, now);
+		return;
+	}
+	warnx("connection %d to %s: aborted after %llu bytes, as asked",
+	      c->idx, dst_str, (unsigned long long)c->tx_bytes);
+	c->status = "aborted";
+	conn_data_done(c, now);
+	conn_close(c, now);
+}
+
 static void conn_writable(struct cconn *c, int64_t now)
 {
 	int64_t corrupt = c->idx == 0 ? cfg_corrupt_at : -1;
@@ -594,6 +616,7 @@ static void conn_writable(struct cconn *c, int64_t now)
 			return;
 		} else {
 			left = cfg_bytes - c->tx_bytes;
+
 			pat_off = c->tx_bytes;
 			if (skip >= 0 && c->tx_bytes < (uint64_t)skip)
 				left = MIN(left, (uint64_t)skip - c->tx_bytes);
@@ -921,6 +944,11 @@ static void control_cmd(const char *cmd, int64_t now)
 			warnx("control: 'finish' needs --stream; ignored");
 		else
 			finish_all(now);
+	} else if (!strcmp(cmd, "abort")) {
+		for (i = 0; i < cfg_conns; i++)
+			if (cc[i].state == CS_ACTIVE)
+				conn_abort(&cc[i], now);
+		ntf_emit(now, "aborted", "%llu", (unsigned long long)tx_total);
 	} else if (!strcmp(cmd, "sample")) {
 		/* Report the subflows now, changed or not. */
 		for (i = 0; i < cfg_conns && i < SF_EVENT_CONNS; i++) {

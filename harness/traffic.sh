@@ -483,6 +483,10 @@ traffic_arm() {
 traffic_mark() {
 	local tag=$1 n=$2 role each=$2 t rx sum=0 last=0 rc=0
 	TRAFFIC_MARK_T='' TRAFFIC_MARK_RX=''
+	if [[ ! $n =~ ^[0-9]+$ ]]; then
+		log_err "traffic_mark: '$n' is not a byte count (no K/M/G suffix here)"
+		return 2
+	fi
 	[[ ${__TR_MODE[$tag]:-} != bidir ]] || each=$((n / 2))
 	[[ -n ${__TR_MARK[$tag.asked.$each]:-} ]] || traffic_arm "$tag" "$n"
 	__traffic_until "$tag" "${3:-20000}" __traffic_marked "$tag" "$n" || rc=$?
@@ -697,6 +701,23 @@ traffic_finish() {
 	fact_set "$tag.finish_ms" "$NOW_MS"
 }
 
+# Abort a streaming run: the client closes every connection with
+# SO_LINGER 0 (MPTCP sends MP_FASTCLOSE) instead of finishing, and
+# traffic_wait then waits for the samples to end, not for --bytes. The
+# server sees the reset; its exit code says so (7). $1: tag
+traffic_abort() {
+	local tag=$1
+	if [[ ${__TR_STREAM[$tag]:-0} != 1 || -n ${__TR_FINISHED[$tag.asked]:-} ]]; then
+		log_err "traffic_abort: $tag is not a streaming run still going"
+		return 1
+	fi
+	__now_ms
+	__TR_FINISHED[$tag.asked]=$NOW_MS
+	__TR_FINISHED[$tag.aborted]=$NOW_MS
+	printf 'abort\n' >&"${__TR_CTL[$tag.client]}"
+	fact_set "$tag.abort_ms" "$NOW_MS"
+}
+
 # $1: tag
 __traffic_both_done() {
 	[[ -n ${__TR_DONE[$1.client]:-} && -n ${__TR_DONE[$1.server]:-} ]]
@@ -739,7 +760,7 @@ traffic_wait() {
 	fi
 	__now_ms
 	t0=$NOW_MS
-	if [[ ${__TR_STREAM[$tag]} == 1 ]]; then
+	if [[ ${__TR_STREAM[$tag]} == 1 && -z ${__TR_FINISHED[$tag.aborted]:-} ]]; then
 		traffic_mark "$tag" "${__TR_PLAN[$tag]}" "$timeout" ||
 			log_warn "$tag: only part of the ${__TR_PLAN[$tag]} bytes arrived in time"
 		traffic_finish "$tag"

@@ -120,3 +120,12 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ allow_join_initial_addr_port=0: no join to the server'
 	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 2, got 3"
 }
+
+@test "fastclose: a transfer that finishes instead of aborting fails the MP_FASTCLOSE and reset checks" {
+	sabotage fastclose FASTCLOSE_HOW=finish
+	assert_failure 1
+	assert_output --partial "client MPTcpExtMPFastcloseTx: expected exactly 2, got 0"
+	assert_output --partial "the server's verdict on the connection: expected 'error', got 'ok'"
+	# The abort-independent check still passes.
+	assert_output --regexp '(^|# )ok [0-9]+ both subflows are up when the client aborts'
+}
