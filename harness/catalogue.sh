@@ -180,6 +180,42 @@ fault_drop_add_addr() {
 	__fault_event drop-add-addr "$i" "first $n"
 }
 
+# Router i refuses every MP_JOIN SYN (MPTCP option 30, subtype 1, on a
+# SYN) that it forwards toward the server: answered with a TCP reset
+# (reset) or silently dropped (drop). Other packets pass. Counter
+# "refused" (obs_nft_counter). $1: path, $2: reset|drop
+fault_refuse_join() {
+	local i=$1 verdict
+	case $2 in
+	reset) verdict='reject with tcp reset' ;;
+	drop) verdict=drop ;;
+	*)
+		log_err "fault_refuse_join: reset or drop, not '$2'"
+		return 2
+		;;
+	esac
+	# Called again, it starts afresh: the old table and counter go.
+	ip netns exec "$(topo_ns "r$i")" nft -f - <<-NFT || return 1
+		table inet mpth_refuse_join { }
+		delete table inet mpth_refuse_join
+		table inet mpth_refuse_join {
+			counter refused { }
+			chain forward_to_server {
+				type filter hook forward priority -50; policy accept;
+				iifname "c" tcp flags & (syn | ack) == syn tcp option mptcp subtype 1 counter name "refused" $verdict
+			}
+		}
+	NFT
+	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_refuse_join
+	__fault_event refuse-join "$i" "$2"
+}
+
+# Router i lets MP_JOIN SYNs pass again. $1: path
+fault_refuse_join_end() {
+	ip netns exec "$(topo_ns "r$1")" nft delete table inet mpth_refuse_join &&
+		__fault_event refuse-join-end "$1" ''
+}
+
 # Packets a named nft counter of a router has seen.
 # $1: path, $2: table (inet), $3: counter
 obs_nft_counter() {

@@ -129,3 +129,15 @@ sabotage() {
 	# The abort-independent check still passes.
 	assert_output --regexp '(^|# )ok [0-9]+ both subflows are up when the client aborts'
 }
+
+@test "joinerr: a refusal on a path without an endpoint refuses nothing, and the refused-join checks fail" {
+	sabotage joinerr JOINERR_CASES=reset JOINERR_PATH=1
+	assert_failure 1
+	assert_output --partial "MP_JOIN SYNs router 1 refused (reset): expected at least 1, got 0"
+}
+
+@test "joinerr: an endpoint address the client has binds fine, and the bind-error check fails" {
+	sabotage joinerr JOINERR_CASES=bind-err JOINERR_FOREIGN=198.18.2.1
+	assert_failure 1
+	assert_output --partial "client MPTcpExtMPJoinSynTxBindErr: expected exactly 1, got 0"
+}
