@@ -129,6 +129,8 @@ traffic_size_bytes() {
 #   --server-type T      what the server listens with (default mptcp)
 #   --connections N      parallel connections (default 1)
 #   --to-path I          connect to the server's address on path I (default 1)
+#   --listen-path I      the server listens on its address on path I only
+#                        (default: every address, dual stack)
 #   --seed S             pattern seed (default: the run's seed)
 #   --corrupt-at OFF     the client corrupts the byte at OFF (self-tests)
 #   --client-env K=V     environment for the client (repeatable)
@@ -136,7 +138,7 @@ traffic_size_bytes() {
 traffic_start() {
 	local tag='' bytes=16M duration='' mode=upload fam=4 ctype=mptcp stype=mptcp
 	local conns=1 to=1 seed=${MPTH_SEED:-1} corrupt='' dir port n cenv=() timeout=120000
-	local fixed=0 fd
+	local fixed=0 fd listen=()
 	while (($#)); do
 		case $1 in
 		--fixed) fixed=1; shift; continue ;;
@@ -149,6 +151,7 @@ traffic_start() {
 		--server-type) stype=$2 ;;
 		--connections) conns=$2 ;;
 		--to-path) to=$2 ;;
+		--listen-path) listen=(-l "$2") ;;
 		--seed) seed=$2 ;;
 		--corrupt-at) corrupt=$2 ;;
 		--client-env) cenv+=("$2") ;;
@@ -171,6 +174,8 @@ traffic_start() {
 		log_err "c-samples not built in $MPTH_SAMPLES (run: make -C c-samples)"
 		return 1
 	}
+	# The listener bound to one address of the server's, not to all.
+	((${#listen[@]} == 0)) || listen[1]=$(topo_addr "${listen[1]}" server "$fam") || return 2
 	fact_set traffic.last "$tag"
 	fact_set "$tag.connections" "$conns"
 	traffic_open_channel "$tag" "$mode" || return 1
@@ -193,7 +198,7 @@ traffic_start() {
 	done
 	# The server binds port 0 and tells us which port it got, so two runs
 	# (or a busy port) never collide.
-	__traffic_spawn server "$dir/server.log" "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 \
+	__traffic_spawn server "$dir/server.log" "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 "${listen[@]}" \
 		--cc "$TRAFFIC_CC" \
 		--ready "$dir/server.port" -n "$conns" \
 		--events "$dir/events.fifo" --control "$dir/server.ctl" \

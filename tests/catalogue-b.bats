@@ -141,3 +141,9 @@ sabotage() {
 	assert_failure 1
 	assert_output --partial "client MPTcpExtMPJoinSynTxBindErr: expected exactly 1, got 0"
 }
+
+@test "bind: a server listening on every address takes the join to the announced one, and the no-listener check fails" {
+	sabotage bind BIND_CASES=announced BIND_LISTEN=none
+	assert_failure 1
+	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 1, got 2"
+}
