@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # A backup path carries (almost) nothing while the primary works and
 # carries the transfer once the primary fails; a path turned backup
-# mid-connection (MP_PRIO) stops carrying data.
+# mid-connection (MP_PRIO) stops carrying data, and one turned back
+# (nobackup) carries its share again; a server's backup address (signal
+# backup) is marked so in its SYN/ACK and kept idle by the client.
 #
 # backup: the client's endpoint for path 2 is `subflow backup`, so its
 # MP_JOIN SYN asks for backup priority (the server counts
@@ -11,6 +13,11 @@
 # mp-prio: both endpoints start as plain `subflow`; after a quarter of
 # the bytes `ip mptcp endpoint change ... backup` sends MP_PRIO (MPPrioTx
 # on the client, MPPrioRx on the server) and path 2 falls silent.
+# nobackup: the other way round: path 2 starts as `subflow backup`,
+# carries nothing, and `... nobackup` (MP_PRIO again) gives it its share.
+# signal-backup: the server announces its path-2 address from a `signal
+# backup` endpoint; its SYN/ACK to the client's join carries the backup
+# bit (MPJoinSynAckBackupRx) and the client sends nothing over it.
 #
 #            +------+                 +------+
 #   client --| r1   |-- path 1 -------|      |
@@ -25,13 +32,18 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-a.bats can prove that each check can fail.
-: "${BACKUP_CASES:=backup mp-prio}"
+: "${BACKUP_CASES:=backup mp-prio nobackup signal-backup}"
 : "${BACKUP_BYTES:=24M}"
 # The flag path 2's endpoint gets in the backup case ("" = a plain path).
 # (Set but empty is a choice, hence - rather than :=.)
 BACKUP_FLAG=${BACKUP_FLAG-backup}
 # What `ip mptcp endpoint change` sets in the mp-prio case.
 : "${BACKUP_PRIO_CHANGE:=backup}"
+# What the change sets in the nobackup case.
+: "${BACKUP_NOBACKUP_CHANGE:=nobackup}"
+# The flag of the server's signal endpoint in the signal-backup case.
+BACKUP_SIGNAL_FLAG=${BACKUP_SIGNAL_FLAG-backup}
+: "${BACKUP_SIGNAL_BYTES:=6M}"
 # The share of the payload a backup path may carry, in percent.
 : "${BACKUP_MAX_PCT:=5}"
 
@@ -41,11 +53,13 @@ BACKUP_FLAG=${BACKUP_FLAG-backup}
 # subflow (over 1 MB here) still drains at the path's rate right after the
 # change. The window's ends are the receiver's marks (bytes and time), and
 # path 2's bytes are read from its sampler at those times.
+# $1: tag, $2: path 2's flag at the start ("" or backup), $3: the change
 run_mp_prio() {
-	local tag=mp-prio total t0 tc tw te
+	local tag=$1 total t0 tc tw te
 	pm_flush client
 	pm_endpoint client 1 subflow
-	pm_endpoint client 2 subflow
+	# shellcheck disable=SC2086 # the flag is a word or nothing
+	pm_endpoint client 2 subflow $2
 	total=$(traffic_size_bytes "$BACKUP_BYTES")
 	obs_mib_mark "$tag"
 	traffic_start --tag "$tag" --bytes "$BACKUP_BYTES" || return 1
@@ -54,8 +68,8 @@ run_mp_prio() {
 	traffic_mark "$tag" $((total / 4)) 20000 || log_warn "$tag: stalled before the change"
 	fact_set "$tag.change_recv" "$TRAFFIC_MARK_RX"
 	tc=$TRAFFIC_MARK_T
-	pm_endpoint_change client 2 "$BACKUP_PRIO_CHANGE"
-	__fault_event "endpoint-$BACKUP_PRIO_CHANGE" 2
+	pm_endpoint_change client 2 "$3"
+	__fault_event "endpoint-$3" 2
 	traffic_progress "$tag"
 	traffic_mark "$tag" $((TRAFFIC_RX + total / 4)) 20000 || log_warn "$tag: stalled after the change"
 	fact_set "$tag.window_recv" "$TRAFFIC_MARK_RX"
@@ -87,7 +101,17 @@ setup_file() {
 		obs_mib_record backup
 	fi
 	if [[ " $BACKUP_CASES " == *" mp-prio "* ]]; then
-		run_mp_prio
+		run_mp_prio mp-prio '' "$BACKUP_PRIO_CHANGE"
+	fi
+	if [[ " $BACKUP_CASES " == *" nobackup "* ]]; then
+		run_mp_prio nobackup backup "$BACKUP_NOBACKUP_CHANGE"
+	fi
+	if [[ " $BACKUP_CASES " == *" signal-backup "* ]]; then
+		pm_flush client
+		pm_limits client subflows=4 add_addr_accepted=1
+		# shellcheck disable=SC2086 # the flag is a word or nothing
+		pm_endpoint server 2 signal $BACKUP_SIGNAL_FLAG
+		recipe_counted signal-backup 2 --bytes "$BACKUP_SIGNAL_BYTES"
 	fi
 }
 
@@ -139,4 +163,49 @@ ran() {
 		$(($(fact_get mp-prio.p2_end) - $(fact_get mp-prio.p2_window))) \
 		$(($(fact_get mp-prio.end_recv) - $(fact_get mp-prio.window_recv))) "$BACKUP_MAX_PCT" &&
 		assert_transfer_intact mp-prio
+}
+
+@test "nobackup: path 2 starts as backup and carries at most 5% until the change" {
+	ran nobackup
+	check_share_at_most "path 2 bytes before the change" \
+		$(($(fact_get nobackup.p2_change) - $(fact_get nobackup.p2_start))) \
+		"$(fact_get nobackup.change_recv)" "$BACKUP_MAX_PCT"
+}
+
+@test "nobackup: the change sends MP_PRIO, the server receives it" {
+	ran nobackup
+	check_mib nobackup client MPTcpExtMPPrioTx -eq 1 &&
+		check_mib nobackup server MPTcpExtMPPrioRx -eq 1
+}
+
+@test "nobackup: path 2 then carries its share (at least 20%), and every byte arrives intact" {
+	ran nobackup
+	expect "path 2 bytes after the change, % of the payload" \
+		$((($(fact_get nobackup.p2_end) - $(fact_get nobackup.p2_window)) * 100 /
+			($(fact_get nobackup.end_recv) - $(fact_get nobackup.window_recv)))) -ge 20 &&
+		assert_transfer_intact nobackup
+}
+
+@test "signal,backup: the server's SYN/ACK to the join carries the backup bit (MPJoinSynAckBackupRx)" {
+	ran signal-backup
+	check_mib signal-backup client MPTcpExtAddAddr -eq 1 &&
+		check_joins_exact signal-backup 1 &&
+		check_mib signal-backup client MPTcpExtMPJoinSynAckBackupRx -eq 1 &&
+		check_mib signal-backup server MPTcpExtMPJoinSynBackupRx -eq 0
+}
+
+@test "signal,backup: the client keeps its data off the server's backup address (at most 5%), every byte intact" {
+	ran signal-backup
+	local total to2
+	total=$(traffic_json server '.bytes_received' signal-backup)
+	# The join leaves from the client's path-1 address (routing takes
+	# it over router 1): the subflow's own count, from the client's last
+	# MPTCP_TCPINFO line, not a path's.
+	to2=$(jq -rs --arg r "$(topo_addr 2 server):" '[.[] | select(.conn == 0)] | last |
+		[.subflow_list[]? | select(.remote | startswith($r)) | .bytes_sent] | add // "none"' \
+		"$(traffic_dir signal-backup)/client.info")
+	expect "bytes sent on the client's subflow to the server's backup address" "$to2" -ge 0 &&
+		check_share_at_most "bytes the client sent on its subflow to the server's backup address" \
+		"$to2" "$total" "$BACKUP_MAX_PCT" &&
+		assert_transfer_intact signal-backup
 }

@@ -147,3 +147,13 @@ sabotage() {
 	assert_failure 1
 	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 1, got 2"
 }
+
+@test "backup: a nobackup change that sets backup again, and a signal endpoint without backup, fail their checks" {
+	sabotage backup "BACKUP_CASES=nobackup signal-backup" BACKUP_NOBACKUP_CHANGE=backup BACKUP_SIGNAL_FLAG=
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ nobackup: path 2 then carries its share'
+	assert_output --partial "path 2 bytes after the change, % of the payload: expected at least 20, got 0"
+	assert_output --partial "client MPTcpExtMPJoinSynAckBackupRx: expected exactly 1, got 0"
+	assert_output --regexp "to the server's backup address, % of the payload received meanwhile \([0-9]+ of [0-9]+ bytes\): expected at most 5"
+	assert_output --regexp 'not ok [0-9]+ signal,backup: the client keeps its data off'
+}
