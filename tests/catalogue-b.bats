@@ -157,3 +157,11 @@ sabotage() {
 	assert_output --regexp "to the server's backup address, % of the payload received meanwhile \([0-9]+ of [0-9]+ bytes\): expected at most 5"
 	assert_output --regexp 'not ok [0-9]+ signal,backup: the client keeps its data off'
 }
+
+@test "readd: an endpoint never added back fails the re-announce and re-join checks" {
+	sabotage readd READD_HOW=none
+	assert_failure 1
+	assert_output --partial "the client joined the re-added address after (ms): expected a number -le 5000, got 'none'"
+	assert_output --partial "server MPTcpExtAddAddrTx: expected exactly 3, got 1"
+	assert_output --regexp '(^|# )ok [0-9]+ the join to the announced address is made'
+}
