@@ -28,7 +28,9 @@ pm_limits() {
 
 # Add an endpoint for a path's address on a role.
 # $1: role (client|server), $2: path index, $3...: flags (subflow, signal,
-# backup, fullmesh) and optionally "v6" for the IPv6 address, "id N".
+# backup, fullmesh) and optionally "v6" for the IPv6 address, "id N",
+# "port N" (a signal endpoint announced with its own port: ADD_ADDR with
+# a port, and a listener the kernel opens for the joins to it).
 pm_endpoint() {
 	local role=$1 path=$2 fam=4 flags=() ns addr
 	shift 2
@@ -37,6 +39,7 @@ pm_endpoint() {
 		subflow | signal | backup | fullmesh) flags+=("$1") ;;
 		v6) fam=6 ;;
 		id) flags+=(id "$2"); shift ;;
+		port) flags+=(port "$2"); shift ;;
 		*)
 			log_err "pm_endpoint: unknown flag '$1'"
 			return 2

@@ -9,6 +9,10 @@
 # every server address). ADD_ADDR and its echo are counted on both ends:
 # the server sends (AddAddrTx) and gets the echo (EchoAdd), the client
 # receives (AddAddr) and echoes (EchoAddTx), whether it accepts or not.
+# The port case announces the address with a port of its own (`signal
+# port 10100`): the ADD_ADDR carries it (PortAdd), the kernel listens on
+# it, and the join goes there (MPJoinPort*), as in mptcp_join.sh's
+# add_addr_ports_tests ("signal address with port").
 #
 #            +------+                 +------+
 #   client --| r1   |-- path 1 -------| .1.1 |
@@ -22,7 +26,9 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-a.bats can prove that each check can fail.
-: "${SIGNAL_CASES:=one two-accept-1 two-accept-2}"
+: "${SIGNAL_CASES:=one two-accept-1 two-accept-2 port}"
+# The port the port case announces with its address (a sabotage: none).
+: "${SIGNAL_PORT:=10100}"
 : "${SIGNAL_BYTES:=3M}"
 # The client's add_addr_accepted in the two-accept-1 case.
 : "${SIGNAL_LIMITED_ACCEPT:=1}"
@@ -45,6 +51,15 @@ setup_file() {
 			pm_endpoint server 2 signal
 			pm_endpoint server 3 signal
 			recipe_counted "$c" $((SIGNAL_LIMITED_ACCEPT + 1)) --bytes "$SIGNAL_BYTES"
+			;;
+		port)
+			pm_limits client subflows=8 add_addr_accepted=1
+			if [[ $SIGNAL_PORT == none ]]; then
+				pm_endpoint server 2 signal
+			else
+				pm_endpoint server 2 signal port "$SIGNAL_PORT"
+			fi
+			recipe_counted "$c" 2 --bytes "$SIGNAL_BYTES"
 			;;
 		two-accept-2)
 			pm_limits client subflows=8 add_addr_accepted=2
@@ -116,4 +131,27 @@ pairs_to() {
 		check_joins_exact two-accept-2 2 &&
 		pairs_to two-accept-2 2 3 &&
 		assert_transfer_intact two-accept-2
+}
+
+@test "an address announced with a port: ADD_ADDR carries it, the join goes to that port, counted as a port join at both ends" {
+	ran port
+	add_addr_counted port 1 &&
+		check_mib port client MPTcpExtPortAdd -eq 1 &&
+		check_mib port server MPTcpExtMPJoinPortSynRx -eq 1 &&
+		check_mib port client MPTcpExtMPJoinPortSynAckRx -eq 1 &&
+		check_mib port server MPTcpExtMPJoinPortAckRx -eq 1 &&
+		check_mib port server MPTcpExtMismatchPortSynRx -eq 0 &&
+		check_mib port server MPTcpExtMismatchPortAckRx -eq 0
+}
+
+@test "an address announced with a port: one subflow to that address and port, and the data arrives intact" {
+	ran port
+	local others
+	# Every remote address:port of the client's subflows but the
+	# listener's: the join's alone.
+	others=$(jq -r 'select(.conn == 0) | .subflow_list[]?.remote' "$(traffic_dir port)/client.info" |
+		grep -v ":$(fact_get port.port)$" | sort -u)
+	check_joins_exact port 1 &&
+		expect_str "the remote address:port of the join" "$others" "$(topo_addr 2 server):$SIGNAL_PORT" &&
+		assert_transfer_intact port
 }

@@ -165,3 +165,10 @@ sabotage() {
 	assert_output --partial "server MPTcpExtAddAddrTx: expected exactly 3, got 1"
 	assert_output --regexp '(^|# )ok [0-9]+ the join to the announced address is made'
 }
+
+@test "signal: an address announced without its port fails the port-join checks" {
+	sabotage signal SIGNAL_CASES=port SIGNAL_PORT=none
+	assert_failure 1
+	assert_output --partial "client MPTcpExtPortAdd: expected exactly 1, got 0"
+	assert_output --partial "the remote address:port of the join: expected '198.19.2.1:none', got ''"
+}
