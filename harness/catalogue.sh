@@ -216,6 +216,12 @@ fault_refuse_join_end() {
 		__fault_event refuse-join-end "$1" ''
 }
 
+# Router i forwards ADD_ADDRs untouched again. $1: path
+fault_drop_add_addr_end() {
+	ip netns exec "$(topo_ns "r$1")" nft delete table inet mpth_add_addr &&
+		__fault_event drop-add-addr-end "$1" ''
+}
+
 # Packets a named nft counter of a router has seen.
 # $1: path, $2: table (inet), $3: counter
 obs_nft_counter() {

@@ -12,6 +12,9 @@
 # namespace (default 120 s); Linux may retransmit sooner, from the
 # connection's RTO, never later. Counted: the router's drops, the server's
 # ADD_ADDRs sent (2), the client's received (1), the echo, the join.
+# Then, on a second connection, router 1 drops every ADD_ADDR: the server
+# gives up after 3 retransmissions (4 sent), as mptcp_join.sh's
+# add_addr_timeout_tests count them, and no join is made.
 #
 #            +------+                 +------+
 #   client --| r1   |-- path 1 -------| .1.1 |
@@ -31,6 +34,8 @@ load ../harness/harness
 : "${ADDLOSS_TIMEOUT:=1}"
 # How many ADD_ADDR packets router 1 drops.
 : "${ADDLOSS_DROP:=1}"
+# The capped case: every ADD_ADDR dropped (0: not run).
+: "${ADDLOSS_CAPPED:=1}"
 
 setup_file() {
 	harness_init || return 0
@@ -44,6 +49,36 @@ setup_file() {
 	fact_set loss.dropped "$(obs_nft_counter 1 mpth_add_addr dropped)"
 	fact_set loss.join_ms "$(traffic_sf_reached_ms loss 2)"
 	harness_note "loss: router 1 saw $(fact_get loss.seen) ADD_ADDR, dropped $(fact_get loss.dropped); second subflow after $(fact_get loss.join_ms) ms"
+	[[ $ADDLOSS_CAPPED == 1 ]] || return 0
+	fault_drop_add_addr_end 1
+	run_capped
+}
+
+# True once the server sent N ADD_ADDRs since BASE. $1: N, $2: BASE
+__sent_add_addrs() {
+	local v
+	obs_mib_to v server MPTcpExtAddAddrTx && ((v - $2 >= $1))
+}
+
+# Every ADD_ADDR lost: the server sends it, then again at each
+# add_addr_timeout until its retransmission cap (3, ADD_ADDR_RETRANS_MAX),
+# and no more. The wait is for the fourth, then for three more timeouts:
+# the kernel's own timer is the clock of an absence.
+run_capped() {
+	local base=0
+	fault_drop_add_addr 1 999999999
+	obs_mib_mark capped
+	obs_mib_to base server MPTcpExtAddAddrTx || base=''
+	traffic_start --tag capped --bytes "$ADDLOSS_BYTES" || return 1
+	if [[ -n $base ]]; then
+		busywait $(((ADDLOSS_TIMEOUT * 4 + 5) * 1000)) __sent_add_addrs 4 "$base" ||
+			log_warn "capped: fewer than 4 ADD_ADDRs sent"
+	fi
+	wait_nap $((ADDLOSS_TIMEOUT * 3))
+	traffic_wait 60000 capped || true
+	obs_mib_record capped
+	fact_set capped.dropped "$(obs_nft_counter 1 mpth_add_addr dropped)"
+	fact_set capped.sf_max "$(traffic_json client '.conns[0].max_subflows' capped)"
 }
 
 @test "router 1 drops the first ADD_ADDR toward the client, and only that one" {
@@ -73,4 +108,19 @@ setup_file() {
 
 @test "every byte arrives intact" {
 	check_transfer_intact loss
+}
+
+@test "every ADD_ADDR lost: the server sends it 4 times (3 retransmissions, the cap) and no more" {
+	[[ $ADDLOSS_CAPPED == 1 ]] || skip "capped case not selected (ADDLOSS_CAPPED)"
+	expect "ADD_ADDR packets router 1 dropped" "$(fact_get capped.dropped)" -eq 4 &&
+		check_mib capped server MPTcpExtAddAddrTx -eq 4 &&
+		check_mib capped client MPTcpExtAddAddr -eq 0 &&
+		check_mib capped server MPTcpExtEchoAdd -eq 0
+}
+
+@test "every ADD_ADDR lost: no join, and every byte arrives intact over the initial subflow" {
+	[[ $ADDLOSS_CAPPED == 1 ]] || skip "capped case not selected (ADDLOSS_CAPPED)"
+	expect "most subflows at once (client MPTCP_INFO)" "$(fact_get capped.sf_max)" -eq 1 &&
+		check_mib capped client MPTcpExtMPJoinSynTx -eq 0 &&
+		check_transfer_intact capped
 }

@@ -119,6 +119,9 @@ sabotage() {
 	assert_output --regexp 'not ok [0-9]+ the join to the announced address still happens'
 	assert_output --partial "the client never got a second subflow"
 	assert_output --regexp 'ok [0-9]+ every byte arrives intact'
+	# The capped case too: one ADD_ADDR, never resent.
+	assert_output --regexp 'not ok [0-9]+ every ADD_ADDR lost: the server sends it 4 times'
+	assert_output --partial "ADD_ADDR packets router 1 dropped: expected exactly 4, got 1"
 }
 
 @test "checksums: checksums left off and syncookies at 1 fail their checks" {
