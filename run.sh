@@ -488,7 +488,9 @@ cleanup() {
 		wait "$BUILD_PID" 2>/dev/null
 	fi
 	# TERM first, so that bats can run teardown_file; then whatever of
-	# this run is left is killed. An interrupted run gives bats less time.
+	# this run is left is killed. An interrupted run gives bats less time,
+	# and tells its teardown to skip what only a finished run needs.
+	[[ -z $SIG_NAME || -z ${MPTH_TMP:-} ]] || : >"$MPTH_TMP/interrupted"
 	jobs_kill_all "$([[ -n $SIG_NAME ]] && echo 1500 || echo 3000)"
 	[[ -z ${MPTH_RUN_ID:-} ]] || runstate_kill_procs "$MPTH_RUN_ID"
 	runstate_finish "$OPT_KEEP"

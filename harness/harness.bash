@@ -152,7 +152,9 @@ harness_collect() {
 	obs_mib_deltas
 	for d in "$MPTH_RUN_DIR"/traffic-*; do
 		[[ -d $d ]] || continue
-		plot_traffic "${d##*/traffic-}"
+		# A stopped run leaves at once: gnuplot takes a second or more
+		# on a loaded machine, and the data is kept anyway.
+		[[ -e ${MPTH_TMP:-/nonexistent}/interrupted ]] || plot_traffic "${d##*/traffic-}"
 		mkdir -p "$MPTH_ART_DIR/${d##*/}"
 		cp -p "$d"/*.json "$d"/*.timeline "$d"/*.info "$d"/*.log "$d"/*.rc \
 			"$MPTH_ART_DIR/${d##*/}/" 2>/dev/null
