@@ -496,7 +496,9 @@ check_mib() {
 
 # Exactly N joins, counted at both ends (MP_JOIN SYN sent, SYN/ACK received
 # by the client; SYN and third ACK received by the server), and N+1
-# subflows by MPTCP_INFO and by ss -M. $1: tag, $2: N
+# subflows by MPTCP_INFO and by ss -M; and, as mptcp_join.sh's
+# chk_join_nr checks them, none refused, no HMAC failure and no fallback.
+# $1: tag, $2: N
 check_joins_exact() {
 	local tag=$1 n=$2
 	fact_sync
@@ -505,7 +507,24 @@ check_joins_exact() {
 		check_mib "$tag" client MPTcpExtMPJoinSynTx -eq "$n" --else server MPTcpExtMPJoinSynRx &&
 		check_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq "$n" &&
 		check_mib "$tag" server MPTcpExtMPJoinSynRx -eq "$n" &&
-		check_mib "$tag" server MPTcpExtMPJoinAckRx -eq "$n"
+		check_mib "$tag" server MPTcpExtMPJoinAckRx -eq "$n" &&
+		check_join_clean "$tag"
+}
+
+# No join refused, none failing its HMAC, no token unknown, nothing fallen
+# back to TCP: the counters mptcp_join.sh's chk_join_nr and chk_fallback_nr
+# want at 0 when no fallback is meant. $1: tag
+check_join_clean() {
+	local tag=$1 c
+	check_mib "$tag" server MPTcpExtMPJoinRejected -eq 0 &&
+		check_mib "$tag" server MPTcpExtMPJoinNoTokenFound -eq 0 &&
+		check_mib "$tag" server MPTcpExtMPJoinAckHMacFailure -eq 0 &&
+		check_mib "$tag" client MPTcpExtMPJoinSynAckHMacFailure -eq 0 || return
+	for c in DssFallback MPCapableFallbackACK MPCapableFallbackSYNACK \
+		InfiniteMapTx InfiniteMapRx DSSCorruptionFallback; do
+		check_mib "$tag" client "MPTcpExt$c" -eq 0 &&
+			check_mib "$tag" server "MPTcpExt$c" -eq 0 || return
+	done
 }
 
 # The subflows used exactly these address pairs, no more, no fewer.

@@ -348,6 +348,28 @@ record() {
 	assert_failure
 }
 
+@test "a clean join set: any join refusal, HMAC failure, unknown token or fallback counted fails it, each by name" {
+	local c role all=(MPJoinRejected MPJoinNoTokenFound MPJoinAckHMacFailure
+		MPJoinSynAckHMacFailure DssFallback MPCapableFallbackACK
+		MPCapableFallbackSYNACK InfiniteMapTx InfiniteMapRx DSSCorruptionFallback)
+	for role in client server; do
+		printf 'MPTcpExt%s 0\n' "${all[@]}" >"$MPTH_RUN_DIR/mib-t-$role"
+		fact_set "t.mib.$role.recorded" 1
+	done
+	: >"$MPTH_ART_DIR/failure-dump.txt"
+	run check_join_clean t
+	assert_success
+	for c in MPJoinRejected:server MPJoinNoTokenFound:server MPJoinAckHMacFailure:server \
+		MPJoinSynAckHMacFailure:client DssFallback:client DssFallback:server \
+		InfiniteMapTx:server DSSCorruptionFallback:client; do
+		fact_set "t.mib.${c#*:}.MPTcpExt${c%:*}" 1
+		run check_join_clean t
+		assert_failure
+		assert_output --partial "${c#*:} MPTcpExt${c%:*}: expected exactly 0, got 1"
+		fact_set "t.mib.${c#*:}.MPTcpExt${c%:*}" 0
+	done
+}
+
 @test "a named scenario's requirements name the optional packages run.sh installs for it" {
 	source "$REPO/lib/deps.sh"
 	run deps_for_requires "mptcp ip_mptcp pm_userspace libmnl socat mptcpize mptcpd"
