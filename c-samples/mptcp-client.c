@@ -616,7 +616,6 @@ static void conn_writable(struct cconn *c, int64_t now)
 			return;
 		} else {
 			left = cfg_bytes - c->tx_bytes;
-
 			pat_off = c->tx_bytes;
 			if (skip >= 0 && c->tx_bytes < (uint64_t)skip)
 				left = MIN(left, (uint64_t)skip - c->tx_bytes);

@@ -463,7 +463,8 @@ __recipe_make_after_break() {
 # A counter's change over a tag. On a kernel without the counter the
 # check skips by name, or, given --else, is made on an equivalent that
 # kernel has (the scenario knows where one stands for the other: the
-# server's EchoAdd for its AddAddrTx when no echo is lost), and says so.
+# client's AddAddr for the server's AddAddrTx when none is lost), and
+# says so.
 # $1: tag, $2: role, $3: counter, $4: operator (-eq -ge ...), $5: value,
 # then optionally --else ROLE COUNTER
 check_mib() {
