@@ -9,8 +9,11 @@
 # client, MPFastcloseRx on the server, and MP_RST only where the kernel
 # sends it.
 #
-# Two subflows (a subflow endpoint for path 2), an 8 MiB upload that the
-# client aborts after FASTCLOSE_AT bytes.
+# Two subflows (a subflow endpoint for path 2) and a streaming upload.
+# Once both subflows are up and 1 MiB has arrived, the harness tells the
+# client `abort` (traffic_abort); it closes with SO_LINGER 0. The kernel
+# sends MP_FASTCLOSE on each subflow; the server may see one or both
+# before it resets its side, so its Rx counts are bounded below.
 #
 #            +------+
 #   client --| r1   |-- path 1 --+
