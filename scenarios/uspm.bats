@@ -11,6 +11,10 @@
 #      path-2 address to it;
 #   3. once SUB_ESTABLISHED, SUBFLOW_DESTROY closes path 1's subflow;
 #   4. the client REMOVEs its initial address (id 0) from the server.
+# The contract around it: the client also has a kernel `subflow` endpoint
+# and limits that allow it, and the kernel makes nothing of them; an
+# ANNOUNCE with a token no connection has, and a REMOVE of an id nobody
+# announced, are refused with an error.
 #
 # The server sends (a download), so the one signal the protocol never
 # resends, the client's RM_ADDR, rides on acknowledgements, which no
@@ -36,6 +40,11 @@ load ../harness/harness
 : "${USPM_ORDER:=make-first}"
 : "${USPM_MAX_GAP_MS:=1500}"
 : "${USPM_EVENT_MAX_MS:=3000}"
+# The client's PM: userspace, or (a sabotage) the kernel's, which then
+# acts on the endpoint and the limits set below.
+: "${USPM_CLIENT_PM:=userspace}"
+# The token the refused ANNOUNCE names (a sabotage: real, the server's).
+: "${USPM_BAD_TOKEN:=1}"
 
 # $1: fact, $2: role, $3: jq condition. Waits for the event, records it.
 await_event() {
@@ -66,10 +75,15 @@ setup_file() {
 	app_pm_ctl_build || return 1
 	local role port ctok stok sport t0 t1
 	for role in client server; do
-		app_pm_userspace "$role" || return 1
+		[[ $role == client && $USPM_CLIENT_PM != userspace ]] ||
+			app_pm_userspace "$role" || return 1
 		app_pm_listen "$role" || return 1
 		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-$role"
 	done
+	# What the kernel's PM would act on at once: a subflow endpoint and
+	# limits that allow it. With pm_type=1 it must make nothing of them.
+	pm_limits client subflows=2 add_addr_accepted=2
+	pm_endpoint client 2 subflow
 	# The server streams until the handover is over and measured.
 	traffic_start --tag h --bytes 4M --mode download
 	port=$(fact_get h.port)
@@ -80,6 +94,15 @@ setup_file() {
 	stok=$(ev_field s.established .token)
 	# Let it run on path 1 alone for a while.
 	traffic_mark h 1000000 10000 || true
+	# The client's subflows now, freshly reported.
+	traffic_sample h
+	traffic_wait_sf h 1 1000 || true
+	fact_set sf_before_create "$TRAFFIC_SF"
+	# The contract: a token or id that is not a connection's is refused.
+	local bad=$USPM_BAD_TOKEN
+	[[ $bad != real ]] || bad=$stok
+	pm bad_token.rc server announce --token "$bad" --id 3 --addr "$(topo_addr 2 server)"
+	pm bad_id.rc client remove --token "$ctok" --id 77
 
 	pm announce.rc server announce --token "$stok" --id 2 --addr "$(topo_addr 2 server)"
 	await_event c.announced client '.event == "announced"' || true
@@ -209,4 +232,17 @@ expect_event() {
 	expect "removed address id" "$(ev_field s.removed .rem_id)" -eq 0
 	check_mib_change client RmAddrTx -ge 1
 	check_mib_change server RmAddr -ge 1
+}
+
+@test "the kernel's PM makes nothing by itself: a subflow endpoint and free limits leave one subflow until SUBFLOW_CREATE" {
+	expect "subflows the client listed after 1 MB, before any command" "$(fact_get sf_before_create)" -eq 1
+}
+
+@test "an unknown token and an unknown address id are refused, with an error" {
+	local out
+	expect "mptcp-pm-ctl announce with token $USPM_BAD_TOKEN: exit code" "$(fact_get bad_token.rc)" -gt 0 &&
+		expect "mptcp-pm-ctl remove of id 77: exit code" "$(fact_get bad_id.rc)" -gt 0 || return
+	out=$(awk -F'\t' '$1 ~ /^announce --token [0-9]+ --id 3 / { print $3 }' "$MPTH_RUN_DIR/traffic-pm/commands")
+	harness_diag "announce with token $USPM_BAD_TOKEN said: $out"
+	[[ -n $out ]] || fail "mptcp-pm-ctl refused token $USPM_BAD_TOKEN without saying why"
 }

@@ -172,3 +172,10 @@ sabotage() {
 	assert_output --partial "client MPTcpExtPortAdd: expected exactly 1, got 0"
 	assert_output --partial "the remote address:port of the join: expected '198.19.2.1:none', got ''"
 }
+
+@test "uspm: the kernel's PM on the client makes the subflow itself, and a real token is not refused: both contract checks fail" {
+	sabotage uspm USPM_CLIENT_PM=kernel USPM_BAD_TOKEN=real
+	assert_failure 1
+	assert_output --partial "subflows the client listed after 1 MB, before any command: expected exactly 1, got 2"
+	assert_output --partial "mptcp-pm-ctl announce with token real: exit code: expected more than 0, got 0"
+}
