@@ -15,6 +15,9 @@
 # on the client, MPPrioRx on the server) and path 2 falls silent.
 # nobackup: the other way round: path 2 starts as `subflow backup`,
 # carries nothing, and `... nobackup` (MP_PRIO again) gives it its share.
+# prio-initial: as mp-prio, but the endpoint of path 1, the initial
+# subflow's address, turns backup: MP_PRIO goes out on the initial
+# subflow, and path 1 falls silent.
 # signal-backup: the server announces its path-2 address from a `signal
 # backup` endpoint; its SYN/ACK to the client's join carries the backup
 # bit (MPJoinSynAckBackupRx) and the client sends nothing over it.
@@ -32,7 +35,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-a.bats can prove that each check can fail.
-: "${BACKUP_CASES:=backup mp-prio nobackup signal-backup}"
+: "${BACKUP_CASES:=backup mp-prio nobackup prio-initial signal-backup}"
 : "${BACKUP_BYTES:=24M}"
 # The flag path 2's endpoint gets in the backup case ("" = a plain path).
 # (Set but empty is a choice, hence - rather than :=.)
@@ -53,9 +56,11 @@ BACKUP_SIGNAL_FLAG=${BACKUP_SIGNAL_FLAG-backup}
 # subflow (over 1 MB here) still drains at the path's rate right after the
 # change. The window's ends are the receiver's marks (bytes and time), and
 # path 2's bytes are read from its sampler at those times.
-# $1: tag, $2: path 2's flag at the start ("" or backup), $3: the change
+# The facts name the changed path's bytes p2_*: path 2, or $4.
+# $1: tag, $2: path 2's flag at the start ("" or backup), $3: the change,
+# $4: the path whose endpoint changes (default 2)
 run_mp_prio() {
-	local tag=$1 total t0 tc tw te
+	local tag=$1 total t0 tc tw te p=${4:-2}
 	pm_flush client
 	pm_endpoint client 1 subflow
 	# shellcheck disable=SC2086 # the flag is a word or nothing
@@ -68,8 +73,8 @@ run_mp_prio() {
 	traffic_mark "$tag" $((total / 4)) 20000 || log_warn "$tag: stalled before the change"
 	fact_set "$tag.change_recv" "$TRAFFIC_MARK_RX"
 	tc=$TRAFFIC_MARK_T
-	pm_endpoint_change client 2 "$3"
-	__fault_event "endpoint-$3" 2
+	pm_endpoint_change client "$p" "$3"
+	__fault_event "endpoint-$3" "$p"
 	traffic_progress "$tag"
 	traffic_mark "$tag" $((TRAFFIC_RX + total / 4)) 20000 || log_warn "$tag: stalled after the change"
 	fact_set "$tag.window_recv" "$TRAFFIC_MARK_RX"
@@ -79,10 +84,10 @@ run_mp_prio() {
 	fact_set "$tag.end_recv" "$TRAFFIC_MARK_RX"
 	te=$TRAFFIC_MARK_T
 	traffic_wait 60000 "$tag" || true
-	fact_set "$tag.p2_start" "$(obs_path_bytes_at 2 up "$t0")"
-	fact_set "$tag.p2_change" "$(obs_path_bytes_at 2 up "$tc")"
-	fact_set "$tag.p2_window" "$(obs_path_bytes_at 2 up "$tw")"
-	fact_set "$tag.p2_end" "$(obs_path_bytes_at 2 up "$te")"
+	fact_set "$tag.p2_start" "$(obs_path_bytes_at "$p" up "$t0")"
+	fact_set "$tag.p2_change" "$(obs_path_bytes_at "$p" up "$tc")"
+	fact_set "$tag.p2_window" "$(obs_path_bytes_at "$p" up "$tw")"
+	fact_set "$tag.p2_end" "$(obs_path_bytes_at "$p" up "$te")"
 	obs_mib_record "$tag"
 }
 
@@ -105,6 +110,9 @@ setup_file() {
 	fi
 	if [[ " $BACKUP_CASES " == *" nobackup "* ]]; then
 		run_mp_prio nobackup backup "$BACKUP_NOBACKUP_CHANGE"
+	fi
+	if [[ " $BACKUP_CASES " == *" prio-initial "* ]]; then
+		run_mp_prio prio-initial '' "$BACKUP_PRIO_CHANGE" 1
 	fi
 	if [[ " $BACKUP_CASES " == *" signal-backup "* ]]; then
 		pm_flush client
@@ -208,4 +216,21 @@ ran() {
 		check_share_at_most "bytes the client sent on its subflow to the server's backup address" \
 		"$to2" "$total" "$BACKUP_MAX_PCT" &&
 		assert_transfer_intact signal-backup
+}
+
+@test "prio-initial: the initial subflow turned backup: MP_PRIO sent and received" {
+	ran prio-initial
+	check_mib prio-initial client MPTcpExtMPPrioTx -eq 1 &&
+		check_mib prio-initial server MPTcpExtMPPrioRx -eq 1
+}
+
+@test "prio-initial: path 1 carries data until then, at most 5% after, and every byte arrives intact" {
+	ran prio-initial
+	expect "path 1 bytes before the change, % of the payload" \
+		$((($(fact_get prio-initial.p2_change) - $(fact_get prio-initial.p2_start)) * 100 /
+			$(fact_get prio-initial.change_recv))) -ge 20 &&
+		check_share_at_most "path 1 bytes after the change" \
+			$(($(fact_get prio-initial.p2_end) - $(fact_get prio-initial.p2_window))) \
+			$(($(fact_get prio-initial.end_recv) - $(fact_get prio-initial.window_recv))) "$BACKUP_MAX_PCT" &&
+		assert_transfer_intact prio-initial
 }

@@ -148,14 +148,17 @@ sabotage() {
 	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 1, got 2"
 }
 
-@test "backup: a nobackup change that sets backup again, and a signal endpoint without backup, fail their checks" {
-	sabotage backup "BACKUP_CASES=nobackup signal-backup" BACKUP_NOBACKUP_CHANGE=backup BACKUP_SIGNAL_FLAG=
+@test "backup: a nobackup change that sets backup again, a signal endpoint without backup, and an initial subflow never turned backup, fail their checks" {
+	sabotage backup "BACKUP_CASES=nobackup signal-backup prio-initial" BACKUP_NOBACKUP_CHANGE=backup \
+		BACKUP_SIGNAL_FLAG= BACKUP_PRIO_CHANGE=nobackup
 	assert_failure 1
 	assert_output --regexp 'not ok [0-9]+ nobackup: path 2 then carries its share'
 	assert_output --partial "path 2 bytes after the change, % of the payload: expected at least 20, got 0"
 	assert_output --partial "client MPTcpExtMPJoinSynAckBackupRx: expected exactly 1, got 0"
 	assert_output --regexp "to the server's backup address, % of the payload received meanwhile \([0-9]+ of [0-9]+ bytes\): expected at most 5"
 	assert_output --regexp 'not ok [0-9]+ signal,backup: the client keeps its data off'
+	assert_output --regexp 'path 1 bytes after the change, % of the payload received meanwhile \([0-9]+ of [0-9]+ bytes\): expected at most 5, got [1-9][0-9]'
+	assert_output --regexp 'not ok [0-9]+ prio-initial: path 1 carries data until then'
 }
 
 @test "readd: an endpoint never added back fails the re-announce and re-join checks" {
