@@ -7,18 +7,6 @@
 
 load helpers
 
-# Run a scenario with knobs. $1: scenario, $2...: VAR=value knobs
-sabotage() {
-	local scn=$1
-	shift
-	run env "$@" "$RUN" --no-install --artifacts "$BATS_TEST_TMPDIR/art" "$scn"
-	# run.sh streams the TAP as it is written and has been seen to show
-	# none of it for a short run (the summary line was there); the file
-	# it streams from is complete, so the checks read both.
-	local tap=$BATS_TEST_TMPDIR/art/$scn.tap
-	[[ ! -r $tap ]] || output+=$'\n'$(<"$tap")
-}
-
 @test "subflows: a subflow limit of 2 gives 2 joins where the limit case wants exactly 1" {
 	sabotage subflows SUBFLOWS_CASES=limit SUBFLOWS_LIMIT=2
 	assert_failure 1

@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# Each key check of the limits, fastclose, joinerr, bind, readd scenarios,
+# and of the port, nobackup, prio-initial, signal-backup and userspace-PM
+# contract cases, can fail: break one thing on purpose through the
+# scenario's knobs and watch the matching test report "not ok" with the
+# reason.
+
+load helpers
+
+@test "limits: a server limit that takes both joins fails the one-refused checks" {
+	sabotage limits LIMITS_CASES=server-limit LIMITS_SERVER_SUBFLOWS=2
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ server subflow limit 1, two joins asked'
+	assert_output --partial "most live subflows at once (client MPTCP_INFO): expected exactly 2, got 3"
+	# The transfer itself is still fine.
+	assert_output --regexp '(^|# )ok [0-9]+ server subflow limit 1: the data arrives intact'
+}
+
+@test "limits: a server that allows joins to its initial address fails the deny-id0 check" {
+	sabotage limits LIMITS_CASES=deny-id0 LIMITS_ALLOW_ID0=1
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ allow_join_initial_addr_port=0: no join to the server'
+	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 2, got 3"
+}
+
+@test "fastclose: a transfer that finishes instead of aborting fails the MP_FASTCLOSE and reset checks" {
+	sabotage fastclose FASTCLOSE_HOW=finish
+	assert_failure 1
+	assert_output --partial "client MPTcpExtMPFastcloseTx: expected exactly 2, got 0"
+	assert_output --partial "the server's verdict on the connection: expected 'error', got 'ok'"
+	# The abort-independent check still passes.
+	assert_output --regexp '(^|# )ok [0-9]+ both subflows are up when the client aborts'
+}
+
+@test "joinerr: a refusal on a path without an endpoint refuses nothing, and the refused-join checks fail" {
+	sabotage joinerr JOINERR_CASES=reset JOINERR_PATH=1
+	assert_failure 1
+	assert_output --partial "MP_JOIN SYNs router 1 refused (reset): expected at least 1, got 0"
+}
+
+@test "joinerr: an endpoint address the client has binds fine, and the bind-error check fails" {
+	sabotage joinerr JOINERR_CASES=bind-err JOINERR_FOREIGN=198.18.2.1
+	assert_failure 1
+	assert_output --partial "client MPTcpExtMPJoinSynTxBindErr: expected exactly 1, got 0"
+}
+
+@test "bind: a server listening on every address takes the join to the announced one, and the no-listener check fails" {
+	sabotage bind BIND_CASES=announced BIND_LISTEN=none
+	assert_failure 1
+	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 1, got 2"
+}
+
+@test "backup: a nobackup change that sets backup again, a signal endpoint without backup, and an initial subflow never turned backup, fail their checks" {
+	sabotage backup "BACKUP_CASES=nobackup signal-backup prio-initial" BACKUP_NOBACKUP_CHANGE=backup \
+		BACKUP_SIGNAL_FLAG= BACKUP_PRIO_CHANGE=nobackup
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ nobackup: path 2 then carries its share'
+	assert_output --partial "path 2 bytes after the change, % of the payload: expected at least 20, got 0"
+	assert_output --partial "client MPTcpExtMPJoinSynAckBackupRx: expected exactly 1, got 0"
+	assert_output --regexp "to the server's backup address, % of the payload received meanwhile \([0-9]+ of [0-9]+ bytes\): expected at most 5"
+	assert_output --regexp 'not ok [0-9]+ signal,backup: the client keeps its data off'
+	assert_output --regexp 'path 1 bytes after the change, % of the payload received meanwhile \([0-9]+ of [0-9]+ bytes\): expected at most 5, got [1-9][0-9]'
+	assert_output --regexp 'not ok [0-9]+ prio-initial: path 1 carries data until then'
+}
+
+@test "readd: an endpoint never added back fails the re-announce and re-join checks" {
+	sabotage readd READD_HOW=none
+	assert_failure 1
+	assert_output --partial "the client joined the re-added address after (ms): expected a number -le 5000, got 'none'"
+	assert_output --partial "server MPTcpExtAddAddrTx: expected exactly 3, got 1"
+	assert_output --regexp '(^|# )ok [0-9]+ the join to the announced address is made'
+}
+
+@test "signal: an address announced without its port fails the port-join checks" {
+	sabotage signal SIGNAL_CASES=port SIGNAL_PORT=none
+	assert_failure 1
+	assert_output --partial "client MPTcpExtPortAdd: expected exactly 1, got 0"
+	assert_output --partial "the remote address:port of the join: expected '198.19.2.1:none', got ''"
+}
+
+@test "uspm: the kernel's PM on the client makes the subflow itself, and a real token is not refused: both contract checks fail" {
+	sabotage uspm USPM_CLIENT_PM=kernel USPM_BAD_TOKEN=real
+	assert_failure 1
+	assert_output --partial "subflows the client listed after 1 MB, before any command: expected exactly 1, got 2"
+	assert_output --partial "mptcp-pm-ctl announce with token real: exit code: expected more than 0, got 0"
+}
