@@ -124,7 +124,8 @@ traffic_size_bytes() {
 #   --fixed              the client sends exactly --bytes and stops by itself
 #   --duration MS        or the client sends for a time (fixed too)
 #   --mode M             upload (default), download, bidir
-#   --family 4|6         address family (default 4)
+#   --family 4|6|4in6    address family (default 4); 4in6: an IPv6 socket
+#                        to the IPv4-mapped address (::ffff:a.b.c.d)
 #   --type mptcp|tcp     what the client asks for (default mptcp)
 #   --server-type T      what the server listens with (default mptcp)
 #   --connections N      parallel connections (default 1)
@@ -174,8 +175,12 @@ traffic_start() {
 		log_err "c-samples not built in $MPTH_SAMPLES (run: make -C c-samples)"
 		return 1
 	}
+	local dst afam=$fam
+	[[ $fam != 4in6 ]] || afam=4
 	# The listener bound to one address of the server's, not to all.
-	((${#listen[@]} == 0)) || listen[1]=$(topo_addr "${listen[1]}" server "$fam") || return 2
+	((${#listen[@]} == 0)) || listen[1]=$(topo_addr "${listen[1]}" server "$afam") || return 2
+	topo_addr_to dst "$to" server "$afam" || return 2
+	[[ $fam != 4in6 ]] || dst=::ffff:$dst
 	fact_set traffic.last "$tag"
 	fact_set "$tag.connections" "$conns"
 	traffic_open_channel "$tag" "$mode" || return 1
@@ -229,7 +234,7 @@ traffic_start() {
 	[[ $mode == upload ]] || args+=(--timeline "$dir/client.timeline")
 	fact_set "$tag.start_ms" "$(now_ms)"
 	__traffic_spawn client "$dir/client.log" env "${cenv[@]}" "$MPTH_SAMPLES/mptcp-client" \
-		"${args[@]}" "$(topo_addr "$to" server "$fam")" "$port"
+		"${args[@]}" "$dst" "$port"
 	__TR_PID[$tag.client]=$BG_PID
 	echo "$BG_PID" >"$dir/client.pid"
 	# Whatever a scenario waits for next (a join within 5 s...) counts

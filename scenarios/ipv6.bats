@@ -17,6 +17,9 @@
 #     addresses (mptcp_pm_addr_families_match()); a subflow never mixes
 #     the two families, and the IPv4 endpoint makes no join to the IPv6
 #     peer.
+# v4mapped: an IPv6 socket connects to the server's IPv4-mapped address
+# (::ffff:198.19.1.1) and the client's IPv4 endpoint on path 2 joins, as
+# in mptcp_join.sh's v4mapped_tests ("single subflow IPv4-mapped").
 #
 #            +------+                 +------+
 #   client --| r1   |-- path 1 -------|      |
@@ -30,11 +33,13 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-a.bats can prove that each check can fail.
-: "${IPV6_CASES:=subflow signal failover mixed}"
+: "${IPV6_CASES:=subflow signal failover mixed v4mapped}"
 : "${IPV6_BYTES:=3M}"
 : "${IPV6_FAILOVER_BYTES:=24M}"
 # The family the IPv6 cases connect with (4 makes their v6 checks fail).
 : "${IPV6_FAMILY:=6}"
+# How the v4mapped case connects (4: a plain IPv4 socket, a sabotage).
+: "${IPV6_MAPPED_FAMILY:=4in6}"
 
 setup_file() {
 	harness_init || return 0
@@ -61,6 +66,10 @@ setup_file() {
 			pm_endpoint client 2 subflow v6
 			recipe_failover --tag failover --fault link-down --path 1 --pm-react 1 \
 				--bytes "$IPV6_FAILOVER_BYTES" --family "$IPV6_FAMILY"
+			;;
+		v4mapped)
+			pm_endpoint client 2 subflow
+			recipe_counted v4mapped 2 --bytes "$IPV6_BYTES" --family "$IPV6_MAPPED_FAMILY"
 			;;
 		mixed)
 			pm_endpoint client 2 subflow
@@ -134,4 +143,16 @@ a() {
 		check_pairs mixed6 "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
 			"$(a 1 client)>$(a 2 server)" "$(a 1 client 4)>$(a 2 server 4)" &&
 		check_transfer_intact mixed6
+}
+
+@test "v4mapped: an IPv6 socket to ::ffff:198.19.1.1 is MPTCP, and the IPv4 endpoint joins once" {
+	ran v4mapped
+	local s1
+	s1=$(topo_addr 1 server 4)
+	# The kernel lists the subflows by their own (IPv4) sockets; the
+	# client's socket is IPv6.
+	expect_str "the client's socket family" "$(traffic_json client '.family' v4mapped)" ipv6 &&
+		check_joins_exact v4mapped 1 &&
+		check_pairs v4mapped "$(topo_addr 1 client 4)>$s1" "$(topo_addr 2 client 4)>$s1" &&
+		assert_transfer_intact v4mapped
 }

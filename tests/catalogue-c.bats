@@ -84,3 +84,9 @@ load helpers
 	assert_output --partial "subflows the client listed after 1 MB, before any command: expected exactly 1, got 2"
 	assert_output --partial "mptcp-pm-ctl announce with token real: exit code: expected more than 0, got 0"
 }
+
+@test "ipv6: a plain IPv4 socket where the v4mapped case wants an IPv6 one fails its family check" {
+	sabotage ipv6 IPV6_CASES=v4mapped IPV6_MAPPED_FAMILY=4
+	assert_failure 1
+	assert_output --partial "the client's socket family: expected 'ipv6', got 'ipv4'"
+}
