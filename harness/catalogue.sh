@@ -512,12 +512,13 @@ check_joins_exact() {
 		check_join_clean "$tag"
 }
 
-# No join refused, none failing its HMAC, no token unknown, nothing fallen
-# back to TCP: the counters mptcp_join.sh's chk_join_nr and chk_fallback_nr
-# want at 0 when no fallback is meant. $1: tag
+# No join refused (or exactly the refusals a scenario causes), none
+# failing its HMAC, no token unknown, nothing fallen back to TCP: the
+# counters mptcp_join.sh's chk_join_nr and chk_fallback_nr want at 0 when
+# no fallback is meant. $1: tag, $2: joins the server refuses (default 0)
 check_join_clean() {
 	local tag=$1 c
-	check_mib "$tag" server MPTcpExtMPJoinRejected -eq 0 &&
+	check_mib "$tag" server MPTcpExtMPJoinRejected -eq "${2:-0}" &&
 		check_mib "$tag" server MPTcpExtMPJoinNoTokenFound -eq 0 &&
 		check_mib "$tag" server MPTcpExtMPJoinAckHMacFailure -eq 0 &&
 		check_mib "$tag" client MPTcpExtMPJoinSynAckHMacFailure -eq 0 || return

@@ -359,6 +359,10 @@ record() {
 	: >"$MPTH_ART_DIR/failure-dump.txt"
 	run check_join_clean t
 	assert_success
+	# A scenario that causes one refusal wants exactly that one.
+	run check_join_clean t 1
+	assert_failure
+	assert_output --partial "server MPTcpExtMPJoinRejected: expected exactly 1, got 0"
 	for c in MPJoinRejected:server MPJoinNoTokenFound:server MPJoinAckHMacFailure:server \
 		MPJoinSynAckHMacFailure:client DssFallback:client DssFallback:server \
 		InfiniteMapTx:server DSSCorruptionFallback:client; do
