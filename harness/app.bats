@@ -82,13 +82,13 @@ record_connection() {
 # The client's MIB over the run: joins and fallbacks. Counters only grow,
 # so they are read after the client ended.
 record_mib() {
-	local k v joins=0 fb=0
-	while read -r k v _; do
-		case $k in
-		MPTcpExtMPJoinSynAckRx) joins=$v ;;
-		MPTcpExtMPCapableFallbackSYNACK | MPTcpExtMPCapableFallbackACK) fb=$((fb + v)) ;;
-		esac
-	done < <(obs_mib_delta client "$MPTH_RUN_DIR/mib-app")
+	local joins fb=0 c v
+	obs_mib_record app
+	joins=$(obs_mib_of app client MPTcpExtMPJoinSynAckRx) || joins=0
+	for c in MPCapableFallbackSYNACK MPCapableFallbackACK; do
+		v=$(obs_mib_of app client "MPTcpExt$c") || v=0
+		fb=$((fb + v))
+	done
 	fact_set app.joins "$joins"
 	fact_set app.fallback "$fb"
 }
@@ -131,7 +131,7 @@ setup_file() {
 	# A fresh namespace: any port is free; one that no run picks twice.
 	port=$((20000 + RANDOM % 20000))
 	fact_set app.port "$port"
-	obs_mib_save client "$MPTH_RUN_DIR/mib-app"
+	obs_mib_mark app client
 	# The fault's commands wait, ready, in their namespace.
 	[[ $MPTH_APP_FAULT == none ]] || fault_arm "$MPTH_APP_FAULT" 1 app
 	app_start --tag app "${WRAP[@]}" server sh -c "$(fill "$MPTH_APP_SERVER")"
@@ -224,19 +224,19 @@ need_fault() {
 	if (($(fact_get app.msk) == 0)); then
 		assert_fail "no MPTCP socket on port $(fact_get app.port) in the client (ss -M): the client uses plain TCP; run it with --mptcpize, or have it open its socket with IPPROTO_MPTCP"
 	fi
-	expect "client MIB MPCapableFallbackSYNACK + MPCapableFallbackACK (fallen back to TCP)" "$(fact_get app.fallback)" -eq 0
+	assert_num "client MIB MPCapableFallbackSYNACK + MPCapableFallbackACK (fallen back to TCP)" "$(fact_get app.fallback)" -eq 0
 }
 
 @test "a second subflow joins before the fault (ss -M, MIB, ip mptcp monitor)" {
 	need_listening
 	[[ $(fact_get app.alive_at_sample 2>/dev/null) == 1 ]] ||
 		assert_fail "the client exited before its connection could be read"
-	expect "subflows by ss -M (1 + its subflows field)" "$(fact_get app.ssm)" -ge 2
-	expect "client MIB MPJoinSynAckRx (over the run)" "$(fact_get app.joins)" -ge 1
+	assert_num "subflows by ss -M (1 + its subflows field)" "$(fact_get app.ssm)" -ge 2
+	assert_num "client MIB MPJoinSynAckRx (over the run)" "$(fact_get app.joins)" -ge 1
 	if feat_have mptcp_monitor; then
-		expect "subflows established by ip mptcp monitor" "$(fact_get app.monitor 2>/dev/null || echo 0)" -ge 2
+		assert_num "subflows established by ip mptcp monitor" "$(fact_get app.monitor 2>/dev/null || echo 0)" -ge 2
 	else
-		expect_skip "subflows by ip mptcp monitor: $FEAT_REASON"
+		assert_skip_check "subflows by ip mptcp monitor: $FEAT_REASON"
 	fi
 }
 
@@ -247,7 +247,7 @@ need_fault() {
 			assert_fail "the client had exited before the fault struck: make its transfer longer, or --fault-after smaller"
 	fi
 	show_log client
-	expect_str "client exit code" "$(app_rc app client)" 0
+	assert_str "client exit code" "$(app_rc app client)" 0
 }
 
 @test "the server outlives the client, or exits 0" {
@@ -257,7 +257,7 @@ need_fault() {
 		return 0
 	fi
 	show_log server
-	expect_str "server exit code (it exited within 2 s of the client's end)" "$(app_rc app server)" 0
+	assert_str "server exit code (it exited within 2 s of the client's end)" "$(app_rc app server)" 0
 }
 
 @test "traffic resumes after the fault on the other paths: outage and recovery (path samplers), bytes per path" {
@@ -278,9 +278,9 @@ need_fault() {
 	harness_figure outage_ms "$out"
 	[[ $rec == none || $rec == - ]] || harness_figure recovery_ms "$rec"
 	harness_note "recovery (until 200 ms at half of $MPTH_APP_RATE): ${rec/none/never} ms"
-	expect "bytes the other paths carried after the fault" "$rest" -gt 0
+	assert_num "bytes the other paths carried after the fault" "$rest" -gt 0
 	if [[ -n $MPTH_APP_MAX_OUTAGE_MS ]]; then
-		expect "outage after the fault (ms, longest stretch without data on any path)" "$out" -le "$MPTH_APP_MAX_OUTAGE_MS"
+		assert_num "outage after the fault (ms, longest stretch without data on any path)" "$out" -le "$MPTH_APP_MAX_OUTAGE_MS"
 	else
 		harness_note "outage after the fault: $out ms (longest stretch without data on any path; --max-outage bounds it)"
 	fi

@@ -1,21 +1,13 @@
 # shellcheck shell=bash
-# Applications: programs the harness did not write (iperf3, socat, mptcpd,
-# a user's own client or server, clients in other languages), run in a
-# role's namespace, plus the userspace path manager through our
-# mptcp-pm-ctl and middleboxes that strip the MPTCP option.
+# Applications: programs the harness did not write (iperf3, socat, a
+# user's own client or server, clients in other languages), run in a
+# role's namespace. mptcpd has its own module (mptcpd.sh), the userspace
+# path manager too (uspm.sh), and the middlebox that strips the MPTCP
+# option is a fault (fault_strip_mptcp).
 #
 # Every process started here has its files in a traffic directory
 # ($MPTH_RUN_DIR/traffic-<tag>/<name>.{pid,log,rc}), so the harness's
 # collection, traffic_wait and traffic_stop treat it like the c-samples.
-
-APP_PM_CTL=${APP_PM_CTL:-$MPTH_SAMPLES/mptcp-pm-ctl}
-
-# Record a timed event in the scenario's event log, as the faults do.
-# $1: kind, $2: where (a path index or a role), $3...: detail
-__app_event() {
-	printf '%s\t%s\t%s\t%s\n' "$(now_ms)" "$1" "$2" "${*:3}" >>"$MPTH_RUN_DIR/events"
-	harness_note "event: $1 on $2${3:+ (${*:3})}"
-}
 
 # $1: role, $2: port, $3: count. True once ss -M shows that many subflows.
 app_ssm_reached() {
@@ -218,18 +210,15 @@ app_assert_verified() {
 	fact_var want "$tag.total"
 	got=$(traffic_json server '.bytes_received' "$tag")
 	if [[ $mism == missing ]]; then
-		__assert_fail "no verdict from our server (exit $src): the transfer did not finish"
-		return 1
+		assert_fail "no verdict from our server (exit $src): the transfer did not finish" || return
 	fi
 	if [[ $mism != -1 ]]; then
-		__assert_fail "data corrupted: our server found the first mismatch at byte offset $mism (server exit $src)"
-		return 1
+		assert_fail "data corrupted: our server found the first mismatch at byte offset $mism (server exit $src)" || return
 	fi
 	if [[ $src != 0 ]]; then
-		__assert_fail "our server reports a failed transfer: exit $src ($(traffic_json server '.conns[0].error // .error' "$tag"))"
-		return 1
+		assert_fail "our server reports a failed transfer: exit $src ($(traffic_json server '.conns[0].error // .error' "$tag"))" || return
 	fi
-	expect "bytes our server received and verified" "$got" -eq "$want"
+	assert_num "bytes our server received and verified" "$got" -eq "$want"
 }
 
 # Largest subflow count (joins + 1) that ss -M shows among a role's MPTCP
@@ -245,14 +234,6 @@ app_ssm_max_subflows() {
 		return
 	fi
 	echo $((n + 1))
-}
-
-# A MIB counter's change since a snapshot taken with obs_mib_save.
-# $1: role, $2: snapshot file, $3: counter
-app_mib_since() {
-	local v
-	v=$(obs_mib_delta "$1" "$2" | awk -v n="$3" '$1 == n { print $2 }')
-	echo "${v:-0}"
 }
 
 # Clients in other languages (c-samples/lang/): each speaks our protocol
@@ -287,224 +268,3 @@ app_client_report() {
 		jq -r "${2:-.}" 2>/dev/null
 }
 
-# mptcpd
-
-# The directory of mptcpd's plugins (it holds addr_adv.so).
-__app_mptcpd_plugins() {
-	local d
-	for d in /usr/lib/*/mptcpd /usr/lib/mptcpd /usr/local/lib/mptcpd \
-		/usr/local/lib/*/mptcpd; do
-		[[ -e $d/addr_adv.so ]] && { echo "$d"; return 0; }
-	done
-	return 1
-}
-
-# Run mptcpd in a role's namespace with the in-kernel path manager and
-# its addr_adv plugin: every address of the namespace (existing ones, and
-# those that come and go later) becomes an MPTCP endpoint, or stops being
-# one, as on a phone that joins and leaves Wi-Fi. It needs no D-Bus; it
-# talks generic netlink and rtnetlink only. Logs to traffic-mptcpd/<role>.log.
-# $1: role, $2...: extra mptcpd options (default --addr-flags=subflow)
-app_mptcpd_start() {
-	local role=$1 plugins flags=(--addr-flags=subflow) log
-	shift
-	(($#)) && flags=("$@")
-	plugins=$(__app_mptcpd_plugins) || {
-		log_err "mptcpd's addr_adv plugin not found"
-		return 1
-	}
-	app_start --tag mptcpd "$role" /usr/libexec/mptcpd --log=stderr \
-		--plugin-dir="$plugins" --path-manager=addr_adv \
-		--load-plugins=addr_adv \
-		--notify-flags=existing,skip_link_local,skip_loopback "${flags[@]}" || return 1
-	log=$MPTH_RUN_DIR/traffic-mptcpd/$role.log
-	# It has read the addresses once the plugin says it is up.
-	if ! busywait 5000 grep -qs 'path manager initialized' "$log"; then
-		log_err "mptcpd did not start in $role; its log:"
-		sed 's/^/  mptcpd: /' "$log" >&2
-		return 1
-	fi
-	__app_event mptcpd-started "$role"
-}
-
-# Stop mptcpd cleanly (SIGTERM) and say whether it exited by itself.
-# $1: role. Returns 1 if it had to be killed or had died before.
-app_mptcpd_stop() {
-	local role=$1 f pid rc=0
-	f=$MPTH_RUN_DIR/traffic-mptcpd/$role.pid
-	[[ -s $f ]] || return 1
-	pid=$(<"$f")
-	kill -0 "$pid" 2>/dev/null || { app_wait mptcpd "$role" 100; return 1; }
-	kill -TERM "$pid"
-	app_wait mptcpd "$role" 3000 || rc=1
-	__app_event mptcpd-stopped "$role" "exit $(app_rc mptcpd "$role")"
-	return "$rc"
-}
-
-# Endpoints of a role as "address flags..." lines. $1: role
-app_endpoints() {
-	in_ns "$1" ip mptcp endpoint show 2>/dev/null
-}
-
-# The userspace path manager, with c-samples/build/mptcp-pm-ctl.
-
-# Build mptcp-pm-ctl if it is not there (it needs libmnl-dev).
-app_pm_ctl_build() {
-	[[ -x $APP_PM_CTL ]] && return 0
-	local log
-	log=$(make -C "$MPTH_ROOT/c-samples/pm-ctl" -s O="$(dirname "$APP_PM_CTL")" 2>&1) || {
-		printf '%s\n' "$log" >&2
-		log_err "building mptcp-pm-ctl failed"
-		return 1
-	}
-}
-
-# Hand a role's connections to the userspace path manager.
-# $1: role
-app_pm_userspace() {
-	local role=$1
-	# 6.15 renamed the knob; pm_type still works there.
-	in_ns "$role" sysctl -qw net.mptcp.path_manager=userspace 2>/dev/null ||
-		in_ns "$role" sysctl -qw net.mptcp.pm_type=1
-}
-
-# Listen to a role's MPTCP events: one JSON line each in
-# traffic-pm/<role>.events. Returns once subscribed.
-# $1: role
-app_pm_listen() {
-	local role=$1 dir=$MPTH_RUN_DIR/traffic-pm
-	app_pm_ctl_build || return 1
-	mkdir -p "$dir"
-	app_start --tag pm --name "$role-listen" --stdout "$role.events.log" "$role" \
-		"$APP_PM_CTL" listen --ready "$dir/$role.ready" || return 1
-	wait_file 5000 "$dir/$role.ready" || {
-		log_err "mptcp-pm-ctl listen did not start in $role:"
-		sed 's/^/  pm-ctl: /' "$dir/$role-listen.log" >&2
-		return 1
-	}
-}
-
-# Events a role's listener has seen, as JSON lines, filtered by a jq
-# condition on each event. $1: role, $2: condition (default: true)
-app_pm_events() {
-	jq -c "select(${2:-true})" "$MPTH_RUN_DIR/traffic-pm/$1.events.log" 2>/dev/null
-}
-
-declare -gA __APP_PM_FD=()
-
-# True when a role's listener wrote something since the last call (always
-# on the first): read with bash builtins, so a wait forks only when an
-# event came. $1: role
-__app_pm_new() {
-	local fd=${__APP_PM_FD[$1]:-} line got=1
-	if [[ -z $fd ]]; then
-		exec {fd}<"$MPTH_RUN_DIR/traffic-pm/$1.events.log" || return 1
-		__APP_PM_FD[$1]=$fd
-		got=0
-	fi
-	while IFS= read -r line <&"$fd"; do
-		got=0
-	done
-	# A line still being written counts once it is whole.
-	[[ -z $line ]] || got=0
-	return "$got"
-}
-
-# $1: role, $2: condition
-__app_pm_seen() {
-	__app_pm_new "$1" && [[ -n $(app_pm_events "$1" "$2") ]]
-}
-
-# Wait for an event and print the first that matches.
-# $1: role, $2: jq condition (e.g. '.event == "established"'), $3: ms
-app_pm_wait_event() {
-	busywait "${3:-5000}" __app_pm_seen "$1" "$2" || return 1
-	app_pm_events "$1" "$2" | head -n1
-}
-
-# Send one command to a role's userspace PM; logged with its result in
-# the event log. $1: role, $2...: mptcp-pm-ctl arguments
-app_pm_cmd() {
-	local role=$1 out rc=0
-	shift
-	out=$(in_ns "$role" "$APP_PM_CTL" "$@" 2>&1) || rc=$?
-	__app_event "pm-$1" "$role" "${*:2}" "-> exit $rc${out:+: $out}"
-	printf '%s\t%s\t%s\n' "$*" "$rc" "$out" >>"$MPTH_RUN_DIR/traffic-pm/commands"
-	return "$rc"
-}
-
-# Middleboxes
-
-# A router of a path strips the MPTCP option (kind 30) from TCP packets,
-# as some firewalls and NATs do. Options:
-#   --on syn        only SYNs without ACK (the client's MP_CAPABLE)
-#   --on synack     only SYN/ACKs (the server's MP_CAPABLE)
-#   --on after:N    every packet once the connection has carried N bytes
-#                   (both directions, headers included; needs connbytes)
-#   --on packet:N   every packet from the connection's Nth on (both
-#                   directions: 4 is the first data packet after the
-#                   three-way handshake; needs connbytes)
-#   --on all        every packet
-#   --dir up|down|both   client-to-server, server-to-client (default both)
-# $1: path index. Undone at teardown.
-app_strip_mptcp() {
-	local path=$1 on=all dir=both match=() rns
-	shift
-	while (($#)); do
-		case $1 in
-		--on) on=$2 ;;
-		--dir) dir=$2 ;;
-		*)
-			log_err "app_strip_mptcp: unknown option '$1'"
-			return 2
-			;;
-		esac
-		shift 2 || { log_err "app_strip_mptcp: $1 needs a value"; return 2; }
-	done
-	case $on in
-	syn) match=(--syn) ;;
-	synack)
-		# shellcheck disable=SC2054 # iptables' flag lists are comma-separated
-		match=(--tcp-flags SYN,ACK SYN,ACK)
-		;;
-	after:[0-9]*)
-		match=(-m connbytes --connbytes "${on#after:}:" --connbytes-dir both
-			--connbytes-mode bytes)
-		;;
-	packet:[0-9]*)
-		match=(-m connbytes --connbytes "${on#packet:}:" --connbytes-dir both
-			--connbytes-mode packets)
-		;;
-	all) ;;
-	*)
-		log_err "app_strip_mptcp: --on wants syn, synack, after:N, packet:N or all, got '$on'"
-		return 2
-		;;
-	esac
-	case $dir in
-	up) match+=(-i c) ;;
-	down) match+=(-i s) ;;
-	both) ;;
-	*)
-		log_err "app_strip_mptcp: --dir wants up, down or both, got '$dir'"
-		return 2
-		;;
-	esac
-	topo_ns_to rns "r$path"
-	ip netns exec "$rns" iptables -t mangle -A FORWARD -p tcp "${match[@]}" \
-		-j TCPOPTSTRIP --strip-options 30 || return 1
-	defer ip netns exec "$rns" iptables -t mangle -F FORWARD
-	__app_event strip-mptcp "$path" "on $on, $dir"
-}
-
-# Packets the stripping rules of a path have matched. $1: path index
-app_strip_count() {
-	ip netns exec "$(topo_ns "r$1")" iptables -t mangle -L FORWARD -vnx 2>/dev/null |
-		awk '/TCPOPTSTRIP/ { n += $1 } END { print n + 0 }'
-}
-
-# Remove a path's stripping rules now. $1: path index
-app_strip_clear() {
-	ip netns exec "$(topo_ns "r$1")" iptables -t mangle -F FORWARD
-	__app_event strip-cleared "$1"
-}

@@ -1,9 +1,22 @@
 # shellcheck shell=bash
-# MPTCP assertions. Each prints what it expected and what it saw, so a
-# failing TAP line explains itself, and saves the state dump on failure.
+# Assertions: the one vocabulary scenarios judge with. Each prints what it
+# expected and what it saw, so a failing TAP line explains itself; records
+# the check for run.sh --json (checks.tsv); and saves the state dump on the
+# first failure.
+#
+#   assert_num WHAT GOT OP WANT    a number (-eq -ge -le -gt -lt)
+#   assert_str WHAT GOT WANT       a string
+#   assert_fail MESSAGE...         what no comparison says (a step that
+#                                  never came); returns 1
+#   assert_skip_check WHY          a check this kernel cannot be asked (a
+#                                  counter it lacks): the test goes on
+#   assert_known_bug REF WHAT      a known kernel bug's signature: a named skip
+#   assert_mib TAG ROLE CTR OP N   a counter's change over a tag
+# and the checks built on them: transfers intact, joins, address pairs,
+# shares, aggregation, and the failover's phases.
 
 # $1: what, $2: actual, $3: operator (-ge -le -eq -gt -lt), $4: expected
-expect() {
+assert_num() {
 	local what=$1 actual=$2 op=$3 want=$4
 	if [[ ! $actual =~ ^-?[0-9]+$ ]]; then
 		__assert_record "$what" "$actual" "$op" "$want" fail
@@ -27,7 +40,7 @@ expect() {
 
 # String equality that says what it expected. $1: what, $2: actual,
 # $3: expected
-expect_str() {
+assert_str() {
 	if [[ $2 != "$3" ]]; then
 		__assert_record "$1" "$2" == "$3" fail
 		__assert_fail "$1: expected '$3', got '$2'"
@@ -45,20 +58,6 @@ __assert_record() {
 	l="$t"$'\t'"$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"$'\t'"$5"
 	# One line per check, whatever the words contain.
 	printf '%s\n' "${l//$'\n'/ }" >>"$MPTH_ART_DIR/checks.tsv"
-}
-
-# A diagnostic line under the current test, in TAP. $@: text
-harness_diag() {
-	if { true >&3; } 2>/dev/null; then
-		printf '# %s\n' "$*" >&3
-	fi
-	printf '%s: %s\n' "${BATS_TEST_DESCRIPTION:-setup}" "$*" >>"$MPTH_ART_DIR/figures.txt"
-}
-
-# A key figure of the scenario: shown in run.sh's summary table and JSON,
-# and summarised over --repeat runs. $1: name, $2: number
-harness_figure() {
-	printf '%s\t%s\n' "$1" "$2" >>"$MPTH_ART_DIR/key-figures.tsv"
 }
 
 # $@: message
@@ -87,7 +86,7 @@ assert_fail() {
 # of the test goes on, and the diagnostics say "SKIP check" with why. In
 # strict mode (--strict, or the selftests' switch
 # SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1) it fails. $1: the check and why
-expect_skip() {
+assert_skip_check() {
 	if [[ ${MPTH_STRICT:-0} == 1 || ${SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES:-0} == 1 ]]; then
 		__assert_fail "$1 (strict: a check that cannot be made fails)"
 		return 1
@@ -101,7 +100,7 @@ expect_skip() {
 # visible skip of the test that names it and says what happened, so that
 # the kernel's bug does not read as the harness's; a failure with
 # MPTH_KNOWN_BUGS=fail or in strict mode. $1: reference, $2: what happened
-expect_known_bug() {
+assert_known_bug() {
 	if [[ ${MPTH_KNOWN_BUGS:-skip} == skip && ${MPTH_STRICT:-0} != 1 ]]; then
 		harness_note "KNOWN KERNEL BUG reproduced ($1)"
 		skip "KNOWN KERNEL BUG ($1): $2. MPTH_KNOWN_BUGS=fail or --strict makes this fail."
@@ -113,7 +112,7 @@ expect_known_bug() {
 # The run's exit codes and the receivers' verdicts show every byte arrived
 # and matched, in each direction the mode sends payload: the server checks
 # an upload, the client a download, both a bidir. $1: tag
-assert_transfer_intact() {
+__assert_transfer_verdicts() {
 	local tag=${1:-} dir crc=none src=none mode rx tx want got mism what
 	local -A j=() mode_of=([client]='.mode // empty' [server]='.conns[0].mode // "upload"')
 	traffic_dir_to dir "$tag"
@@ -139,7 +138,7 @@ assert_transfer_intact() {
 			# over the restored path, reset it, and its application
 			# then read a wrong byte.
 			if obs_dss_rejected_since "$tag" "$rx"; then
-				expect_known_bug "a rejected DSS mapping, cf. multipath-tcp/mptcp_net-next#501" \
+				assert_known_bug "a rejected DSS mapping, cf. multipath-tcp/mptcp_net-next#501" \
 					"$what, after the $rx's kernel had rejected $OBS_DSS_MOVED DSS mapping(s) that did not match (MPTcpExtDSSNotMatching, DSSNoMatchTCP, DSSCorruptionReset) and reset the subflow: the kernel delivered bytes it should have dropped" ||
 					return 1
 			fi
@@ -170,7 +169,296 @@ assert_transfer_intact() {
 		[[ $rx == client ]] && tx=server
 		want=${j[$tx.bytes_sent]}
 		got=${j[$rx.bytes_received]}
-		expect "payload bytes the $tx sent" "$want" -gt 0 || return 1
-		expect "bytes received by the $rx (the $tx sent $want)" "$got" -eq "$want" || return 1
+		assert_num "payload bytes the $tx sent" "$want" -gt 0 || return 1
+		assert_num "bytes received by the $rx (the $tx sent $want)" "$got" -eq "$want" || return 1
 	done
+}
+
+# A counter's change over a tag. On a kernel without the counter the
+# check skips by name, or, given --else, is made on an equivalent that
+# kernel has (the scenario knows where one stands for the other: the
+# client's AddAddr for the server's AddAddrTx when none is lost), and
+# says so.
+# $1: tag, $2: role, $3: counter, $4: operator (-eq -ge ...), $5: value,
+# then optionally --else ROLE COUNTER
+assert_mib() {
+	local tag=$1 role=$2 name=$3 op=$4 want=$5 v rc=0
+	if (($# > 5)) && [[ $6 != --else || $# -ne 8 ]]; then
+		__assert_fail "assert_mib: after the value, only --else ROLE COUNTER (got: ${*:6})"
+		return 1
+	fi
+	v=$(obs_mib_of "$tag" "$role" "$name") || rc=$?
+	if ((rc == 2 && $# == 8)); then
+		local alt_role=$7 alt=$8
+		rc=0
+		v=$(obs_mib_of "$tag" "$alt_role" "$alt") || rc=$?
+		if ((rc == 0)); then
+			harness_diag "counter $name not in this kernel: $alt_role $alt stands in for $role $name"
+			assert_num "$alt_role $alt (for $role $name)" "$v" "$op" "$want"
+			return
+		fi
+		((rc != 2)) || {
+			assert_skip_check "$role $name $op $want: counter $name not in this kernel, nor its equivalent $alt"
+			return
+		}
+	fi
+	case $rc in
+	0) assert_num "$role $name" "$v" "$op" "$want" ;;
+	2) assert_skip_check "$role $name $op $want: counter $name not in this kernel" ;;
+	*) assert_num "$role $name" 'not recorded' "$op" "$want" ;;
+	esac
+}
+
+# Exactly N joins, counted at both ends (MP_JOIN SYN sent, SYN/ACK received
+# by the client; SYN and third ACK received by the server), and N+1
+# subflows by MPTCP_INFO and by ss -M; and, as mptcp_join.sh's
+# chk_join_nr checks them, none refused, no HMAC failure and no fallback.
+# $1: tag, $2: N
+assert_joins_exact() {
+	local tag=$1 n=$2
+	fact_sync
+	assert_num "most subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq $((n + 1)) &&
+		assert_num "subflows by ss -M during the transfer" "${FACT[$tag.ssm]-}" -eq $((n + 1)) &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynTx -eq "$n" --else server MPTcpExtMPJoinSynRx &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq "$n" &&
+		assert_mib "$tag" server MPTcpExtMPJoinSynRx -eq "$n" &&
+		assert_mib "$tag" server MPTcpExtMPJoinAckRx -eq "$n" &&
+		assert_join_clean "$tag"
+}
+
+# No join refused (or exactly the refusals a scenario causes), none
+# failing its HMAC, no token unknown, nothing fallen back to TCP: the
+# counters mptcp_join.sh's chk_join_nr and chk_fallback_nr want at 0 when
+# no fallback is meant. $1: tag, $2: joins the server refuses (default 0)
+assert_join_clean() {
+	local tag=$1 c
+	assert_mib "$tag" server MPTcpExtMPJoinRejected -eq "${2:-0}" &&
+		assert_mib "$tag" server MPTcpExtMPJoinNoTokenFound -eq 0 &&
+		assert_mib "$tag" server MPTcpExtMPJoinAckHMacFailure -eq 0 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynAckHMacFailure -eq 0 || return
+	for c in DssFallback MPCapableFallbackACK MPCapableFallbackSYNACK \
+		InfiniteMapTx InfiniteMapRx DSSCorruptionFallback; do
+		assert_mib "$tag" client "MPTcpExt$c" -eq 0 &&
+			assert_mib "$tag" server "MPTcpExt$c" -eq 0 || return
+	done
+}
+
+# The subflows used exactly these address pairs, no more, no fewer.
+# $1: tag, $2...: local>remote pairs
+assert_pairs() {
+	local tag=$1 want got
+	shift
+	want=$(printf '%s\n' "$@" | sort -u | paste -sd' ')
+	fact_var got "$tag.pairs"
+	if [[ $got != "$want" ]]; then
+		__assert_fail "subflow address pairs (local>remote): expected {$want}, got {$got}"
+		return 1
+	fi
+	harness_diag "subflow address pairs (local>remote): {$got}"
+}
+
+# Every subflow of a tag pairs two addresses of one family, and that
+# family. $1: tag, $2: 4|6
+assert_pairs_family() {
+	local tag=$1 fam=$2 p l r bad=()
+	fact_sync
+	for p in ${FACT[$tag.pairs]-}; do
+		l=${p%%>*} r=${p#*>}
+		if [[ $fam == 4 && ($l == *:* || $r == *:*) ]] ||
+			[[ $fam == 6 && ($l != *:* || $r != *:*) ]]; then
+			bad+=("$p")
+		fi
+	done
+	if ((${#bad[@]})); then
+		__assert_fail "subflows not IPv$fam on both ends: ${bad[*]} (all: ${FACT[$tag.pairs]-})"
+		return 1
+	fi
+	harness_diag "every subflow is IPv$fam on both ends: ${FACT[$tag.pairs]-}"
+}
+
+# No subflow of a tag pairs an IPv4 address with an IPv6 one. $1: tag
+assert_pairs_same_family() {
+	local p l r bad=()
+	fact_sync
+	for p in ${FACT[$1.pairs]-}; do
+		l=${p%%>*} r=${p#*>}
+		if [[ $l == *:* && $r != *:* ]] || [[ $l != *:* && $r == *:* ]]; then
+			bad+=("$p")
+		fi
+	done
+	if ((${#bad[@]})); then
+		__assert_fail "subflows mixing IPv4 and IPv6: ${bad[*]}"
+		return 1
+	fi
+	harness_diag "no subflow mixes the families: ${FACT[$1.pairs]-}"
+}
+
+# A path carried at most pct% of a window's payload. $1: what, $2: wire
+# bytes, $3: payload bytes, $4: percent
+assert_share_at_most() {
+	(($3 > 0)) || {
+		__assert_fail "$1: no payload arrived in the window"
+		return 1
+	}
+	assert_num "$1, % of the payload received meanwhile ($2 of $3 bytes)" $(($2 * 100 / $3)) -le "$4"
+}
+
+# MPTCP beat the best single path by a clear margin: goodput above the
+# best path's rate plus pct% of what the other paths add. Prints the
+# goodput as a share of the sum of the path rates. $1: tag, $2: percent
+assert_aggregates() {
+	local tag=$1 pct=$2 i r best=0 sum=0 got mid bound
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		fact_var r "$tag.rate$i" || r=0
+		sum=$((sum + r / 1000))
+		((r / 1000 > best)) && best=$((r / 1000))
+	done
+	fact_var got "$tag.goodput_kbps"
+	fact_var mid "$tag.goodput_mid_kbps"
+	((sum > 0)) || {
+		__assert_fail "no path rate recorded for $tag"
+		return 1
+	}
+	bound=$((best + (sum - best) * pct / 100))
+	harness_diag "$tag: goodput ${got:-?} kbit/s = $(awk -v g="${got:-0}" -v s="$sum" \
+		'BEGIN { printf "%.1f", g * 100 / s }')% of the sum of the path rates ($sum kbit/s);" \
+		"steady state ${mid:-?} kbit/s = $(awk -v g="${mid:-0}" -v s="$sum" \
+		'BEGIN { printf "%.1f", g * 100 / s }')%; best single path $best kbit/s" \
+		"(goodput $(awk -v g="${got:-0}" -v b="$best" 'BEGIN { printf "%.2f", g / b }')x)"
+	assert_num "$tag goodput (kbit/s), best path $best + $pct% of the other $((sum - best))" \
+		"$got" -gt "$bound"
+}
+
+# Every byte arrived intact, in each direction the run sent payload: the
+# exit codes and the receivers' verdicts (__assert_transfer_verdicts), and,
+# for a download or bidir run, what the server sent against what was asked
+# for (the request, or for a run the harness ended, at least its plan).
+# $1: tag (default: the latest run)
+assert_transfer_intact() {
+	local tag=${1:-} mode want sent
+	fact_sync
+	__assert_transfer_verdicts "$tag" || return 1
+	mode=${FACT[$tag.mode]-}
+	[[ $mode == download || $mode == bidir ]] || return 0
+	sent=$(traffic_json server '.bytes_sent' "$tag")
+	if [[ ${FACT[$tag.stream]-} == 1 ]]; then
+		want=${FACT[$tag.planned]-}
+		[[ $mode != bidir ]] || want=$((want / 2))
+		assert_num "bytes the server sent (planned at least $want)" "$sent" -ge "$want"
+	else
+		want=$(traffic_json client '.requested_bytes' "$tag")
+		assert_num "bytes the server sent (requested $want)" "$sent" -eq "$want"
+	fi
+}
+
+# $1: tag, $2: expected subflows
+assert_joined_before_fault() {
+	local tag=$1 want=${2:-2}
+	fact_sync
+	assert_num "subflows in the client's MPTCP_INFO (MPTCP_SUBFLOW_ADDRS)" \
+		"${FACT[$tag.info_subflows]-}" -ge "$want"
+	[[ ${FACT[$tag.info_fallback]-} == false ]] || {
+		__assert_fail "client's MPTCP_INFO reports fallback to TCP"
+		return 1
+	}
+	assert_num "subflows by ss -M (1 + its subflows field)" \
+		"${FACT[$tag.ssm_subflows]-}" -ge "$want"
+	assert_num "client MIB MPJoinSynAckRx" "${FACT[$tag.mib_client_joins]-}" -ge $((want - 1))
+	assert_num "server MIB MPJoinAckRx" "${FACT[$tag.mib_server_joins]-}" -ge $((want - 1))
+}
+
+# The fault struck at its mark: due at a quarter of the bytes, it came
+# within a tolerance of it and never before. Judged on the stream: where
+# the receiver crossed the mark plus what the paths carry at their rate
+# until the fault was in place (the receiver's own count at that moment is
+# printed too: it jumps with bursts of reordered data).
+# $1: tag, $2: tolerance in per mille of the bytes (default 20, i.e. 2%)
+assert_fault_mid_transfer() {
+	local tag=$1 tol=${2:-20} span due at
+	fact_sync
+	fact_var span "$tag.span"
+	fact_var due "$tag.due"
+	fact_var at "$tag.placement"
+	harness_diag "fault due at $due bytes of $span:" \
+		"mark crossed at ${FACT[$tag.mark_rx]-}, fault in place ${FACT[$tag.lag_ms]-} ms later:" \
+		"struck at $at ($(awk -v g="$at" -v d="$due" -v t="$span" \
+			'BEGIN { printf "%+.2f%%", (g - d) * 100 / t }'));" \
+		"the receiver had ${FACT[$tag.struck_rx]-} by then"
+	assert_num "bytes into the stream when the fault struck" "$at" -ge "$due" &&
+		assert_num "bytes into the stream when the fault struck, beyond its mark (per mille of $span)" \
+			$(((at - due) * 1000 / span)) -le "$tol"
+}
+
+# The bytes the server got after the failover, up to the restore, crossed
+# the surviving path: its router forwarded at least pct% of them (headers
+# make it more than 100% when all did). $1: tag, $2: percent required
+assert_survivor_carried() {
+	local tag=$1 pct=${2:-90} moved wire
+	fact_sync
+	moved=$((${FACT[$tag.restore_recv]-} - ${FACT[$tag.window_recv]-}))
+	wire=$((${FACT[$tag.survivor_bytes_at_restore]-} - ${FACT[$tag.survivor_bytes_at_window]-}))
+	harness_diag "payload received in the window after failover: $moved bytes; path ${FACT[$tag.survivor]-} forwarded $wire bytes"
+	((moved > 0)) || {
+		__assert_fail "no byte arrived between the failover and the restore"
+		return 1
+	}
+	assert_num "path ${FACT[$tag.survivor]-} bytes after the failover, % of payload received" \
+		$((wire * 100 / moved)) -ge "$pct"
+}
+
+# While the failing path worked, the survivor (a backup) carried at most
+# pct% of the payload: judged from the moment every wanted subflow was up
+# (before it the scheduler had no choice) until the fault, both ends read
+# from timestamped sources. $1: tag, $2: percent allowed
+assert_survivor_idle_before_fault() {
+	local tag=$1 pct=$2 t_join sv
+	fact_sync
+	fact_var t_join "$tag.join_ms"
+	fact_var sv "$tag.survivor"
+	[[ $t_join =~ ^[0-9]+$ ]] || {
+		__assert_fail "the client never had ${FACT[$tag.want]-} subflows: no window to judge path $sv in"
+		return 1
+	}
+	harness_diag "the joins were up ${FACT[$tag.join_after_ms]-} ms after the connection, $((${FACT[$tag.fault_ms]-} - t_join)) ms before the fault"
+	assert_share_at_most "path $sv bytes between the joins and the failure" \
+		$((${FACT[$tag.survivor_bytes_at_fault]-} - ${FACT[$tag.survivor_bytes_at_join]-})) \
+		$((${FACT[$tag.recv_at_fault]-} - ${FACT[$tag.recv_at_join]-})) "$pct"
+}
+
+# $1: tag, $2: bound in ms
+assert_outage_below() {
+	fact_sync
+	assert_num "outage after the fault (ms, longest receive gap)" \
+		"${FACT[$1.outage_ms]-}" -le "$2"
+}
+
+# Time to recovery: from the fault to the first 200 ms in which the
+# receiver got at least half of the surviving path's rate again, after the
+# stall (traffic_recovery_ms). $1: tag, $2: bound in ms
+assert_recovery_below() {
+	fact_sync
+	assert_num "recovery after the fault (ms, until 200 ms at half the survivor's rate)" \
+		"${FACT[$1.recovery_ms]-}" -le "$2"
+}
+
+# $1: tag, $2: bound in ms
+assert_rejoined_within() {
+	local v
+	fact_sync
+	fact_var v "$1.rejoin_ms"
+	if [[ $v == none ]]; then
+		local what role
+		what="no new subflow from path ${FACT[$1.path]-} within 5000 ms of re-adding its endpoint"
+		# The subflow that joined was reset by a kernel that rejected
+		# its DSS mapping (assert_transfer_intact names that bug).
+		for role in server client; do
+			obs_dss_rejected_since "$1" "$role" || continue
+			assert_known_bug "a rejected DSS mapping, cf. multipath-tcp/mptcp_net-next#501" \
+				"$what: the $role's kernel rejected $OBS_DSS_MOVED DSS mapping(s) that did not match during the run and reset the subflow" ||
+				return 1
+		done
+		__assert_fail "$what"
+		return 1
+	fi
+	assert_num "time until a new subflow joined over the restored path (ms)" "$v" -le "$2"
 }

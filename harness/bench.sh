@@ -428,7 +428,7 @@ __bench_failover_run() {
 	traffic_wait 60000 "$tag"
 	struck=$(traffic_rx_at "$tag" "$done_ms")
 	# Where the fault struck, judged on the stream as recipes.sh does
-	# (__recipe_failover_figures): the mark crossed, plus what the paths
+	# (recipe_failover_figures): the mark crossed, plus what the paths
 	# carry at their rate from then until the fault was in place. The
 	# receiver's own count at that moment (struck_rx) is kept too: it
 	# jumps with every burst of reordered data handed over at once.

@@ -7,20 +7,21 @@
 #               client's link stays up and nothing tells it
 # fault_restore undoes whichever fault the path has. fault_at arms a fault
 # to strike at a byte mark of a running transfer.
+#
+# Faults on MPTCP signalling, made by a router's nftables or iptables:
+#   fault_drop_add_addr      the first N ADD_ADDRs toward the client dropped
+#   fault_refuse_join        every MP_JOIN SYN reset or dropped
+#   fault_strip_mptcp        the MPTCP option stripped, as some middleboxes do
+# each with its _end that undoes it now (teardown undoes it anyway).
 
-# $1: kind, $2: path, $3...: detail ("at MS" first: the moment it happened,
-# when that was before now)
-__fault_event() {
-	local t=${EPOCHREALTIME/./}
-	t=${t:0:-3}
-	if [[ ${3:-} == "at "* ]]; then
-		t=${3#at }
-		set -- "$1" "$2" "${@:4}"
-	fi
-	printf '%s\t%s\t%s\t%s\n' "$t" "$1" "$2" "${*:3}" >>"$MPTH_RUN_DIR/events"
-	fact_set "fault.$2.$1_ms" "$t"
-	fact_set "fault.last_ms" "$t"
-	harness_note "event: $1 on path $2${3:+ (${*:3})}"
+# A deliberate change on a path (a fault, a restore, an endpoint change),
+# on the timeline (harness_event) and as the facts fault.<path>.<kind>_ms
+# and fault.last_ms. $1: kind, $2: path, $3...: detail ("at MS" first: the
+# moment it happened, when that was before now)
+fault_event() {
+	harness_event "$@"
+	fact_set "fault.$2.$1_ms" "$HARNESS_EVENT_MS"
+	fact_set "fault.last_ms" "$HARNESS_EVENT_MS"
 }
 
 # No state dump here: it takes a few hundred ms on a loaded machine and
@@ -82,14 +83,14 @@ __fault_applied() {
 
 # $1: path index
 fault_link_down() {
-	__fault_event link-down "$1"
+	fault_event link-down "$1"
 	__fault_now link-down "$1" add || return 1
 	__fault_applied link-down "$1"
 }
 
 # $1: path index
 fault_blackhole() {
-	__fault_event blackhole "$1"
+	fault_event blackhole "$1"
 	__fault_now blackhole "$1" add || return 1
 	__fault_applied blackhole "$1"
 }
@@ -128,7 +129,7 @@ fault_restore() {
 	blackhole) __fault_now blackhole "$i" del || return 1 ;;
 	esac
 	rm -f "$f"
-	__fault_event restore "$i" "$kind"
+	fault_event restore "$i" "$kind"
 }
 
 # Apply a fault by name. $1: link-down|blackhole, $2: path index
@@ -195,7 +196,7 @@ fault_arm() {
 			wait "$c" || exit 1
 		done
 		t1=${EPOCHREALTIME/./}
-		__fault_event "$kind" "$path" "at ${t0:0:-3}"
+		fault_event "$kind" "$path" "at ${t0:0:-3}"
 		__fault_applied "$kind" "$path"
 		[[ ! -p $dir/events.fifo ]] ||
 			printf 'harness struck %s %s %s\n' "${t0:0:-3}" "${t0:0:-3}" "${t1:0:-3}" \
@@ -242,7 +243,7 @@ __fault_struck() {
 fault_wait_struck() {
 	local pid=${FAULT_TRIGGER_PID:-}
 	[[ -n $pid ]] || return 1
-	if ! __traffic_until "$1" "${2:-20000}" __fault_struck "$1"; then
+	if ! traffic_until "$1" "${2:-20000}" __fault_struck "$1"; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		FAULT_TRIGGER_PID=''
@@ -252,4 +253,140 @@ fault_wait_struck() {
 	FAULT_TRIGGER_PID=''
 	# shellcheck disable=SC2034 # results, read by the caller
 	read -r FAULT_MS FAULT_DONE_MS <<<"${__TR_DONE[$1.struck]}"
+}
+
+# Router i drops the first n packets carrying an ADD_ADDR (MPTCP option 30,
+# subtype 3) that it forwards toward the client; later ones pass. The
+# echoes travel the other way and are never touched. Counters "seen" and
+# "dropped" (obs_nft_counter). $1: path, $2: n
+fault_drop_add_addr() {
+	local i=$1 n=$2
+	ip netns exec "$(topo_ns "r$i")" nft -f - <<-NFT || return 1
+		table inet mpth_add_addr {
+			counter seen { }
+			counter dropped { }
+			chain forward_to_client {
+				type filter hook forward priority -50; policy accept;
+				oifname "c" tcp option mptcp subtype 3 counter name "seen" numgen inc mod 1000000000 < $n counter name "dropped" drop
+			}
+		}
+	NFT
+	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_add_addr
+	fault_event drop-add-addr "$i" "first $n"
+}
+
+# Router i refuses every MP_JOIN SYN (MPTCP option 30, subtype 1, on a
+# SYN) that it forwards toward the server: answered with a TCP reset
+# (reset) or silently dropped (drop). Other packets pass. Counter
+# "refused" (obs_nft_counter). $1: path, $2: reset|drop
+fault_refuse_join() {
+	local i=$1 verdict
+	case $2 in
+	reset) verdict='reject with tcp reset' ;;
+	drop) verdict=drop ;;
+	*)
+		log_err "fault_refuse_join: reset or drop, not '$2'"
+		return 2
+		;;
+	esac
+	# Called again, it starts afresh: the old table and counter go.
+	ip netns exec "$(topo_ns "r$i")" nft -f - <<-NFT || return 1
+		table inet mpth_refuse_join { }
+		delete table inet mpth_refuse_join
+		table inet mpth_refuse_join {
+			counter refused { }
+			chain forward_to_server {
+				type filter hook forward priority -50; policy accept;
+				iifname "c" tcp flags & (syn | ack) == syn tcp option mptcp subtype 1 counter name "refused" $verdict
+			}
+		}
+	NFT
+	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_refuse_join
+	fault_event refuse-join "$i" "$2"
+}
+
+# Router i lets MP_JOIN SYNs pass again. $1: path
+fault_refuse_join_end() {
+	ip netns exec "$(topo_ns "r$1")" nft delete table inet mpth_refuse_join &&
+		fault_event refuse-join-end "$1" ''
+}
+
+# Router i forwards ADD_ADDRs untouched again. $1: path
+fault_drop_add_addr_end() {
+	ip netns exec "$(topo_ns "r$1")" nft delete table inet mpth_add_addr &&
+		fault_event drop-add-addr-end "$1" ''
+}
+
+# A router of a path strips the MPTCP option (kind 30) from TCP packets,
+# as some firewalls and NATs do. Options:
+#   --on syn        only SYNs without ACK (the client's MP_CAPABLE)
+#   --on synack     only SYN/ACKs (the server's MP_CAPABLE)
+#   --on after:N    every packet once the connection has carried N bytes
+#                   (both directions, headers included; needs connbytes)
+#   --on packet:N   every packet from the connection's Nth on (both
+#                   directions: 4 is the first data packet after the
+#                   three-way handshake; needs connbytes)
+#   --on all        every packet
+#   --dir up|down|both   client-to-server, server-to-client (default both)
+# $1: path index. Undone at teardown.
+fault_strip_mptcp() {
+	local path=$1 on=all dir=both match=() rns
+	shift
+	while (($#)); do
+		case $1 in
+		--on) on=$2 ;;
+		--dir) dir=$2 ;;
+		*)
+			log_err "fault_strip_mptcp: unknown option '$1'"
+			return 2
+			;;
+		esac
+		shift 2 || { log_err "fault_strip_mptcp: $1 needs a value"; return 2; }
+	done
+	case $on in
+	syn) match=(--syn) ;;
+	synack)
+		# shellcheck disable=SC2054 # iptables' flag lists are comma-separated
+		match=(--tcp-flags SYN,ACK SYN,ACK)
+		;;
+	after:[0-9]*)
+		match=(-m connbytes --connbytes "${on#after:}:" --connbytes-dir both
+			--connbytes-mode bytes)
+		;;
+	packet:[0-9]*)
+		match=(-m connbytes --connbytes "${on#packet:}:" --connbytes-dir both
+			--connbytes-mode packets)
+		;;
+	all) ;;
+	*)
+		log_err "fault_strip_mptcp: --on wants syn, synack, after:N, packet:N or all, got '$on'"
+		return 2
+		;;
+	esac
+	case $dir in
+	up) match+=(-i c) ;;
+	down) match+=(-i s) ;;
+	both) ;;
+	*)
+		log_err "fault_strip_mptcp: --dir wants up, down or both, got '$dir'"
+		return 2
+		;;
+	esac
+	topo_ns_to rns "r$path"
+	ip netns exec "$rns" iptables -t mangle -A FORWARD -p tcp "${match[@]}" \
+		-j TCPOPTSTRIP --strip-options 30 || return 1
+	defer ip netns exec "$rns" iptables -t mangle -F FORWARD
+	harness_event strip-mptcp "$path" "on $on, $dir"
+}
+
+# Packets the stripping rules of a path have matched. $1: path index
+fault_strip_count() {
+	ip netns exec "$(topo_ns "r$1")" iptables -t mangle -L FORWARD -vnx 2>/dev/null |
+		awk '/TCPOPTSTRIP/ { n += $1 } END { print n + 0 }'
+}
+
+# Remove a path's stripping rules now. $1: path index
+fault_strip_end() {
+	ip netns exec "$(topo_ns "r$1")" iptables -t mangle -F FORWARD
+	harness_event strip-cleared "$1"
 }

@@ -28,6 +28,8 @@ source "$MPTH_ROOT/harness/topology.sh"
 source "$MPTH_ROOT/harness/shape.sh"
 # shellcheck source=harness/pm.sh
 source "$MPTH_ROOT/harness/pm.sh"
+# shellcheck source=harness/facts.sh
+source "$MPTH_ROOT/harness/facts.sh"
 # shellcheck source=harness/traffic.sh
 source "$MPTH_ROOT/harness/traffic.sh"
 # shellcheck source=harness/faults.sh
@@ -36,8 +38,10 @@ source "$MPTH_ROOT/harness/faults.sh"
 source "$MPTH_ROOT/harness/observe.sh"
 # shellcheck source=harness/recipes.sh
 source "$MPTH_ROOT/harness/recipes.sh"
-# shellcheck source=harness/catalogue.sh
-source "$MPTH_ROOT/harness/catalogue.sh"
+# shellcheck source=harness/uspm.sh
+source "$MPTH_ROOT/harness/uspm.sh"
+# shellcheck source=harness/mptcpd.sh
+source "$MPTH_ROOT/harness/mptcpd.sh"
 # shellcheck source=harness/apps.sh
 source "$MPTH_ROOT/harness/apps.sh"
 # shellcheck source=harness/plot.sh
@@ -74,6 +78,45 @@ if [[ -n "${BATS_TEST_FILENAME:-}" ]]; then
 		}
 	fi
 fi
+
+# A timed event on the scenario's timeline ($MPTH_RUN_DIR/events: the
+# outage figures and the plots line it up with the traffic), and a note.
+# The time is now, or the "at MS" given first in the detail (a moment
+# already past). Its time goes to HARNESS_EVENT_MS.
+# $1: kind, $2: where (a path index or a role), $3...: detail
+harness_event() {
+	local t=${EPOCHREALTIME/./} where=$2
+	t=${t:0:-3}
+	if [[ ${3:-} == "at "* ]]; then
+		t=${3#at }
+		set -- "$1" "$2" "${@:4}"
+	fi
+	printf '%s\t%s\t%s\t%s\n' "$t" "$1" "$2" "${*:3}" >>"$MPTH_RUN_DIR/events"
+	HARNESS_EVENT_MS=$t
+	[[ ! $where =~ ^[0-9]+$ ]] || where="path $where"
+	harness_note "event: $1 on $where${3:+ (${*:3})}"
+}
+
+# Skip the current test unless setup_file ran its case: a scenario's knob
+# (FAILOVER_FAULTS, LIMITS_CASES...) names the cases it runs, and a test
+# of one left out says so instead of failing. $1: case, $2: the knob's name
+harness_case() {
+	[[ " ${!2-} " == *" $1 "* ]] || skip "case $1 not selected ($2)"
+}
+
+# A diagnostic line under the current test, in TAP. $@: text
+harness_diag() {
+	if { true >&3; } 2>/dev/null; then
+		printf '# %s\n' "$*" >&3
+	fi
+	printf '%s: %s\n' "${BATS_TEST_DESCRIPTION:-setup}" "$*" >>"$MPTH_ART_DIR/figures.txt"
+}
+
+# A key figure of the scenario: shown in run.sh's summary table and JSON,
+# and summarised over --repeat runs. $1: name, $2: number
+harness_figure() {
+	printf '%s\t%s\n' "$1" "$2" >>"$MPTH_ART_DIR/key-figures.tsv"
+}
 
 # A TAP comment line (shown by Bats) that is also kept with the artifacts.
 # $@: text

@@ -1,6 +1,12 @@
 # shellcheck shell=bash
 # Observation: MIB counters (nstat), ss -M, per-path byte counters on the
-# routers, and state dumps into the artifacts directory.
+# routers, nft counters, text captures (tcpdump), and state dumps into the
+# artifacts directory.
+#
+# Counter changes are taken one way: obs_mib_mark TAG before, obs_mib_record
+# TAG after (the deltas become facts), obs_mib_of TAG ROLE COUNTER to read
+# one, which tells an absent counter from 0. Path bytes likewise:
+# obs_paths_mark / obs_paths_record.
 
 # A role's MIB counters come from its anchor's /proc/PID/net/{snmp,
 # netstat,snmp6}, the namespace's own, with bash builtins only: no fork, no
@@ -50,7 +56,7 @@ __obs_mib_find() {
 	return 1
 }
 
-# The Tcp* and MPTcp* counters of a role (what obs_mib_save keeps), in
+# The Tcp* and MPTcp* counters of a role (what __obs_mib_snapshot keeps), in
 # nstat's order, into __OBS_MIBN (names) and __OBS_MIBV (values, same
 # index). Fails when the role has no anchor. $1: role
 __obs_mib_load() {
@@ -157,7 +163,7 @@ obs_mib_has() {
 }
 
 # Snapshot counters of a role into a file, for deltas. $1: role, $2: file
-obs_mib_save() {
+__obs_mib_snapshot() {
 	wait_untraced __obs_mib_save "$@"
 }
 
@@ -176,7 +182,7 @@ __obs_mib_save() {
 
 # Counter deltas between a saved snapshot and now, non-zero only.
 # $1: role, $2: saved file
-obs_mib_delta() {
+__obs_mib_changes() {
 	wait_untraced __obs_mib_delta "$@"
 }
 
@@ -209,7 +215,7 @@ __obs_mib_delta() {
 		return
 	fi
 	now=$(mktemp "$MPTH_RUN_DIR/mib.XXXXXX")
-	obs_mib_save "$1" "$now"
+	__obs_mib_snapshot "$1" "$now"
 	awk 'NR == FNR { a[$1] = $2; next } $2 - a[$1] != 0 { print $1, $2 - a[$1] }' \
 		"$2" "$now"
 	rm -f "$now"
@@ -381,7 +387,7 @@ obs_capture_start() {
 obs_mib_baseline() {
 	local role
 	while read -r role; do
-		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-base-$role"
+		__obs_mib_snapshot "$role" "$MPTH_RUN_DIR/mib-base-$role"
 	done <"$MPTH_RUN_DIR/roles"
 }
 
@@ -390,7 +396,7 @@ obs_mib_deltas() {
 	local role
 	while read -r role; do
 		[[ -s $MPTH_RUN_DIR/mib-base-$role ]] || continue
-		obs_mib_delta "$role" "$MPTH_RUN_DIR/mib-base-$role" \
+		__obs_mib_changes "$role" "$MPTH_RUN_DIR/mib-base-$role" \
 			>"$MPTH_ART_DIR/nstat-$role.txt" 2>/dev/null
 	done <"$MPTH_RUN_DIR/roles"
 }
@@ -657,4 +663,135 @@ obs_paths_figures() {
 			print d, gap, rec
 			for (i = 1; i <= n; i++) print i, b[k, i] - b[1, i], b[jr, i] - b[jf, i], b[k, i] - b[jr, i]
 		}'
+}
+
+# Baseline of MIB counters for a tag: every counter the kernel has, zeros
+# included, so that a counter it lacks is known to be absent.
+# $1: tag, $2...: roles (default: client server)
+obs_mib_mark() {
+	local tag=$1 role
+	shift
+	(($#)) || set -- client server
+	for role; do
+		__obs_mib_snapshot "$role" "$MPTH_RUN_DIR/mib-$tag-$role"
+	done
+	fact_set "$tag.mib.roles" "$*"
+}
+
+# Record, as facts <tag>.mib.<role>.<counter>, every counter that changed
+# since obs_mib_mark. $1: tag
+obs_mib_record() {
+	local tag=$1 role name delta roles
+	fact_var roles "$tag.mib.roles" || roles='client server'
+	for role in $roles; do
+		[[ -s $MPTH_RUN_DIR/mib-$tag-$role ]] || continue
+		while read -r name delta; do
+			fact_set "$tag.mib.$role.$name" "$delta"
+		done < <(__obs_mib_changes "$role" "$MPTH_RUN_DIR/mib-$tag-$role")
+		fact_set "$tag.mib.$role.recorded" 1
+	done
+}
+
+# How much a counter changed over a tag (0 when it did not). Status 1 when
+# the tag's counters were never recorded, 2 when this kernel has no such
+# counter (the snapshot taken at obs_mib_mark lists every counter the
+# kernel has, zeros included). $1: tag, $2: role, $3: counter
+obs_mib_of() {
+	local snap=$MPTH_RUN_DIR/mib-$1-$2
+	fact_get "$1.mib.$2.recorded" >/dev/null || return 1
+	if [[ -s $snap ]] && ! grep -q "^$3 " "$snap"; then
+		return 2
+	fi
+	fact_get "$1.mib.$2.$3" || echo 0
+}
+
+# Bytes every router forwarded, per direction, at the start of a tag.
+# $1: tag
+obs_paths_mark() {
+	local i
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		fact_set "$1.path$i.up0" "$(obs_path_bytes "$i" up)"
+		fact_set "$1.path$i.down0" "$(obs_path_bytes "$i" down)"
+	done
+}
+
+# Facts <tag>.path<i>.up and .down: bytes forwarded since obs_paths_mark.
+# $1: tag
+obs_paths_record() {
+	local i
+	fact_sync
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		fact_set "$1.path$i.up" $(($(obs_path_bytes "$i" up) - ${FACT[$1.path$i.up0]}))
+		fact_set "$1.path$i.down" $(($(obs_path_bytes "$i" down) - ${FACT[$1.path$i.down0]}))
+	done
+}
+
+# Bytes a router has forwarded in the direction(s) the data of a mode
+# takes. $1: path, $2: upload|download|bidir
+obs_path_bytes_mode() {
+	case $2 in
+	download) obs_path_bytes "$1" down ;;
+	bidir) echo $(($(obs_path_bytes "$1" up) + $(obs_path_bytes "$1" down))) ;;
+	*) obs_path_bytes "$1" up ;;
+	esac
+}
+
+# Subflows of the connection on a port by ss -M: its joins ("subflows:",
+# absent when none) plus the initial one; "none" when there is no such
+# connection. $1: role, $2: port
+obs_ssm_count() {
+	local line n
+	line=$(in_ns "$1" ss -HMni "( dport = :$2 or sport = :$2 )" 2>/dev/null) || return 1
+	[[ -n $line ]] || { echo none; return 0; }
+	n=$(grep -o 'subflows:[0-9]*' <<<"$line" | head -n1 | cut -d: -f2)
+	echo $((${n:-0} + 1))
+}
+
+# A numeric field of the ss -M line of a connection (add_addr_accepted,
+# subflows_max...), 0 when absent. $1: role, $2: port, $3: field
+obs_ssm_field() {
+	local n
+	n=$(in_ns "$1" ss -HMni "( dport = :$2 or sport = :$2 )" 2>/dev/null |
+		grep -o "[[:space:]]$3:[0-9]*" | head -n1 | cut -d: -f2)
+	echo "${n:-0}"
+}
+
+# True when the MPTCP connection on a port still exists but has no
+# established subflow left (ss -M cannot tell one from none: it counts
+# joins only). $1: role, $2: port
+obs_ssm_is_zero() {
+	[[ $(obs_ssm_count "$1" "$2") != none ]] &&
+		(($(obs_ss_subflows "$1" "$2") == 0))
+}
+
+# Capture a router's server-side link, decoded as text (tcpdump shows the
+# MPTCP options), until count packets or obs_tcpdump_stop. Waits until it
+# listens. $1: path, $2: output file, $3: packet count (default 300)
+obs_tcpdump_start() {
+	local i=$1 file=$2 count=${3:-300}
+	in_ns_bg "r$i" tcpdump -i s -nn -l -c "$count" -s 160 tcp >"$file" 2>"$file.err" 3>&-
+	echo "$BG_PID" >"$file.pid"
+	defer kill "$BG_PID"
+	busywait 5000 grep -q 'listening on' "$file.err" || {
+		log_err "tcpdump on path $i did not start: $(cat "$file.err")"
+		return 1
+	}
+}
+
+# $1: output file of obs_tcpdump_start
+obs_tcpdump_stop() {
+	local pid
+	[[ -s $1.pid ]] || return 0
+	pid=$(<"$1.pid")
+	# It may have stopped by itself at its packet count.
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$1.pid"
+}
+
+# Packets a named nft counter of a router has seen.
+# $1: path, $2: table (inet), $3: counter
+obs_nft_counter() {
+	ip netns exec "$(topo_ns "r$1")" nft -j list counter inet "$2" "$3" 2>/dev/null |
+		jq -r '.nftables[] | select(.counter) | .counter.packets' 2>/dev/null || echo 0
 }

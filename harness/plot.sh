@@ -56,8 +56,9 @@ plot_traffic() {
 	data=$dir/plot-rates.dat
 	subf=$dir/plot-subflows.dat
 	__plot_rates "$start" "$end" "$col" "${files[@]}" >"$data"
-	grep '"conn":0' "$dir/client.info" 2>/dev/null |
-		jq -r --argjson s "$start" '"\((.t_ms - $s) / 1000) \(.subflows)"' >"$subf" 2>/dev/null
+	# shellcheck disable=SC2016 # a jq filter: $s is its variable
+	traffic_client_info "$tag" -r --argjson s "$start" \
+		'"\((.t_ms - $s) / 1000) \(.subflows)"' >"$subf"
 	out=$MPTH_ART_DIR/timeline-$tag
 	script=$dir/plot.gp
 	evf=$MPTH_RUN_DIR/events

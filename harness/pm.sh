@@ -1,6 +1,9 @@
 # shellcheck shell=bash
-# The in-kernel path manager, through ip mptcp. Roles are client, server,
-# r1..rN; addresses are named by path index, so scenarios never spell an IP.
+# The in-kernel path manager, through ip mptcp: limits, endpoints added,
+# changed (backup, fullmesh: a live backup change sends MP_PRIO), removed
+# and flushed. Roles are client, server, r1..rN; addresses are named by
+# path index, so scenarios never spell an IP. The userspace path manager
+# is in uspm.sh, mptcpd in mptcpd.sh.
 
 # $1: role, then key=value pairs: subflows=N add_addr_accepted=N
 # "all" as the role sets both client and server.
@@ -99,4 +102,21 @@ pm_flush() {
 	local ns
 	topo_ns_to ns "$1"
 	ip -n "$ns" mptcp endpoint flush
+}
+
+# Change an endpoint's flags; on a live connection a backup change sends
+# MP_PRIO. $1: role, $2: path, $3: backup|nobackup|fullmesh|nofullmesh,
+# $4: 4|6 (default 4)
+pm_endpoint_change() {
+	local id
+	id=$(pm_endpoint_id "$1" "$2" "${4:-4}") || {
+		log_err "pm_endpoint_change: no endpoint for path $2 on $1"
+		return 1
+	}
+	ip -n "$(topo_ns "$1")" mptcp endpoint change id "$id" "$3"
+}
+
+# Endpoints of a role as "address flags..." lines. $1: role
+pm_endpoints() {
+	in_ns "$1" ip mptcp endpoint show 2>/dev/null
 }

@@ -1,18 +1,20 @@
 # shellcheck shell=bash
-# Recipes: the sequences several scenarios share, built from the modules.
-# They record facts under their tag; the scenario's @tests judge them.
+# Recipes: the sequences several scenarios share, built from the modules
+# (the failover, a transfer whose joins are counted, flapping, make after
+# break). They record facts under their tag; the scenario's @tests judge
+# them with assert.sh.
 
 # Record what the client, ss -M and the MIB counters say about joins, while
 # the connection is known to be alive (the client streams until told).
 # $1: tag
 __recipe_record_joins() {
-	local tag=$1 port cb sb
+	local tag=$1 port cb sb sf
 	fact_var port "$tag.port"
 	fact_var cb "$tag.mib_client_joins_base"
 	fact_var sb "$tag.mib_server_joins_base"
-	fact_set "$tag.info_subflows" "${__TR_SF[$tag]:-0}"
-	fact_set "$tag.info_fallback" "$(grep '"conn":0' "$(traffic_dir "$tag")/client.info" 2>/dev/null |
-		tail -n1 | jq -r '.fallback' 2>/dev/null)"
+	traffic_sf_to sf "$tag"
+	fact_set "$tag.info_subflows" "$sf"
+	fact_set "$tag.info_fallback" "$(traffic_client_info "$tag" --last -r .fallback)"
 	fact_set "$tag.ssm_subflows" "$(obs_ssm_subflows client "$port")"
 	fact_set "$tag.ss_subflows" "$(obs_ss_subflows client "$port")"
 	# Deltas since the run began: the namespaces may have seen joins of
@@ -23,36 +25,13 @@ __recipe_record_joins() {
 
 # $1: tag, $2: subflows wanted, $3: bytes at which the fault is due
 __recipe_joined_or_due() {
-	__traffic_sf_ge "$1" "$2" || __traffic_marked "$1" "$3"
-}
-
-# Where the fault's mark was crossed: the first receiver to reach its
-# share (in bidir each direction's share is half), its time and its count.
-# Facts T.mark_ms T.mark_rx, T.due and T.span (the bytes of one direction
-# the placement is judged against). $1: tag, $2: bytes the fault was due at
-__recipe_fault_mark() {
-	local tag=$1 each=$2 span role t rx best_t='' best_rx=''
-	fact_var span "$tag.total"
-	if [[ ${__TR_MODE[$tag]} == bidir ]]; then
-		each=$((each / 2)) span=$((span / 2))
-	fi
-	for role in ${__TR_RECV[$tag]}; do
-		[[ -n ${__TR_MARK[$tag.$role.$each]:-} ]] || continue
-		read -r t rx <<<"${__TR_MARK[$tag.$role.$each]}"
-		if [[ -z $best_t ]] || ((t < best_t)); then
-			best_t=$t best_rx=$rx
-		fi
-	done
-	fact_set "$tag.due" "$each"
-	fact_set "$tag.span" "$span"
-	fact_set "$tag.mark_ms" "${best_t:-none}"
-	fact_set "$tag.mark_rx" "${best_rx:-none}"
+	traffic_has_sf "$1" "$2" || traffic_marked "$1" "$3"
 }
 
 # The figures of a failover run, from timestamped sources only: the
 # receivers' marks (bytes and time), the path samplers and the receive
 # timelines, read at the milestones' timestamps. $1: tag
-__recipe_failover_figures() {
+recipe_failover_figures() {
 	local tag=$1 sv mode dir ws we t_fault t_join rate want restore
 	fact_var sv "$tag.survivor"
 	fact_var mode "$tag.mode"
@@ -139,7 +118,7 @@ recipe_failover() {
 
 __recipe_failover() {
 	local tag=failover fault=link-down path=1 bytes=24M mode=upload want=2
-	local restore=1 extra=() total q survivor fam=4 v6=() react=0 fault_rx
+	local restore=1 extra=() total q survivor fam=4 v6=() react=0 fault_rx sf
 	while (($#)); do
 		case $1 in
 		--tag) tag=$2 ;;
@@ -183,8 +162,10 @@ __recipe_failover() {
 	fault_at "$fault" "$path" "$tag" "$q" || return 1
 	# Wait for the joins, but not past the moment the fault is due: a
 	# missing join must fail its own check, not shift the fault.
-	__traffic_until "$tag" 5000 __recipe_joined_or_due "$tag" "$want" "$q" ||
-		log_warn "$tag: client reports ${__TR_SF[$tag]:-0} subflows, waited for $want"
+	traffic_until "$tag" 5000 __recipe_joined_or_due "$tag" "$want" "$q" || {
+		traffic_sf_to sf "$tag"
+		log_warn "$tag: client reports $sf subflows, waited for $want"
+	}
 	__recipe_record_joins "$tag"
 
 	traffic_mark "$tag" "$q" 30000 ||
@@ -200,7 +181,7 @@ __recipe_failover() {
 	fi
 	fact_set "$tag.fault_ms" "$FAULT_MS"
 	fact_set "$tag.fault_done_ms" "$FAULT_DONE_MS"
-	__recipe_fault_mark "$tag" "$q"
+	traffic_record_mark "$tag" "$q"
 	# What the receiver has now: where the windows below start from.
 	traffic_progress "$tag"
 	fault_rx=${TRAFFIC_RX:-$q}
@@ -210,7 +191,7 @@ __recipe_failover() {
 		# an interface goes down: the in-kernel PM has no link watcher,
 		# so the endpoint goes, and with it the dead subflow.
 		pm_endpoint_del client "$path" "$fam"
-		__fault_event endpoint-removed "$path"
+		fault_event endpoint-removed "$path"
 	fi
 
 	# The survivor's share is measured once the transfer is moving again:
@@ -267,7 +248,7 @@ __recipe_failover() {
 	# A run that hangs is judged by the checks (its exit code is
 	# "timeout"), not by aborting the whole scenario.
 	traffic_wait "$end_wait" "$tag" || log_warn "$tag: the transfer did not end in time"
-	__recipe_failover_figures "$tag"
+	recipe_failover_figures "$tag"
 	harness_figure "$tag.subflows" "$(traffic_json client '.max_subflows' "$tag")"
 	fact_sync
 	harness_figure "$tag.outage_ms" "${FACT[$tag.outage_ms]}"
@@ -284,114 +265,225 @@ __recipe_failover() {
 
 # The checks of a failover run, one per property.
 
-# $1: tag, $2: expected subflows
-check_joined_before_fault() {
-	local tag=$1 want=${2:-2}
-	fact_sync
-	expect "subflows in the client's MPTCP_INFO (MPTCP_SUBFLOW_ADDRS)" \
-		"${FACT[$tag.info_subflows]-}" -ge "$want"
-	[[ ${FACT[$tag.info_fallback]-} == false ]] || {
-		__assert_fail "client's MPTCP_INFO reports fallback to TCP"
-		return 1
-	}
-	expect "subflows by ss -M (1 + its subflows field)" \
-		"${FACT[$tag.ssm_subflows]-}" -ge "$want"
-	expect "client MIB MPJoinSynAckRx" "${FACT[$tag.mib_client_joins]-}" -ge $((want - 1))
-	expect "server MIB MPJoinAckRx" "${FACT[$tag.mib_server_joins]-}" -ge $((want - 1))
+# A transfer whose joins are counted. Facts under the tag:
+#   sf_max     most subflows the client listed at once (its JSON)
+#   ssm        subflows by ss -M once the expected number had joined
+#   accepted   add_addr_accepted by the client's ss -M, at the same time
+#   pairs      every local>remote address pair (space separated)
+#   mib.*      counter deltas (obs_mib_record), path*.up/down bytes
+# $1: tag, $2: subflows to wait for before sampling ss -M,
+# $3...: traffic_start options, and
+#   --wait-mib ROLE COUNTER N   also wait (10 s at most) until the role's
+#                               counter moved by N: a refused join leaves
+#                               no subflow to wait for
+recipe_counted() {
+	wait_untraced __recipe_counted "$@"
 }
 
-# The fault struck at its mark: due at a quarter of the bytes, it came
-# within a tolerance of it and never before. Judged on the stream: where
-# the receiver crossed the mark plus what the paths carry at their rate
-# until the fault was in place (the receiver's own count at that moment is
-# printed too: it jumps with bursts of reordered data).
-# $1: tag, $2: tolerance in per mille of the bytes (default 20, i.e. 2%)
-check_fault_mid_transfer() {
-	local tag=$1 tol=${2:-20} span due at
-	fact_sync
-	fact_var span "$tag.span"
-	fact_var due "$tag.due"
-	fact_var at "$tag.placement"
-	harness_diag "fault due at $due bytes of $span:" \
-		"mark crossed at ${FACT[$tag.mark_rx]-}, fault in place ${FACT[$tag.lag_ms]-} ms later:" \
-		"struck at $at ($(awk -v g="$at" -v d="$due" -v t="$span" \
-			'BEGIN { printf "%+.2f%%", (g - d) * 100 / t }'));" \
-		"the receiver had ${FACT[$tag.struck_rx]-} by then"
-	expect "bytes into the stream when the fault struck" "$at" -ge "$due" &&
-		expect "bytes into the stream when the fault struck, beyond its mark (per mille of $span)" \
-			$(((at - due) * 1000 / span)) -le "$tol"
-}
-
-# The bytes the server got after the failover, up to the restore, crossed
-# the surviving path: its router forwarded at least pct% of them (headers
-# make it more than 100% when all did). $1: tag, $2: percent required
-check_survivor_carried() {
-	local tag=$1 pct=${2:-90} moved wire
-	fact_sync
-	moved=$((${FACT[$tag.restore_recv]-} - ${FACT[$tag.window_recv]-}))
-	wire=$((${FACT[$tag.survivor_bytes_at_restore]-} - ${FACT[$tag.survivor_bytes_at_window]-}))
-	harness_diag "payload received in the window after failover: $moved bytes; path ${FACT[$tag.survivor]-} forwarded $wire bytes"
-	((moved > 0)) || {
-		__assert_fail "no byte arrived between the failover and the restore"
-		return 1
-	}
-	expect "path ${FACT[$tag.survivor]-} bytes after the failover, % of payload received" \
-		$((wire * 100 / moved)) -ge "$pct"
-}
-
-# While the failing path worked, the survivor (a backup) carried at most
-# pct% of the payload: judged from the moment every wanted subflow was up
-# (before it the scheduler had no choice) until the fault, both ends read
-# from timestamped sources. $1: tag, $2: percent allowed
-check_survivor_idle_before_fault() {
-	local tag=$1 pct=$2 t_join sv
-	fact_sync
-	fact_var t_join "$tag.join_ms"
-	fact_var sv "$tag.survivor"
-	[[ $t_join =~ ^[0-9]+$ ]] || {
-		__assert_fail "the client never had ${FACT[$tag.want]-} subflows: no window to judge path $sv in"
-		return 1
-	}
-	harness_diag "the joins were up ${FACT[$tag.join_after_ms]-} ms after the connection, $((${FACT[$tag.fault_ms]-} - t_join)) ms before the fault"
-	check_share_at_most "path $sv bytes between the joins and the failure" \
-		$((${FACT[$tag.survivor_bytes_at_fault]-} - ${FACT[$tag.survivor_bytes_at_join]-})) \
-		$((${FACT[$tag.recv_at_fault]-} - ${FACT[$tag.recv_at_join]-})) "$pct"
-}
-
-# $1: tag, $2: bound in ms
-check_outage_below() {
-	fact_sync
-	expect "outage after the fault (ms, longest receive gap)" \
-		"${FACT[$1.outage_ms]-}" -le "$2"
-}
-
-# Time to recovery: from the fault to the first 200 ms in which the
-# receiver got at least half of the surviving path's rate again, after the
-# stall (traffic_recovery_ms). $1: tag, $2: bound in ms
-check_recovery_below() {
-	fact_sync
-	expect "recovery after the fault (ms, until 200 ms at half the survivor's rate)" \
-		"${FACT[$1.recovery_ms]-}" -le "$2"
-}
-
-# $1: tag, $2: bound in ms
-check_rejoined_within() {
-	local v
-	fact_sync
-	fact_var v "$1.rejoin_ms"
-	if [[ $v == none ]]; then
-		local what role
-		what="no new subflow from path ${FACT[$1.path]-} within 5000 ms of re-adding its endpoint"
-		# The subflow that joined was reset by a kernel that rejected
-		# its DSS mapping (assert_transfer_intact names that bug).
-		for role in server client; do
-			obs_dss_rejected_since "$1" "$role" || continue
-			expect_known_bug "a rejected DSS mapping, cf. multipath-tcp/mptcp_net-next#501" \
-				"$what: the $role's kernel rejected $OBS_DSS_MOVED DSS mapping(s) that did not match during the run and reset the subflow" ||
-				return 1
-		done
-		__assert_fail "$what"
-		return 1
+__recipe_counted() {
+	local tag=$1 want=$2 port args=() mib=() base=0
+	shift 2
+	while (($#)); do
+		case $1 in
+		--wait-mib)
+			mib=("$2" "$3" "$4")
+			shift 3
+			;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	obs_mib_mark "$tag"
+	obs_paths_mark "$tag"
+	((${#mib[@]} == 0)) || obs_mib_to base "${mib[0]}" "${mib[1]}" || base=''
+	traffic_start --tag "$tag" "${args[@]}" || return 1
+	fact_var port "$tag.port"
+	traffic_wait_sf "$tag" "$want" 5000 ||
+		log_warn "$tag: the client lists $TRAFFIC_SF subflows, waited for $want"
+	# What the kernel refuses leaves no subflow to wait for: its counter
+	# is the event (builtins only, the transfer is live).
+	if ((${#mib[@]})) && [[ -n $base ]]; then
+		busywait 10000 __recipe_mib_moved "${mib[@]}" "$base" ||
+			log_warn "$tag: ${mib[0]} ${mib[1]} moved by less than ${mib[2]} in 10 s"
 	fi
-	expect "time until a new subflow joined over the restored path (ms)" "$v" -le "$2"
+	# The client streams until told to stop: ss -M sees the connection
+	# however long the wait above took.
+	fact_set "$tag.ssm" "$(obs_ssm_count client "$port")"
+	fact_set "$tag.accepted" "$(obs_ssm_field client "$port" add_addr_accepted)"
+	# A run that hangs is killed at the deadline; the tests judge it.
+	traffic_wait 60000 "$tag" || true
+	fact_set "$tag.sf_max" "$(traffic_json client '.conns[0].max_subflows' "$tag")"
+	fact_set "$tag.pairs" "$(traffic_pairs "$tag" | paste -sd' ')"
+	obs_mib_record "$tag"
+	obs_paths_record "$tag"
+	fact_sync
+	harness_figure "$tag.subflows" "${FACT[$tag.sf_max]}"
+}
+
+# True once a role's counter moved by N since BASE. $1: role, $2: counter,
+# $3: N, $4: BASE
+__recipe_mib_moved() {
+	local v
+	obs_mib_to v "$1" "$2" && ((v - $4 >= $3))
+}
+
+# One path fails and returns several times during a transfer. With
+# link-down its endpoint is withdrawn at each failure and added back at each
+# return, as a connection manager does; a blackhole gets no such help. The
+# first failure comes once 1/(N+2) of the bytes arrived, each later one
+# half a step after the previous return; the path returns once a further
+# half step arrived over the other path. Every fault is armed in advance
+# (fault_at) and the client streams until the end, so no step can run out
+# of data.
+#   --tag T --path I --times N --fault link-down|blackhole --bytes B
+#   --mode M --corrupt-at OFF
+#   --readd 0|1   add the endpoint back at each return (default 1)
+# Facts: T.total, T.flap<k>.fault_ms .restore_ms .outage_ms .rejoin_ms
+# (none when no new subflow came within 5 s), T.flaps, MIB deltas.
+recipe_flap() {
+	wait_untraced __recipe_flap "$@"
+}
+
+__recipe_flap() {
+	local tag=flap path=1 times=3 fault=link-down bytes=16M mode=upload extra=() readd=1
+	local total step k addr at
+	while (($#)); do
+		case $1 in
+		--tag) tag=$2 ;;
+		--path) path=$2 ;;
+		--times) times=$2 ;;
+		--fault) fault=$2 ;;
+		--bytes) bytes=$2 ;;
+		--mode) mode=$2 ;;
+		--corrupt-at) extra+=(--corrupt-at "$2") ;;
+		--readd) readd=$2 ;;
+		*)
+			log_err "recipe_flap: unknown option '$1'"
+			return 2
+			;;
+		esac
+		shift 2
+	done
+	total=$(traffic_size_bytes "$bytes")
+	[[ $mode != bidir ]] || total=$((total * 2))
+	step=$((total / (times + 2)))
+	topo_addr_to addr "$path" client
+	fact_set "$tag.total" "$total"
+	obs_mib_mark "$tag"
+	traffic_start --tag "$tag" --bytes "$bytes" --mode "$mode" "${extra[@]}" || return 1
+	at=$step
+	fault_at "$fault" "$path" "$tag" "$at" || return 1
+	traffic_wait_sf "$tag" 2 5000 || log_warn "$tag: no second subflow before the first flap"
+	for ((k = 1; k <= times; k++)); do
+		((k == 1)) || fault_at "$fault" "$path" "$tag" "$at" || return 1
+		traffic_mark "$tag" "$at" 20000 ||
+			log_warn "$tag: the transfer did not reach flap $k's mark ($at bytes)"
+		fault_wait_struck "$tag" 20000 || { log_err "$tag: flap $k did not strike"; return 1; }
+		fact_set "$tag.flap$k.fault_ms" "$FAULT_MS"
+		if [[ $fault == link-down ]] && pm_endpoint_id client "$path" >/dev/null; then
+			pm_endpoint_del client "$path"
+			fault_event endpoint-removed "$path"
+		fi
+		traffic_progress "$tag"
+		traffic_mark "$tag" $((TRAFFIC_RX + step / 2)) 20000 ||
+			log_warn "$tag: the transfer stalled during flap $k"
+		traffic_sf_locals "$tag"
+		fault_restore "$path" || return 1
+		fact_sync
+		fact_set "$tag.flap$k.restore_ms" "${FACT[fault.$path.restore_ms]}"
+		# In-kernel PM: a closed subflow comes back only through its
+		# endpoint; a blackholed one recovers by itself.
+		if [[ $fault == link-down ]]; then
+			[[ $readd != 1 ]] || pm_endpoint client "$path" subflow
+			traffic_wait_new_sf "$tag" "$addr" "$TRAFFIC_SF_LOCALS" 5000
+			fact_set "$tag.flap$k.rejoin_ms" "$TRAFFIC_WAITED_MS"
+		fi
+		fact_set "$tag.flaps" "$k"
+		traffic_progress "$tag"
+		at=$((TRAFFIC_RX + step / 2))
+	done
+	# A run that hangs is killed at the deadline; the tests judge it.
+	traffic_wait 60000 "$tag" || true
+	fact_sync
+	for ((k = 1; k <= times; k++)); do
+		fact_set "$tag.flap$k.outage_ms" "$(traffic_outage_rx_ms "$tag" \
+			"${FACT[$tag.flap$k.fault_ms]}" "${FACT[$tag.flap$k.restore_ms]}")"
+		harness_figure "$tag.flap$k.outage_ms" "${FACT[$tag.flap$k.outage_ms]}"
+	done
+	obs_mib_record "$tag"
+}
+
+# Every path fails silently; the client's subflows time out one by one
+# (tcp_retries2 kept low) until the connection has none, yet stays open;
+# one path returns before net.mptcp.close_timeout and its endpoint is
+# added back: make-after-break.
+#   --tag T --bytes B --return I (path that returns) --gap MS (how long
+#   the connection stays without any subflow before the return)
+# Facts: T.zero_ms (from the failure until no subflow is left, or none),
+# T.msk_state (of the client's connection then), T.fault_ms, T.restore_ms,
+# T.rejoin_ms, T.outage_ms, MIB deltas.
+recipe_make_after_break() {
+	wait_untraced __recipe_make_after_break "$@"
+}
+
+__recipe_make_after_break() {
+	local tag=mab bytes=8M back=2 gap=1000 port i t state sf
+	while (($#)); do
+		case $1 in
+		--tag) tag=$2 ;;
+		--bytes) bytes=$2 ;;
+		--return) back=$2 ;;
+		--gap) gap=$2 ;;
+		*)
+			log_err "recipe_make_after_break: unknown option '$1'"
+			return 2
+			;;
+		esac
+		shift 2
+	done
+	fact_set "$tag.total" "$(traffic_size_bytes "$bytes")"
+	obs_mib_mark "$tag"
+	traffic_start --tag "$tag" --bytes "$bytes" || return 1
+	fact_var port "$tag.port"
+	traffic_wait_sf "$tag" "$TOPO_PATHS" 5000 || log_warn "$tag: not every path joined"
+	fact_set "$tag.sf_before" "$TRAFFIC_SF"
+	traffic_mark "$tag" $((${FACT[$tag.total]} / 4)) 20000 ||
+		log_warn "$tag: the transfer did not reach a quarter of its bytes"
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		fault_blackhole "$i" || return 1
+	done
+	fact_var t fault.last_ms
+	fact_set "$tag.fault_ms" "$t"
+	# The client's own samples say when its last subflow went; ss -M
+	# then confirms the connection itself is still there.
+	if traffic_until "$tag" 30000 traffic_no_sf "$tag"; then
+		traffic_sf_to sf "$tag"
+		fact_set "$tag.zero_ms" $((TRAFFIC_SF_MS - t))
+	else
+		fact_set "$tag.zero_ms" none
+	fi
+	state=$(in_ns client ss -HMna "( dport = :$port )" 2>/dev/null | awk 'NR == 1 { print $1 }')
+	fact_set "$tag.msk_state" "${state:-gone}"
+	obs_snapshot "$tag-no-subflow"
+	fact_sync
+	harness_note "$tag: no subflow left after ${FACT[$tag.zero_ms]} ms; connection ${state:-gone}"
+	# The connection stays without any subflow for a while: a gap the
+	# scenario chooses, not a wait for something to happen.
+	wait_nap "$((gap / 1000)).$(printf '%03d' $((gap % 1000)))"
+	fault_restore "$back" || return 1
+	fact_sync
+	fact_set "$tag.restore_ms" "${FACT[fault.$back.restore_ms]}"
+	pm_endpoint_del client "$back" 2>/dev/null || true
+	pm_endpoint client "$back" subflow
+	traffic_wait_new_sf "$tag" "$(topo_addr "$back" client)" '' 5000
+	fact_set "$tag.rejoin_ms" "$TRAFFIC_WAITED_MS"
+	# A run that hangs is killed at the deadline; the tests judge it.
+	traffic_wait 60000 "$tag" || true
+	fact_sync
+	fact_set "$tag.outage_ms" "$(traffic_outage_rx_ms "$tag" "${FACT[$tag.fault_ms]}")"
+	harness_figure "$tag.outage_ms" "${FACT[$tag.outage_ms]}"
+	obs_mib_record "$tag"
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		fault_restore "$i"
+	done
 }

@@ -15,7 +15,7 @@
 # namespace's own view (see topo_anchor). The subshell waits by reading
 # a pipe opened read-write by topo-build.sh (fd 9), so that no byte
 # and no EOF ever comes: a fork, no exec (a `sleep` would be one). It dies
-# with the namespace (harness_del_ns kills what runs in it). POSIX sh:
+# with the namespace (the teardown kills what runs in it). POSIX sh:
 # dash starts in a fraction of bash's time.
 # $1: congestion control, $2: 1 to forward, $3: role
 set -e

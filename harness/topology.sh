@@ -112,7 +112,7 @@ topo_anchor() {
 }
 
 # Kill what runs in some namespaces, then delete them: two processes for
-# all of them (ip -batch), where harness_del_ns takes two per namespace.
+# all of them (ip -batch), where one by one would take two per namespace.
 # Missing ones are fine. $@: namespaces
 __topo_del_ns() {
 	local ns batch='' f=$MPTH_RUN_DIR/del-pids
@@ -164,15 +164,6 @@ topo_vanished() {
 		topo_ns_to ns "$role"
 		[[ -e $TOPO_NETNS_DIR/$ns ]] || printf '%s\n' "$role"
 	done <"$MPTH_RUN_DIR/roles"
-}
-
-# Kill what runs in a namespace, then delete it. $1: namespace
-harness_del_ns() {
-	local pids
-	pids=$(ip netns pids "$1" 2>/dev/null) || true
-	# shellcheck disable=SC2086 # pids is a list of numbers
-	[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
-	ip netns del "$1" 2>/dev/null || true
 }
 
 # The congestion control the namespaces get, into TOPO_CC, with why in
@@ -398,4 +389,17 @@ __topo_paths() {
 		shape_apply fw || return 1
 	fi
 	obs_start
+}
+
+# Set sysctls in a role's namespace (never the host's).
+# $1: role, $2...: key=value
+topo_sysctl() {
+	local role=$1 kv
+	shift
+	for kv in "$@"; do
+		in_ns "$role" sysctl -qw "$kv" >/dev/null || {
+			log_err "topo_sysctl: cannot set $kv on $role"
+			return 1
+		}
+	done
 }

@@ -27,65 +27,18 @@ declare -gA __TR_EVFD=() __TR_CTL=() __TR_PID=() __TR_DONE=() __TR_MODE=()
 declare -gA __TR_PLAN=() __TR_MARK=() __TR_NOW=() __TR_SF=() __TR_OWNER=()
 declare -gA __TR_FINISHED=() __TR_STREAM=() __TR_RECV=() __TR_PART=()
 
-# Begin a scenario's facts anew: an empty file, nothing cached.
-fact_reset() {
-	: >"$MPTH_RUN_DIR/facts"
-	FACT=()
-	__FACT_FILE=''
-}
-
-# Record a fact about the scenario, for the @tests to read back.
-# $1: key, $2: value
-fact_set() {
-	printf '%s\t%s\n' "$1" "$2" >>"$MPTH_RUN_DIR/facts"
-	FACT[$1]=$2
-}
-
-# The facts, as this shell last read them: FACT[key] is a key's latest
-# value. fact_sync brings FACT up to date; read it directly after that
-# (${FACT[$k]-}) to take a fact without a fork.
-declare -gA FACT=()
-__FACT_FILE='' __FACT_OFF=0
-
-# Read what was appended to the facts file since this shell last looked
-# (whole lines only: a line still being written waits for the next call).
-# No fork, and it works in a subshell too: each call opens the file anew
-# and skips the bytes already read, so no offset is shared between
-# processes.
-fact_sync() {
-	wait_untraced __fact_sync
-}
-
-__fact_sync() {
-	local LC_ALL=C f=$MPTH_RUN_DIR/facts fd line
-	if [[ $f != "$__FACT_FILE" ]]; then
-		FACT=()
-		__FACT_FILE=$f __FACT_OFF=0
-	fi
-	[[ -r $f ]] || return 0
-	exec {fd}<"$f"
-	((__FACT_OFF == 0)) || read -r -N "$__FACT_OFF" -u "$fd" _ || :
-	while IFS= read -r -u "$fd" line; do
-		__FACT_OFF=$((__FACT_OFF + ${#line} + 1))
-		FACT[${line%%$'\t'*}]=${line#*$'\t'}
-	done
-	exec {fd}<&-
-}
-
-# Print the latest value of a fact; false when it was never set. $1: key
-fact_get() {
-	fact_sync
-	[[ -n ${FACT[$1]+set} ]] || return 1
-	printf '%s\n' "${FACT[$1]}"
-}
-
-# The latest value of a fact into a variable of the caller's, without the
-# fork of $(fact_get); false (and empty) when it was never set.
-# $1: variable, $2: key
-fact_var() {
-	fact_sync
-	printf -v "$1" '%s' "${FACT[$2]-}"
-	[[ -n ${FACT[$2]+set} ]]
+# The client's MPTCP_INFO lines (one JSON object every 50 ms, subflows
+# and their MPTCP_TCPINFO included) of its first connection; with --last,
+# the latest only; with jq arguments, what that filter makes of each.
+# $1: tag, then optionally --last, then jq's arguments (-r FILTER...)
+traffic_client_info() {
+	local dir last=0
+	traffic_dir_to dir "$1"
+	shift
+	[[ ${1:-} != --last ]] || { last=1 && shift; }
+	grep -E '"conn":0[,}]' "$dir/client.info" 2>/dev/null |
+		if ((last)); then tail -n1; else cat; fi |
+		if (($#)); then jq "$@" 2>/dev/null; else cat; fi
 }
 
 # Directory of a traffic run. $1: tag (default: latest)
@@ -241,7 +194,7 @@ traffic_start() {
 	# from the connection, not from a process start that a slow machine
 	# (a TCG guest) can take seconds over. A client that cannot connect
 	# says so and ends: its checks judge that.
-	__traffic_until "$tag" 30000 __traffic_connected "$tag" ||
+	traffic_until "$tag" 30000 __traffic_connected "$tag" ||
 		log_warn "traffic $tag: the client has not connected after 30 s"
 	return 0
 }
@@ -316,7 +269,7 @@ traffic_watch_pid() {
 
 # Wait until a run's server reported its port. $1: tag, $2: timeout ms
 traffic_wait_listening() {
-	__traffic_until "$1" "$2" __traffic_listening "$1"
+	traffic_until "$1" "$2" __traffic_listening "$1"
 }
 
 # Start a sample in a role's namespace, in the background, without our
@@ -411,7 +364,7 @@ __traffic_reap_dead() {
 # Returns 0 when it holds, 1 at the deadline, 2 when the run ended without
 # it. The condition is a command of bash builtins over the run's state.
 # $1: tag, $2: timeout ms, $3...: condition
-__traffic_until() {
+traffic_until() {
 	local tag=$1 deadline left secs line fd
 	fd=${__TR_EVFD[$tag]:-}
 	if [[ -z $fd ]]; then
@@ -464,13 +417,36 @@ __traffic_receivers() {
 }
 
 # $1: tag, $2: bytes. True once every receiver reported the mark.
-__traffic_marked() {
+traffic_marked() {
 	local tag=$1 n=$2
 	case ${__TR_MODE[$tag]} in
 	download) [[ -n ${__TR_MARK[$tag.client.$n]:-} ]] ;;
 	bidir) [[ -n ${__TR_MARK[$tag.server.$((n / 2))]:-} && -n ${__TR_MARK[$tag.client.$((n / 2))]:-} ]] ;;
 	*) [[ -n ${__TR_MARK[$tag.server.$n]:-} ]] ;;
 	esac
+}
+
+# Where a mark was crossed (a fault's, say): the first receiver to reach its
+# share (in bidir each direction's share is half), its time and its count.
+# Facts T.mark_ms T.mark_rx, T.due and T.span (the bytes of one direction
+# the placement is judged against). $1: tag, $2: bytes the fault was due at
+traffic_record_mark() {
+	local tag=$1 each=$2 span role t rx best_t='' best_rx=''
+	fact_var span "$tag.total"
+	if [[ ${__TR_MODE[$tag]} == bidir ]]; then
+		each=$((each / 2)) span=$((span / 2))
+	fi
+	for role in ${__TR_RECV[$tag]}; do
+		[[ -n ${__TR_MARK[$tag.$role.$each]:-} ]] || continue
+		read -r t rx <<<"${__TR_MARK[$tag.$role.$each]}"
+		if [[ -z $best_t ]] || ((t < best_t)); then
+			best_t=$t best_rx=$rx
+		fi
+	done
+	fact_set "$tag.due" "$each"
+	fact_set "$tag.span" "$span"
+	fact_set "$tag.mark_ms" "${best_t:-none}"
+	fact_set "$tag.mark_rx" "${best_rx:-none}"
 }
 
 # Ask the receiving side(s) to report when they got a number of payload
@@ -499,7 +475,7 @@ traffic_mark() {
 	fi
 	[[ ${__TR_MODE[$tag]:-} != bidir ]] || each=$((n / 2))
 	[[ -n ${__TR_MARK[$tag.asked.$each]:-} ]] || traffic_arm "$tag" "$n"
-	__traffic_until "$tag" "${3:-20000}" __traffic_marked "$tag" "$n" || rc=$?
+	traffic_until "$tag" "${3:-20000}" traffic_marked "$tag" "$n" || rc=$?
 	((rc == 0)) || return "$rc"
 	for role in ${__TR_RECV[$tag]}; do
 		read -r t rx <<<"${__TR_MARK[$tag.$role.$each]}"
@@ -528,7 +504,7 @@ traffic_progress() {
 		__TR_NOW[$tag.$role]=''
 		printf 'now\n' >&"${__TR_CTL[$tag.$role]}"
 	done
-	if ! __traffic_until "$tag" 5000 __traffic_now_seen "$tag"; then
+	if ! traffic_until "$tag" 5000 __traffic_now_seen "$tag"; then
 		log_warn "traffic $tag: no answer to 'now' from ${__TR_RECV[$tag]}"
 		return 0
 	fi
@@ -540,8 +516,21 @@ traffic_progress() {
 	TRAFFIC_RX=$sum TRAFFIC_T=$last
 }
 
-# $1: tag, $2: count
-__traffic_sf_ge() {
+# The client's latest subflow count (0 before its first report) into a
+# variable, and that report's time (the client's clock, ms) into
+# TRAFFIC_SF_MS. Builtins only. $1: variable, $2: tag
+traffic_sf_to() {
+	printf -v "$1" '%s' "${__TR_SF[$2]:-0}"
+	TRAFFIC_SF_MS=${__TR_SF[$2.t]:-}
+}
+
+# $1: tag. True once the client has reported and lists no live subflow.
+traffic_no_sf() {
+	[[ -n ${__TR_SF[$1]:-} ]] && ((${__TR_SF[$1]} == 0))
+}
+
+# $1: tag, $2: count. True once the client lists that many subflows.
+traffic_has_sf() {
 	((${__TR_SF[$1]:-0} >= $2))
 }
 
@@ -549,7 +538,7 @@ __traffic_sf_ge() {
 # Sets TRAFFIC_SF (the count then). $1: tag, $2: N, $3: timeout ms
 traffic_wait_sf() {
 	local rc=0
-	__traffic_until "$1" "${3:-5000}" __traffic_sf_ge "$1" "$2" || rc=$?
+	traffic_until "$1" "${3:-5000}" traffic_has_sf "$1" "$2" || rc=$?
 	TRAFFIC_SF=${__TR_SF[$1]:-0}
 	return "$rc"
 }
@@ -564,7 +553,7 @@ __traffic_sampled() {
 traffic_sample() {
 	__TR_SF[$1.sampled]=''
 	printf 'sample\n' >&"${__TR_CTL[$1.client]}"
-	__traffic_until "$1" 3000 __traffic_sampled "$1"
+	traffic_until "$1" 3000 __traffic_sampled "$1"
 }
 
 # The live subflows of connection 0 now (from the latest event), as
@@ -615,7 +604,7 @@ traffic_wait_new_sf() {
 	__now_ms
 	t0=$NOW_MS
 	TRAFFIC_WAITED_MS=none
-	__traffic_until "$1" "${4:-5000}" __traffic_new_sf_from "$1" "$2" "$3" || return 0
+	traffic_until "$1" "${4:-5000}" __traffic_new_sf_from "$1" "$2" "$3" || return 0
 	__traffic_waited "$t0" "$1"
 }
 
@@ -646,7 +635,7 @@ traffic_wait_pair_gone() {
 	__now_ms
 	t0=$NOW_MS
 	TRAFFIC_WAITED_MS=none
-	__traffic_until "$1" "${3:-3000}" __traffic_no_pair "$1" "$2" || return 0
+	traffic_until "$1" "${3:-3000}" __traffic_no_pair "$1" "$2" || return 0
 	__traffic_waited "$t0" "$1"
 }
 
@@ -690,7 +679,7 @@ traffic_wait_live_pairs() {
 	__now_ms
 	t0=$NOW_MS
 	TRAFFIC_WAITED_MS=none
-	__traffic_until "$tag" 3000 __traffic_pairs_are "$tag" "$want" || return 0
+	traffic_until "$tag" 3000 __traffic_pairs_are "$tag" "$want" || return 0
 	__traffic_waited "$t0" "$tag"
 }
 
@@ -778,14 +767,14 @@ traffic_wait() {
 	__now_ms
 	timeout=$((timeout - (NOW_MS - t0)))
 	((timeout > 5000)) || timeout=5000
-	if ! __traffic_until "$tag" "$timeout" __traffic_both_done "$tag"; then
+	if ! traffic_until "$tag" "$timeout" __traffic_both_done "$tag"; then
 		rc=1
 		# What the sockets looked like when it hung, for the report.
 		obs_snapshot "hung-$tag" 2>/dev/null
 	fi
 	# The server ends once its connections are done; give it a moment
 	# after the client.
-	[[ $rc == 1 ]] || __traffic_until "$tag" 5000 __traffic_both_done "$tag" || rc=1
+	[[ $rc == 1 ]] || traffic_until "$tag" 5000 __traffic_both_done "$tag" || rc=1
 	for role in client server; do
 		if [[ -n ${__TR_DONE[$tag.$role]:-} ]]; then
 			__traffic_reap "$tag" "$role" 0

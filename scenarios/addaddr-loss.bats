@@ -55,7 +55,7 @@ setup_file() {
 }
 
 # True once the server sent N ADD_ADDRs since BASE. $1: N, $2: BASE
-__sent_add_addrs() {
+sent_add_addrs() {
 	local v
 	obs_mib_to v server MPTcpExtAddAddrTx && ((v - $2 >= $1))
 }
@@ -71,7 +71,7 @@ run_capped() {
 	obs_mib_to base server MPTcpExtAddAddrTx || base=''
 	traffic_start --tag capped --bytes "$ADDLOSS_BYTES" || return 1
 	if [[ -n $base ]]; then
-		busywait $(((ADDLOSS_TIMEOUT * 4 + 5) * 1000)) __sent_add_addrs 4 "$base" ||
+		busywait $(((ADDLOSS_TIMEOUT * 4 + 5) * 1000)) sent_add_addrs 4 "$base" ||
 			log_warn "capped: fewer than 4 ADD_ADDRs sent"
 	fi
 	wait_nap $((ADDLOSS_TIMEOUT * 3))
@@ -82,45 +82,43 @@ run_capped() {
 }
 
 @test "router 1 drops the first ADD_ADDR toward the client, and only that one" {
-	expect "ADD_ADDR packets dropped by router 1" "$(fact_get loss.dropped)" -eq 1 &&
-		expect "ADD_ADDR packets router 1 forwarded toward the client" "$(fact_get loss.seen)" -ge 2
+	assert_num "ADD_ADDR packets dropped by router 1" "$(fact_get loss.dropped)" -eq 1 &&
+		assert_num "ADD_ADDR packets router 1 forwarded toward the client" "$(fact_get loss.seen)" -ge 2
 }
 
 @test "the server sends the ADD_ADDR again; the client receives and echoes it once" {
-	check_mib loss server MPTcpExtAddAddrTx -eq 2 &&
-		check_mib loss client MPTcpExtAddAddr -eq 1 &&
-		check_mib loss client MPTcpExtEchoAddTx -eq 1 &&
-		check_mib loss server MPTcpExtEchoAdd -eq 1
+	assert_mib loss server MPTcpExtAddAddrTx -eq 2 &&
+		assert_mib loss client MPTcpExtAddAddr -eq 1 &&
+		assert_mib loss client MPTcpExtEchoAddTx -eq 1 &&
+		assert_mib loss server MPTcpExtEchoAdd -eq 1
 }
 
 @test "the join to the announced address still happens, within add_addr_timeout + 2 s" {
 	local v
 	v=$(fact_get loss.join_ms)
-	[[ $v != none ]] || {
-		__assert_fail "the client never got a second subflow"
-		return 1
-	}
-	check_joins_exact loss 1 &&
-		check_pairs loss "$(topo_addr 1 client)>$(topo_addr 1 server)" \
+	[[ $v != none ]] ||
+		assert_fail "the client never got a second subflow"
+	assert_joins_exact loss 1 &&
+		assert_pairs loss "$(topo_addr 1 client)>$(topo_addr 1 server)" \
 			"$(topo_addr 1 client)>$(topo_addr 2 server)" &&
-		expect "time from the connection until the join (ms)" "$v" -le $((ADDLOSS_TIMEOUT * 1000 + 2000))
+		assert_num "time from the connection until the join (ms)" "$v" -le $((ADDLOSS_TIMEOUT * 1000 + 2000))
 }
 
 @test "every byte arrives intact" {
-	check_transfer_intact loss
+	assert_transfer_intact loss
 }
 
 @test "every ADD_ADDR lost: the server sends it 4 times (3 retransmissions, the cap) and no more" {
 	[[ $ADDLOSS_CAPPED == 1 ]] || skip "capped case not selected (ADDLOSS_CAPPED)"
-	expect "ADD_ADDR packets router 1 dropped" "$(fact_get capped.dropped)" -eq 4 &&
-		check_mib capped server MPTcpExtAddAddrTx -eq 4 &&
-		check_mib capped client MPTcpExtAddAddr -eq 0 &&
-		check_mib capped server MPTcpExtEchoAdd -eq 0
+	assert_num "ADD_ADDR packets router 1 dropped" "$(fact_get capped.dropped)" -eq 4 &&
+		assert_mib capped server MPTcpExtAddAddrTx -eq 4 &&
+		assert_mib capped client MPTcpExtAddAddr -eq 0 &&
+		assert_mib capped server MPTcpExtEchoAdd -eq 0
 }
 
 @test "every ADD_ADDR lost: no join, and every byte arrives intact over the initial subflow" {
 	[[ $ADDLOSS_CAPPED == 1 ]] || skip "capped case not selected (ADDLOSS_CAPPED)"
-	expect "most subflows at once (client MPTCP_INFO)" "$(fact_get capped.sf_max)" -eq 1 &&
-		check_mib capped client MPTcpExtMPJoinSynTx -eq 0 &&
-		check_transfer_intact capped
+	assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get capped.sf_max)" -eq 1 &&
+		assert_mib capped client MPTcpExtMPJoinSynTx -eq 0 &&
+		assert_transfer_intact capped
 }

@@ -60,29 +60,24 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $AGG_CASES " == *" $1 "* ]] || skip "case $1 not selected (AGG_CASES)"
-}
-
 @test "20 + 20 Mbit/s: both paths used, every byte intact" {
-	ran equal
-	expect "most subflows at once (client MPTCP_INFO)" "$(fact_get equal.sf_max)" -eq 2 &&
+	harness_case equal AGG_CASES
+	assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get equal.sf_max)" -eq 2 &&
 		assert_transfer_intact equal
 }
 
 @test "20 + 20 Mbit/s: goodput above 1.25x the best single path" {
-	ran equal
-	check_aggregates equal "$AGG_EQUAL_PCT"
+	harness_case equal AGG_CASES
+	assert_aggregates equal "$AGG_EQUAL_PCT"
 }
 
 @test "30 + 10 Mbit/s: both paths used, every byte intact" {
-	ran unequal
-	expect "most subflows at once (client MPTCP_INFO)" "$(fact_get unequal.sf_max)" -eq 2 &&
+	harness_case unequal AGG_CASES
+	assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get unequal.sf_max)" -eq 2 &&
 		assert_transfer_intact unequal
 }
 
 @test "30 + 10 Mbit/s: goodput above the best single path plus 15% of the other" {
-	ran unequal
-	check_aggregates unequal "$AGG_UNEQUAL_PCT"
+	harness_case unequal AGG_CASES
+	assert_aggregates unequal "$AGG_UNEQUAL_PCT"
 }

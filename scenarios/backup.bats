@@ -74,7 +74,7 @@ run_mp_prio() {
 	fact_set "$tag.change_recv" "$TRAFFIC_MARK_RX"
 	tc=$TRAFFIC_MARK_T
 	pm_endpoint_change client "$p" "$3"
-	__fault_event "endpoint-$3" "$p"
+	fault_event "endpoint-$3" "$p"
 	traffic_progress "$tag"
 	traffic_mark "$tag" $((TRAFFIC_RX + total / 4)) 20000 || log_warn "$tag: stalled after the change"
 	fact_set "$tag.window_recv" "$TRAFFIC_MARK_RX"
@@ -123,113 +123,108 @@ setup_file() {
 	fi
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $BACKUP_CASES " == *" $1 "* ]] || skip "case $1 not selected (BACKUP_CASES)"
-}
-
 @test "backup: path 2 joins as a backup subflow (MP_JOIN with the backup bit)" {
-	ran backup
-	check_joined_before_fault backup 2 &&
-		check_mib backup server MPTcpExtMPJoinSynBackupRx -eq 1
+	harness_case backup BACKUP_CASES
+	assert_joined_before_fault backup 2 &&
+		assert_mib backup server MPTcpExtMPJoinSynBackupRx -eq 1
 }
 
 @test "backup: while path 1 works, path 2 carries at most 5% of the bytes" {
-	ran backup
-	check_survivor_idle_before_fault backup "$BACKUP_MAX_PCT"
+	harness_case backup BACKUP_CASES
+	assert_survivor_idle_before_fault backup "$BACKUP_MAX_PCT"
 }
 
 @test "backup: once path 1 is blackholed it is marked stale, and every byte arrives intact" {
-	ran backup
-	check_fault_mid_transfer backup &&
-		check_mib backup client MPTcpExtSubflowStale -ge 1 &&
+	harness_case backup BACKUP_CASES
+	assert_fault_mid_transfer backup &&
+		assert_mib backup client MPTcpExtSubflowStale -ge 1 &&
 		assert_transfer_intact backup
 }
 
 @test "backup: after the failure path 2 carries at least 90% of the bytes, the outage under 5 s" {
-	ran backup
-	check_survivor_carried backup 90 &&
-		check_outage_below backup 5000
+	harness_case backup BACKUP_CASES
+	assert_survivor_carried backup 90 &&
+		assert_outage_below backup 5000
 }
 
 @test "mp-prio: path 2 carries data until it is turned backup" {
-	ran mp-prio
-	expect "path 2 bytes before the change, % of the payload" \
+	harness_case mp-prio BACKUP_CASES
+	assert_num "path 2 bytes before the change, % of the payload" \
 		$((($(fact_get mp-prio.p2_change) - $(fact_get mp-prio.p2_start)) * 100 /
 			$(fact_get mp-prio.change_recv))) -ge 20
 }
 
 @test "mp-prio: the client sends MP_PRIO, the server receives it" {
-	ran mp-prio
-	check_mib mp-prio client MPTcpExtMPPrioTx -eq 1 &&
-		check_mib mp-prio server MPTcpExtMPPrioRx -eq 1
+	harness_case mp-prio BACKUP_CASES
+	assert_mib mp-prio client MPTcpExtMPPrioTx -eq 1 &&
+		assert_mib mp-prio server MPTcpExtMPPrioRx -eq 1
 }
 
 @test "mp-prio: once backup, path 2 carries at most 5% of the bytes, and every byte arrives intact" {
-	ran mp-prio
-	check_share_at_most "path 2 bytes after the change" \
+	harness_case mp-prio BACKUP_CASES
+	assert_share_at_most "path 2 bytes after the change" \
 		$(($(fact_get mp-prio.p2_end) - $(fact_get mp-prio.p2_window))) \
 		$(($(fact_get mp-prio.end_recv) - $(fact_get mp-prio.window_recv))) "$BACKUP_MAX_PCT" &&
 		assert_transfer_intact mp-prio
 }
 
 @test "nobackup: path 2 starts as backup and carries at most 5% until the change" {
-	ran nobackup
-	check_share_at_most "path 2 bytes before the change" \
+	harness_case nobackup BACKUP_CASES
+	assert_share_at_most "path 2 bytes before the change" \
 		$(($(fact_get nobackup.p2_change) - $(fact_get nobackup.p2_start))) \
 		"$(fact_get nobackup.change_recv)" "$BACKUP_MAX_PCT"
 }
 
 @test "nobackup: the change sends MP_PRIO, the server receives it" {
-	ran nobackup
-	check_mib nobackup client MPTcpExtMPPrioTx -eq 1 &&
-		check_mib nobackup server MPTcpExtMPPrioRx -eq 1
+	harness_case nobackup BACKUP_CASES
+	assert_mib nobackup client MPTcpExtMPPrioTx -eq 1 &&
+		assert_mib nobackup server MPTcpExtMPPrioRx -eq 1
 }
 
 @test "nobackup: path 2 then carries its share (at least 20%), and every byte arrives intact" {
-	ran nobackup
-	expect "path 2 bytes after the change, % of the payload" \
+	harness_case nobackup BACKUP_CASES
+	assert_num "path 2 bytes after the change, % of the payload" \
 		$((($(fact_get nobackup.p2_end) - $(fact_get nobackup.p2_window)) * 100 /
 			($(fact_get nobackup.end_recv) - $(fact_get nobackup.window_recv)))) -ge 20 &&
 		assert_transfer_intact nobackup
 }
 
 @test "signal,backup: the server's SYN/ACK to the join carries the backup bit (MPJoinSynAckBackupRx)" {
-	ran signal-backup
-	check_mib signal-backup client MPTcpExtAddAddr -eq 1 &&
-		check_joins_exact signal-backup 1 &&
-		check_mib signal-backup client MPTcpExtMPJoinSynAckBackupRx -eq 1 &&
-		check_mib signal-backup server MPTcpExtMPJoinSynBackupRx -eq 0
+	harness_case signal-backup BACKUP_CASES
+	assert_mib signal-backup client MPTcpExtAddAddr -eq 1 &&
+		assert_joins_exact signal-backup 1 &&
+		assert_mib signal-backup client MPTcpExtMPJoinSynAckBackupRx -eq 1 &&
+		assert_mib signal-backup server MPTcpExtMPJoinSynBackupRx -eq 0
 }
 
 @test "signal,backup: the client keeps its data off the server's backup address (at most 5%), every byte intact" {
-	ran signal-backup
+	harness_case signal-backup BACKUP_CASES
 	local total to2
 	total=$(traffic_json server '.bytes_received' signal-backup)
 	# The join leaves from the client's path-1 address (routing takes
 	# it over router 1): the subflow's own count, from the client's last
 	# MPTCP_TCPINFO line, not a path's.
-	to2=$(jq -rs --arg r "$(topo_addr 2 server):" '[.[] | select(.conn == 0)] | last |
-		[.subflow_list[]? | select(.remote | startswith($r)) | .bytes_sent] | add // "none"' \
-		"$(traffic_dir signal-backup)/client.info")
-	expect "bytes sent on the client's subflow to the server's backup address" "$to2" -ge 0 &&
-		check_share_at_most "bytes the client sent on its subflow to the server's backup address" \
+	# shellcheck disable=SC2016 # a jq filter: $r is its variable
+	to2=$(traffic_client_info signal-backup --last -r --arg r "$(topo_addr 2 server):" \
+		'[.subflow_list[]? | select(.remote | startswith($r)) | .bytes_sent] | add // "none"')
+	assert_num "bytes sent on the client's subflow to the server's backup address" "$to2" -ge 0 &&
+		assert_share_at_most "bytes the client sent on its subflow to the server's backup address" \
 		"$to2" "$total" "$BACKUP_MAX_PCT" &&
 		assert_transfer_intact signal-backup
 }
 
 @test "prio-initial: the initial subflow turned backup: MP_PRIO sent and received" {
-	ran prio-initial
-	check_mib prio-initial client MPTcpExtMPPrioTx -eq 1 &&
-		check_mib prio-initial server MPTcpExtMPPrioRx -eq 1
+	harness_case prio-initial BACKUP_CASES
+	assert_mib prio-initial client MPTcpExtMPPrioTx -eq 1 &&
+		assert_mib prio-initial server MPTcpExtMPPrioRx -eq 1
 }
 
 @test "prio-initial: path 1 carries data until then, at most 5% after, and every byte arrives intact" {
-	ran prio-initial
-	expect "path 1 bytes before the change, % of the payload" \
+	harness_case prio-initial BACKUP_CASES
+	assert_num "path 1 bytes before the change, % of the payload" \
 		$((($(fact_get prio-initial.p2_change) - $(fact_get prio-initial.p2_start)) * 100 /
 			$(fact_get prio-initial.change_recv))) -ge 20 &&
-		check_share_at_most "path 1 bytes after the change" \
+		assert_share_at_most "path 1 bytes after the change" \
 			$(($(fact_get prio-initial.p2_end) - $(fact_get prio-initial.p2_window))) \
 			$(($(fact_get prio-initial.end_recv) - $(fact_get prio-initial.window_recv))) "$BACKUP_MAX_PCT" &&
 		assert_transfer_intact prio-initial

@@ -57,32 +57,27 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $BIND_CASES " == *" $1 "* ]] || skip "case $1 not selected (BIND_CASES)"
-}
-
 @test "announced address without a listener: ADD_ADDR received, the join to it refused with a reset, no subflow" {
-	ran announced
+	harness_case announced BIND_CASES
 	fact_sync
-	expect "most subflows at once (client MPTCP_INFO)" "${FACT[announced.sf_max]-}" -eq 1 &&
-		check_mib announced client MPTcpExtAddAddr -eq 1 &&
-		check_mib announced client MPTcpExtMPJoinSynTx -eq 1 &&
-		check_mib announced client TcpAttemptFails -eq 1 &&
-		check_mib announced client MPTcpExtMPJoinSynAckRx -eq 0 &&
-		check_mib announced server MPTcpExtMPJoinSynRx -eq 0 &&
-		check_mib announced server MPTcpExtMPJoinAckRx -eq 0
+	assert_num "most subflows at once (client MPTCP_INFO)" "${FACT[announced.sf_max]-}" -eq 1 &&
+		assert_mib announced client MPTcpExtAddAddr -eq 1 &&
+		assert_mib announced client MPTcpExtMPJoinSynTx -eq 1 &&
+		assert_mib announced client TcpAttemptFails -eq 1 &&
+		assert_mib announced client MPTcpExtMPJoinSynAckRx -eq 0 &&
+		assert_mib announced server MPTcpExtMPJoinSynRx -eq 0 &&
+		assert_mib announced server MPTcpExtMPJoinAckRx -eq 0
 }
 
 @test "announced address without a listener: the data arrives intact over the initial subflow" {
-	ran announced
+	harness_case announced BIND_CASES
 	assert_transfer_intact announced
 }
 
 @test "a join from another client address to the bound address is taken, and the data arrives intact" {
-	ran to-bound
-	check_joins_exact to-bound 1 &&
-		check_pairs to-bound "$(topo_addr 1 client)>$(topo_addr 1 server)" \
+	harness_case to-bound BIND_CASES
+	assert_joins_exact to-bound 1 &&
+		assert_pairs to-bound "$(topo_addr 1 client)>$(topo_addr 1 server)" \
 			"$(topo_addr 2 client)>$(topo_addr 1 server)" &&
 		assert_transfer_intact to-bound
 }

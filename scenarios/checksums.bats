@@ -70,76 +70,71 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $CSUM_CASES " == *" $1 "* ]] || skip "case $1 not selected (CSUM_CASES)"
-}
-
 # Every DSS mapping captured on both paths carries a checksum (or, with
 # $2 = none, none does), and no end saw a bad one. $1: case, $2: all|none
 dss_checksums() {
 	local tag=$1 want=$2 i maps csums
 	for i in 1 2; do
 		maps=$(fact_get "$tag.p$i.maps") csums=$(fact_get "$tag.p$i.csums")
-		expect "path $i: DSS mappings captured" "$maps" -ge 1 || return
+		assert_num "path $i: DSS mappings captured" "$maps" -ge 1 || return
 		if [[ $want == all ]]; then
-			expect "path $i: DSS mappings with a checksum (of $maps)" "$csums" -eq "$maps" || return
+			assert_num "path $i: DSS mappings with a checksum (of $maps)" "$csums" -eq "$maps" || return
 		else
-			expect "path $i: DSS mappings with a checksum (of $maps)" "$csums" -eq 0 || return
+			assert_num "path $i: DSS mappings with a checksum (of $maps)" "$csums" -eq 0 || return
 		fi
 	done
-	check_mib "$tag" client MPTcpExtDataCsumErr -eq 0 &&
-		check_mib "$tag" server MPTcpExtDataCsumErr -eq 0
+	assert_mib "$tag" client MPTcpExtDataCsumErr -eq 0 &&
+		assert_mib "$tag" server MPTcpExtDataCsumErr -eq 0
 }
 
 # $1: case
 join_and_data() {
-	check_joins_exact "$1" 1 && check_transfer_intact "$1"
+	assert_joins_exact "$1" 1 && assert_transfer_intact "$1"
 }
 
 @test "checksums on the client only: its MP_CAPABLE asks, every DSS on both paths has one" {
-	ran csum-client
-	expect "MP_CAPABLE options with the checksum flag on path 1" \
+	harness_case csum-client CSUM_CASES
+	assert_num "MP_CAPABLE options with the checksum flag on path 1" \
 		"$(fact_get csum-client.p1.capable_c)" -ge 1 &&
 		dss_checksums csum-client all
 }
 
 @test "checksums on the client only: the join happens and every byte arrives intact" {
-	ran csum-client
+	harness_case csum-client CSUM_CASES
 	join_and_data csum-client
 }
 
 @test "checksums on the server only: every DSS on both paths has one" {
-	ran csum-server
-	expect "MP_CAPABLE options with the checksum flag on path 1" \
+	harness_case csum-server CSUM_CASES
+	assert_num "MP_CAPABLE options with the checksum flag on path 1" \
 		"$(fact_get csum-server.p1.capable_c)" -ge 1 &&
 		dss_checksums csum-server all
 }
 
 @test "checksums on the server only: the join happens and every byte arrives intact" {
-	ran csum-server
+	harness_case csum-server CSUM_CASES
 	join_and_data csum-server
 }
 
 @test "checksums on both ends: every DSS on both paths has one" {
-	ran csum-both
+	harness_case csum-both CSUM_CASES
 	dss_checksums csum-both all
 }
 
 @test "checksums on both ends: the join happens and every byte arrives intact" {
-	ran csum-both
+	harness_case csum-both CSUM_CASES
 	join_and_data csum-both
 }
 
 @test "syncookies=2 on the server: both SYNs answered with cookies, and no DSS checksum" {
-	ran syncookies
-	check_mib syncookies server TcpExtSyncookiesSent -eq 2 &&
-		check_mib syncookies server TcpExtSyncookiesRecv -eq 2 &&
-		check_mib syncookies server TcpExtSyncookiesFailed -eq 0 &&
+	harness_case syncookies CSUM_CASES
+	assert_mib syncookies server TcpExtSyncookiesSent -eq 2 &&
+		assert_mib syncookies server TcpExtSyncookiesRecv -eq 2 &&
+		assert_mib syncookies server TcpExtSyncookiesFailed -eq 0 &&
 		dss_checksums syncookies none
 }
 
 @test "syncookies=2 on the server: the join happens and every byte arrives intact" {
-	ran syncookies
+	harness_case syncookies CSUM_CASES
 	join_and_data syncookies
 }

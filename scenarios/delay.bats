@@ -39,28 +39,28 @@ setup_file() {
 	traffic_wait 90000 bulk
 	fact_set p1_bytes "$(obs_path_bytes 1 up)"
 	fact_set p2_bytes "$(obs_path_bytes 2 up)"
-	local info
-	info=$(traffic_dir bulk)/client.info
 	# The median RTT each subflow reported, by its local address.
-	fact_set rtt_p1 "$(__delay_rtt "$info" "$(topo_addr 1 client)")"
-	fact_set rtt_p2 "$(__delay_rtt "$info" "$(topo_addr 2 client)")"
+	fact_set rtt_p1 "$(delay_rtt bulk "$(topo_addr 1 client)")"
+	fact_set rtt_p2 "$(delay_rtt bulk "$(topo_addr 2 client)")"
 	# The lowest: the path's own delay, without the queue that the
 	# scheduler builds on the faster path (its median can then pass the
 	# slower one's).
-	fact_set rtt_min_p1 "$(__delay_rtt "$info" "$(topo_addr 1 client)" min)"
-	fact_set rtt_min_p2 "$(__delay_rtt "$info" "$(topo_addr 2 client)" min)"
+	fact_set rtt_min_p1 "$(delay_rtt bulk "$(topo_addr 1 client)" min)"
+	fact_set rtt_min_p2 "$(delay_rtt bulk "$(topo_addr 2 client)" min)"
 }
 
-# $1: info file, $2: local address, $3: min (default: the median).
+# $1: tag, $2: local address, $3: min (default: the median).
 # Prints the rtt_us.
-__delay_rtt() {
-	jq -r --arg a "$2:" '.subflow_list[]? | select(.local | startswith($a)) | .rtt_us // empty | select(. > 0)' "$1" |
+delay_rtt() {
+	# shellcheck disable=SC2016 # a jq filter: $a is its variable
+	traffic_client_info "$1" -r --arg a "$2:" \
+		'.subflow_list[]? | select(.local | startswith($a)) | .rtt_us // empty | select(. > 0)' |
 		sort -n | awk -v m="${3:-median}" '{ v[NR] = $1 }
 			END { if (!NR) print "none"; else print (m == "min" ? v[1] : v[int((NR + 1) / 2)]) }'
 }
 
 # $1: delay like 10ms. Prints the round trip it makes, in microseconds.
-__rtt_floor_us() {
+rtt_floor_us() {
 	echo $((2 * ${1%ms} * 1000))
 }
 
@@ -72,9 +72,9 @@ __rtt_floor_us() {
 }
 
 @test "each subflow's RTT follows its path's delay" {
-	expect "median RTT of the path 1 subflow (us)" "$(fact_get rtt_p1)" -ge "$(__rtt_floor_us "$DELAY_P1")"
-	expect "median RTT of the path 2 subflow (us)" "$(fact_get rtt_p2)" -ge "$(__rtt_floor_us "$DELAY_P2")"
-	expect "path 2's lowest RTT above path 1's (us)" "$(fact_get rtt_min_p2)" -gt "$(fact_get rtt_min_p1)"
+	assert_num "median RTT of the path 1 subflow (us)" "$(fact_get rtt_p1)" -ge "$(rtt_floor_us "$DELAY_P1")"
+	assert_num "median RTT of the path 2 subflow (us)" "$(fact_get rtt_p2)" -ge "$(rtt_floor_us "$DELAY_P2")"
+	assert_num "path 2's lowest RTT above path 1's (us)" "$(fact_get rtt_min_p2)" -gt "$(fact_get rtt_min_p1)"
 }
 
 @test "every byte arrives intact through jitter, reordering and loss" {
@@ -82,7 +82,7 @@ __rtt_floor_us() {
 }
 
 @test "both subflows carried data" {
-	expect "subflows the client saw" "$(traffic_json client '.max_subflows' bulk)" -eq 2
-	expect "bytes path 1 forwarded" "$(fact_get p1_bytes)" -gt 100000
-	expect "bytes path 2 forwarded" "$(fact_get p2_bytes)" -gt "$DELAY_P2_MIN_BYTES"
+	assert_num "subflows the client saw" "$(traffic_json client '.max_subflows' bulk)" -eq 2
+	assert_num "bytes path 1 forwarded" "$(fact_get p1_bytes)" -gt 100000
+	assert_num "bytes path 2 forwarded" "$(fact_get p2_bytes)" -gt "$DELAY_P2_MIN_BYTES"
 }

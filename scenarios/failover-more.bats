@@ -68,61 +68,56 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $FAILVAR_CASES " == *" $1 "* ]] || skip "case $1 not selected (FAILVAR_CASES)"
-}
-
 @test "secondary: path 2 is blackholed mid-upload, and every byte arrives intact" {
-	ran secondary
-	check_joined_before_fault secondary 2 &&
-		check_fault_mid_transfer secondary &&
-		check_transfer_intact secondary
+	harness_case secondary FAILVAR_CASES
+	assert_joined_before_fault secondary 2 &&
+		assert_fault_mid_transfer secondary &&
+		assert_transfer_intact secondary
 }
 
 @test "secondary: path 1 carries at least 90% of the bytes after the failure, the outage under 5 s" {
-	ran secondary
-	check_survivor_carried secondary "$FAILVAR_SURVIVOR_PCT" &&
-		check_outage_below secondary "$FAILVAR_BLACKHOLE_MAX_MS"
+	harness_case secondary FAILVAR_CASES
+	assert_survivor_carried secondary "$FAILVAR_SURVIVOR_PCT" &&
+		assert_outage_below secondary "$FAILVAR_BLACKHOLE_MAX_MS"
 }
 
 @test "secondary: a new subflow joins over path 2 within 5 s of its return" {
-	ran secondary
-	check_rejoined_within secondary 5000
+	harness_case secondary FAILVAR_CASES
+	assert_rejoined_within secondary 5000
 }
 
 @test "download: path 1 is blackholed while the server sends, and every byte arrives intact" {
-	ran download
-	check_joined_before_fault download 2 &&
-		check_fault_mid_transfer download &&
-		check_transfer_intact download
+	harness_case download FAILVAR_CASES
+	assert_joined_before_fault download 2 &&
+		assert_fault_mid_transfer download &&
+		assert_transfer_intact download
 }
 
 @test "download: path 2 carries at least 90% of the bytes after the failure, the outage under 5 s" {
-	ran download
-	check_survivor_carried download "$FAILVAR_SURVIVOR_PCT" &&
-		check_outage_below download "$FAILVAR_BLACKHOLE_MAX_MS"
+	harness_case download FAILVAR_CASES
+	assert_survivor_carried download "$FAILVAR_SURVIVOR_PCT" &&
+		assert_outage_below download "$FAILVAR_BLACKHOLE_MAX_MS"
 }
 
 @test "download: a new subflow joins over path 1 within 5 s of its return" {
-	ran download
-	check_rejoined_within download 5000
+	harness_case download FAILVAR_CASES
+	assert_rejoined_within download 5000
 }
 
 @test "bidir: path 1 goes down while both ends send, and every byte arrives intact both ways" {
-	ran bidir
-	check_joined_before_fault bidir 2 &&
-		check_fault_mid_transfer bidir &&
-		check_transfer_intact bidir
+	harness_case bidir FAILVAR_CASES
+	assert_joined_before_fault bidir 2 &&
+		assert_fault_mid_transfer bidir &&
+		assert_transfer_intact bidir
 }
 
 @test "bidir: path 2 carries at least 90% of both directions after the failure, the outage under 2 s" {
-	ran bidir
-	check_survivor_carried bidir "$FAILVAR_SURVIVOR_PCT" &&
-		check_outage_below bidir "$FAILVAR_LINKDOWN_MAX_MS"
+	harness_case bidir FAILVAR_CASES
+	assert_survivor_carried bidir "$FAILVAR_SURVIVOR_PCT" &&
+		assert_outage_below bidir "$FAILVAR_LINKDOWN_MAX_MS"
 }
 
 @test "bidir: a new subflow joins over path 1 within 5 s of its return" {
-	ran bidir
-	check_rejoined_within bidir 5000
+	harness_case bidir FAILVAR_CASES
+	assert_rejoined_within bidir 5000
 }

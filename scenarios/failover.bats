@@ -56,67 +56,62 @@ setup_file() {
 	done
 }
 
-# $1: fault. Skips the tests of a fault this run did not inject.
-ran() {
-	[[ " $FAILOVER_FAULTS " == *" $1 "* ]] || skip "fault $1 not selected (FAILOVER_FAULTS)"
-}
-
 @test "link-down: a second subflow joins before the fault (MIB, ss -M, MPTCP_INFO)" {
-	ran link-down
-	check_joined_before_fault link-down "$FAILOVER_SUBFLOWS"
+	harness_case link-down FAILOVER_FAULTS
+	assert_joined_before_fault link-down "$FAILOVER_SUBFLOWS"
 }
 
 @test "link-down: path 1 goes down at a quarter of the bytes (within 2%), and every byte arrives intact" {
-	ran link-down
-	check_fault_mid_transfer link-down "$FAILOVER_FAULT_TOLERANCE_PM"
+	harness_case link-down FAILOVER_FAULTS
+	assert_fault_mid_transfer link-down "$FAILOVER_FAULT_TOLERANCE_PM"
 	assert_transfer_intact link-down
 }
 
 @test "link-down: path 2 carries at least 90% of the bytes after the failure" {
-	ran link-down
-	check_survivor_carried link-down "$FAILOVER_SURVIVOR_PCT"
+	harness_case link-down FAILOVER_FAULTS
+	assert_survivor_carried link-down "$FAILOVER_SURVIVOR_PCT"
 }
 
 @test "link-down: the outage after the failure is at most 1 s, and the transfer recovers within 2 s" {
-	ran link-down
+	harness_case link-down FAILOVER_FAULTS
 	# Both figures are judged (and printed), whichever fails.
 	local rc=0
-	check_outage_below link-down "$FAILOVER_LINKDOWN_MAX_MS" || rc=1
-	check_recovery_below link-down "$FAILOVER_LINKDOWN_RECOVERY_MS" || rc=1
+	assert_outage_below link-down "$FAILOVER_LINKDOWN_MAX_MS" || rc=1
+	assert_recovery_below link-down "$FAILOVER_LINKDOWN_RECOVERY_MS" || rc=1
 	((rc == 0))
 }
 
 @test "link-down: a new subflow joins over path 1 within 5 s of its return" {
-	ran link-down
-	check_rejoined_within link-down 5000
+	harness_case link-down FAILOVER_FAULTS
+	assert_rejoined_within link-down 5000
 }
 
 @test "blackhole: a second subflow joins before the fault (MIB, ss -M, MPTCP_INFO)" {
-	ran blackhole
-	check_joined_before_fault blackhole "$FAILOVER_SUBFLOWS"
+	harness_case blackhole FAILOVER_FAULTS
+	assert_joined_before_fault blackhole "$FAILOVER_SUBFLOWS"
 }
 
 @test "blackhole: path 1 is silently dropped at a quarter of the bytes (within 2%), and every byte arrives intact" {
-	ran blackhole
-	check_fault_mid_transfer blackhole "$FAILOVER_FAULT_TOLERANCE_PM"
+	harness_case blackhole FAILOVER_FAULTS
+	assert_fault_mid_transfer blackhole "$FAILOVER_FAULT_TOLERANCE_PM"
 	assert_transfer_intact blackhole
 }
 
 @test "blackhole: path 2 carries at least 90% of the bytes after the failure" {
-	ran blackhole
-	check_survivor_carried blackhole "$FAILOVER_SURVIVOR_PCT"
+	harness_case blackhole FAILOVER_FAULTS
+	assert_survivor_carried blackhole "$FAILOVER_SURVIVOR_PCT"
 }
 
 @test "blackhole: the outage after the failure is at most 5 s, and the transfer recovers within 5 s" {
-	ran blackhole
+	harness_case blackhole FAILOVER_FAULTS
 	# Both figures are judged (and printed), whichever fails.
 	local rc=0
-	check_outage_below blackhole "$FAILOVER_BLACKHOLE_MAX_MS" || rc=1
-	check_recovery_below blackhole "$FAILOVER_BLACKHOLE_RECOVERY_MS" || rc=1
+	assert_outage_below blackhole "$FAILOVER_BLACKHOLE_MAX_MS" || rc=1
+	assert_recovery_below blackhole "$FAILOVER_BLACKHOLE_RECOVERY_MS" || rc=1
 	((rc == 0))
 }
 
 @test "blackhole: a new subflow joins over path 1 within 5 s of its return" {
-	ran blackhole
-	check_rejoined_within blackhole 5000
+	harness_case blackhole FAILOVER_FAULTS
+	assert_rejoined_within blackhole 5000
 }

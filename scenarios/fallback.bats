@@ -49,9 +49,7 @@ MIBS=(MPCapableSYNTX MPCapableSYNACKRX MPCapableFallbackSYNACK
 run_case() {
 	local tag=$1 wait=$2 role m
 	shift 2
-	for role in client server; do
-		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-$tag-$role"
-	done
+	obs_mib_mark "$tag"
 	traffic_start --tag "$tag" --bytes "$FALLBACK_BYTES" \
 		${FALLBACK_CORRUPT_AT:+--corrupt-at "$FALLBACK_CORRUPT_AT"} "$@" || return 1
 	# A case that hangs is killed at the deadline; the tests judge it.
@@ -63,32 +61,24 @@ run_case() {
 	fact_set "$tag.s_listener_reason" "$(traffic_json server '.fallback_reason' "$tag")"
 	fact_set "$tag.s_proto" "$(traffic_json server '.conns[0].protocol' "$tag")"
 	fact_set "$tag.s_reason" "$(traffic_json server '.conns[0].fallback_reason' "$tag")"
-	local -A delta has
-	local k v
+	local v
+	obs_mib_record "$tag"
 	for role in client server; do
-		delta=() has=()
-		# The snapshot lists every counter this kernel has: one it
-		# lacks is recorded as absent, never as 0.
-		while read -r k v; do
-			has[$k]=1
-		done <"$MPTH_RUN_DIR/mib-$tag-$role"
-		while read -r k v; do
-			delta[$k]=$v
-		done < <(obs_mib_delta "$role" "$MPTH_RUN_DIR/mib-$tag-$role")
 		for m in "${MIBS[@]}"; do
-			v=${delta[MPTcpExt$m]:-0}
-			[[ -n ${has[MPTcpExt$m]:-} ]] || v=absent
+			# A counter this kernel lacks is recorded as absent,
+			# never as 0.
+			v=$(obs_mib_of "$tag" "$role" "MPTcpExt$m") || v=absent
 			fact_set "$tag.$role.$m" "$v"
 		done
 	done
-	[[ $tag != strip-* ]] || fact_set "$tag.stripped" "$(app_strip_count 1)"
+	[[ $tag != strip-* ]] || fact_set "$tag.stripped" "$(fault_strip_count 1)"
 	harness_note "$tag: client $(fact_get "$tag.c_proto") ($(fact_get "$tag.c_reason")), server $(fact_get "$tag.s_proto") ($(fact_get "$tag.s_reason")), exits $(app_rc "$tag" client)/$(app_rc "$tag" server)"
 }
 
-# $1: path, $2...: app_strip_mptcp options; nothing when FALLBACK_STRIP=0.
+# $1: path, $2...: fault_strip_mptcp options; nothing when FALLBACK_STRIP=0.
 strip() {
 	[[ $FALLBACK_STRIP == 1 ]] || return 0
-	app_strip_mptcp "$@"
+	fault_strip_mptcp "$@"
 }
 
 # $1: role, $2: 0|1
@@ -120,26 +110,26 @@ setup_file() {
 		strip-syn | strip-synack)
 			strip 1 --on "${c#strip-}"
 			run_case "$c" 20000
-			app_strip_clear 1
+			fault_strip_end 1
 			;;
 		strip-data)
 			# SYN, SYN/ACK, ACK: the 4th packet is the first with data.
 			strip 1 --on packet:4
 			run_case "$c" 20000
-			app_strip_clear 1
+			fault_strip_end 1
 			;;
 		strip-late-2sf)
 			pm_endpoint client 2 subflow
 			strip 1 --on after:1000000
 			run_case "$c" 20000 --bytes 6M
-			app_strip_clear 1
+			fault_strip_end 1
 			pm_endpoint_del client 2
 			;;
 		strip-late-1sf)
 			strip 1 --on after:1000000
 			# A stalled or corrupted transfer never ends by itself.
 			run_case "$c" 4000 --bytes 6M
-			app_strip_clear 1
+			fault_strip_end 1
 			;;
 		*)
 			log_err "unknown case '$c' in FALLBACK_CASES"
@@ -149,16 +139,11 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $FALLBACK_CASES " == *" $1 "* ]] || skip "case $1 not selected (FALLBACK_CASES)"
-}
-
-# A failure with the signature of a known kernel bug (expect_known_bug):
+# A failure with the signature of a known kernel bug (assert_known_bug):
 # FALLBACK_KNOWN_BUGS is this scenario's name for MPTH_KNOWN_BUGS.
 # $1: reference, $2: what happened
 known_bug() {
-	MPTH_KNOWN_BUGS=$FALLBACK_KNOWN_BUGS expect_known_bug "$@"
+	MPTH_KNOWN_BUGS=$FALLBACK_KNOWN_BUGS assert_known_bug "$@"
 }
 
 # $1: tag, $2: role, $3: counter (without MPTcpExt), $4: op, $5: value
@@ -166,10 +151,10 @@ expect_mib() {
 	local v
 	v=$(fact_get "$1.$2.$3")
 	if [[ $v == absent ]]; then
-		expect_skip "$2 MIB MPTcpExt$3 $4 $5: counter MPTcpExt$3 not in this kernel"
+		assert_skip_check "$2 MIB MPTcpExt$3 $4 $5: counter MPTcpExt$3 not in this kernel"
 		return
 	fi
-	expect "$2 MIB MPTcpExt$3 during the transfer" "$v" "$4" "$5"
+	assert_num "$2 MIB MPTcpExt$3 during the transfer" "$v" "$4" "$5"
 }
 
 # A counter delta for arithmetic: an absent counter moved by 0. $1: tag,
@@ -182,57 +167,53 @@ mib_moved() {
 }
 
 @test "plain TCP server: the client falls back at the SYN/ACK, MPTCP_INFO and the MIB say so, every byte arrives" {
-	ran tcp-server
+	harness_case tcp-server FALLBACK_CASES
 	local t=tcp-server
-	expect_str "client's protocol (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
-	expect_str "client's fallback reason" "$(fact_get $t.c_reason)" "peer did not answer MP_CAPABLE"
+	assert_str "client's protocol (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
+	assert_str "client's fallback reason" "$(fact_get $t.c_reason)" "peer did not answer MP_CAPABLE"
 	expect_mib $t client MPCapableSYNTX -ge 1
 	expect_mib $t client MPCapableFallbackSYNACK -ge 1
 	assert_transfer_intact $t
 }
 
 @test "plain TCP client: the MPTCP server serves it as TCP, says why, every byte arrives" {
-	ran tcp-client
+	harness_case tcp-client FALLBACK_CASES
 	local t=tcp-client
-	expect_str "server's protocol for the connection" "$(fact_get $t.s_proto)" tcp
-	expect_str "server's fallback reason" "$(fact_get $t.s_reason)" "client did not send MP_CAPABLE"
+	assert_str "server's protocol for the connection" "$(fact_get $t.s_proto)" tcp
+	assert_str "server's fallback reason" "$(fact_get $t.s_reason)" "client did not send MP_CAPABLE"
 	expect_mib $t client MPCapableSYNTX -eq 0
 	expect_mib $t server MPCapableSYNRX -eq 0
 	assert_transfer_intact $t
 }
 
 @test "net.mptcp.enabled=0 on the client: socket() fails with ENOPROTOOPT, the client uses TCP, every byte arrives" {
-	ran sysctl-client
+	harness_case sysctl-client FALLBACK_CASES
 	local t=sysctl-client
-	expect_str "client's protocol" "$(fact_get $t.c_proto)" tcp
-	[[ $(fact_get $t.c_reason) == ENOPROTOOPT* ]] || {
-		__assert_fail "client's fallback reason: expected ENOPROTOOPT..., got '$(fact_get $t.c_reason)'"
-		return 1
-	}
+	assert_str "client's protocol" "$(fact_get $t.c_proto)" tcp
+	[[ $(fact_get $t.c_reason) == ENOPROTOOPT* ]] ||
+		assert_fail "client's fallback reason: expected ENOPROTOOPT..., got '$(fact_get $t.c_reason)'"
 	expect_mib $t client MPCapableSYNTX -eq 0
-	expect_str "server's protocol for the connection" "$(fact_get $t.s_proto)" tcp
+	assert_str "server's protocol for the connection" "$(fact_get $t.s_proto)" tcp
 	assert_transfer_intact $t
 }
 
 @test "net.mptcp.enabled=0 on the server: its listener is TCP, the client falls back, every byte arrives" {
-	ran sysctl-server
+	harness_case sysctl-server FALLBACK_CASES
 	local t=sysctl-server
-	expect_str "server's listener protocol" "$(fact_get $t.s_listener)" tcp
-	[[ $(fact_get $t.s_listener_reason) == ENOPROTOOPT* ]] || {
-		__assert_fail "server's listener fallback reason: expected ENOPROTOOPT..., got '$(fact_get $t.s_listener_reason)'"
-		return 1
-	}
-	expect_str "client's protocol" "$(fact_get $t.c_proto)" tcp
+	assert_str "server's listener protocol" "$(fact_get $t.s_listener)" tcp
+	[[ $(fact_get $t.s_listener_reason) == ENOPROTOOPT* ]] ||
+		assert_fail "server's listener fallback reason: expected ENOPROTOOPT..., got '$(fact_get $t.s_listener_reason)'"
+	assert_str "client's protocol" "$(fact_get $t.c_proto)" tcp
 	expect_mib $t client MPCapableFallbackSYNACK -ge 1
 	assert_transfer_intact $t
 }
 
 @test "a middlebox strips MP_CAPABLE from the SYN: the server sees plain TCP, the client falls back, every byte arrives" {
-	ran strip-syn
+	harness_case strip-syn FALLBACK_CASES
 	local t=strip-syn
-	expect "SYNs stripped by router 1" "$(fact_get $t.stripped)" -ge 1
-	expect_str "client's protocol (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
-	expect_str "client's fallback reason" "$(fact_get $t.c_reason)" "peer did not answer MP_CAPABLE"
+	assert_num "SYNs stripped by router 1" "$(fact_get $t.stripped)" -ge 1
+	assert_str "client's protocol (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
+	assert_str "client's fallback reason" "$(fact_get $t.c_reason)" "peer did not answer MP_CAPABLE"
 	expect_mib $t client MPCapableSYNTX -ge 1
 	expect_mib $t client MPCapableFallbackSYNACK -ge 1
 	expect_mib $t server MPCapableSYNRX -eq 0
@@ -240,37 +221,37 @@ mib_moved() {
 }
 
 @test "a middlebox strips MP_CAPABLE from the SYN/ACK: the client falls back, the server notices at the ACK, every byte arrives" {
-	ran strip-synack
+	harness_case strip-synack FALLBACK_CASES
 	local t=strip-synack
-	expect "SYN/ACKs stripped by router 1" "$(fact_get $t.stripped)" -ge 1
-	expect_str "client's protocol (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
+	assert_num "SYN/ACKs stripped by router 1" "$(fact_get $t.stripped)" -ge 1
+	assert_str "client's protocol (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
 	expect_mib $t client MPCapableFallbackSYNACK -ge 1
 	expect_mib $t server MPCapableSYNRX -ge 1
 	expect_mib $t server MPCapableFallbackACK -ge 1
-	expect_str "server's protocol for the connection" "$(fact_get $t.s_proto)" tcp
+	assert_str "server's protocol for the connection" "$(fact_get $t.s_proto)" tcp
 	assert_transfer_intact $t
 }
 
 @test "a middlebox strips MPTCP from the first data packet on: both ends fall back to TCP (RFC 8684 3.7), every byte arrives" {
-	ran strip-data
+	harness_case strip-data FALLBACK_CASES
 	local t=strip-data
-	expect "packets stripped by router 1" "$(fact_get $t.stripped)" -ge 1
-	expect_str "client's protocol at the end (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
-	expect_str "client's fallback reason" "$(fact_get $t.c_reason)" "fell back to TCP during the transfer"
+	assert_num "packets stripped by router 1" "$(fact_get $t.stripped)" -ge 1
+	assert_str "client's protocol at the end (MPTCP_INFO)" "$(fact_get $t.c_proto)" tcp
+	assert_str "client's fallback reason" "$(fact_get $t.c_reason)" "fell back to TCP during the transfer"
 	expect_mib $t client MPCapableDataFallback -ge 1
 	expect_mib $t server DssFallback -ge 1
 	assert_transfer_intact $t
 }
 
 @test "a middlebox strips MPTCP mid-transfer on path 1 of two subflows: that subflow is reset, the connection stays MPTCP on path 2, every byte arrives" {
-	ran strip-late-2sf
+	harness_case strip-late-2sf FALLBACK_CASES
 	local t=strip-late-2sf
-	expect "packets stripped by router 1" "$(fact_get $t.stripped)" -ge 1
-	expect "subflows the client had (MPTCP_INFO)" "$(fact_get $t.c_max_subflows)" -ge 2
+	assert_num "packets stripped by router 1" "$(fact_get $t.stripped)" -ge 1
+	assert_num "subflows the client had (MPTCP_INFO)" "$(fact_get $t.c_max_subflows)" -ge 2
 	# The server resets the subflow that lost its DSS (MP_RST).
 	expect_mib $t server MPRstTx -ge 1
 	expect_mib $t server DssFallback -eq 0
-	expect_str "client's protocol at the end (MPTCP_INFO)" "$(fact_get $t.c_proto)" mptcp
+	assert_str "client's protocol at the end (MPTCP_INFO)" "$(fact_get $t.c_proto)" mptcp
 	local mism
 	mism=$(traffic_json server '.conns[0].mismatch_offset // -1' $t)
 	if [[ $mism != -1 ]] && (($(mib_moved $t server DSSCorruptionReset) > 0)); then
@@ -281,9 +262,9 @@ mib_moved() {
 }
 
 @test "a middlebox strips MPTCP mid-transfer on the only subflow: no corrupted byte reaches the application (RFC 8684 3.7)" {
-	ran strip-late-1sf
+	harness_case strip-late-1sf FALLBACK_CASES
 	local t=strip-late-1sf mism crc fb
-	expect "packets stripped by router 1" "$(fact_get $t.stripped)" -ge 1
+	assert_num "packets stripped by router 1" "$(fact_get $t.stripped)" -ge 1
 	mism=$(traffic_json server '.conns[0].mismatch_offset // -1' $t)
 	crc=$(app_rc $t client)
 	fb=$(($(mib_moved $t server DssFallback) + $(mib_moved $t server DSSCorruptionFallback)))
@@ -294,13 +275,11 @@ mib_moved() {
 			known_bug "multipath-tcp/mptcp_net-next#519" \
 				"the server fell back to TCP alone (MPTcpExtDssFallback) while the client, still MPTCP, re-injected unacknowledged data (MPTcpExtMPTCPRetrans), which the server read as new: corrupted data at offset $mism. RFC 8684 3.7: once MPTCP is verified, reset instead" || return 1
 		fi
-		__assert_fail "data corrupted: the server's application read a wrong byte at offset $mism (client exit $crc)"
-		return 1
+		assert_fail "data corrupted: the server's application read a wrong byte at offset $mism (client exit $crc)"
 	fi
 	# Intact, or a visible reset: both are correct. A hang is not.
 	if [[ $crc == timeout ]]; then
-		__assert_fail "transfer stalled: no corruption, but no reset and no progress either (client killed after 4 s)"
-		return 1
+		assert_fail "transfer stalled: no corruption, but no reset and no progress either (client killed after 4 s)"
 	fi
 	[[ $crc == 0 ]] && assert_transfer_intact $t
 	return 0

@@ -51,11 +51,11 @@ setup_file() {
 
 # A counter's change over the abort. $1: role, $2: counter, $3: op, $4: n
 mib() {
-	check_mib abort "$1" "MPTcpExt$2" "$3" "$4"
+	assert_mib abort "$1" "MPTcpExt$2" "$3" "$4"
 }
 
 @test "both subflows are up when the client aborts" {
-	expect "subflows the client listed before the abort" "$(fact_get abort.sf_at_abort)" -eq 2
+	assert_num "subflows the client listed before the abort" "$(fact_get abort.sf_at_abort)" -eq 2
 }
 
 @test "the client's SO_LINGER 0 close sends MP_FASTCLOSE on each subflow; the server receives it" {
@@ -75,9 +75,9 @@ mib() {
 	local st err rc
 	traffic_json_to abort server st '.conns[0].status' err '.conns[0].error'
 	read -r rc <"$(traffic_dir abort)/server.rc"
-	expect_str "the server's verdict on the connection" "$st" error &&
-		expect "the server's exit code (7: reset or truncated)" "$rc" -eq 7 &&
-		expect_str "what the server's recv() said" "${err##*: }" "Connection reset by peer" &&
-		expect_str "the client's status" "$(traffic_json client '.conns[0].status' abort)" aborted &&
-		expect "the client's exit code" "$(<"$(traffic_dir abort)/client.rc")" -eq 0
+	assert_str "the server's verdict on the connection" "$st" error &&
+		assert_num "the server's exit code (7: reset or truncated)" "$rc" -eq 7 &&
+		assert_str "what the server's recv() said" "${err##*: }" "Connection reset by peer" &&
+		assert_str "the client's status" "$(traffic_json client '.conns[0].status' abort)" aborted &&
+		assert_num "the client's exit code" "$(<"$(traffic_dir abort)/client.rc")" -eq 0
 }

@@ -44,18 +44,16 @@ setup_file() {
 }
 
 @test "path 1 went down and came back 3 times during the transfer" {
-	expect "flaps done" "$(fact_get flap.flaps)" -eq "$FLAP_TIMES"
+	assert_num "flaps done" "$(fact_get flap.flaps)" -eq "$FLAP_TIMES"
 	local k
 	for ((k = 1; k <= FLAP_TIMES; k++)); do
-		[[ -n $(fact_get "flap.flap$k.restore_ms") ]] || {
-			__assert_fail "flap $k: path 1 never came back"
-			return 1
-		}
+		[[ -n $(fact_get "flap.flap$k.restore_ms") ]] ||
+		assert_fail "flap $k: path 1 never came back"
 	done
 }
 
 @test "every byte arrives intact" {
-	check_transfer_intact flap
+	assert_transfer_intact flap
 }
 
 @test "each time path 1 returns a new subflow joins within 5 s: 1 + 3 joins in all" {
@@ -63,19 +61,18 @@ setup_file() {
 	for ((k = 1; k <= FLAP_TIMES; k++)); do
 		v=$(fact_get "flap.flap$k.rejoin_ms")
 		if [[ $v == none ]]; then
-			__assert_fail "flap $k: no new subflow from path 1 within 5000 ms of its return"
-			return 1
+			assert_fail "flap $k: no new subflow from path 1 within 5000 ms of its return"
 		fi
-		expect "flap $k: time until a new subflow joined over path 1 (ms)" "$v" -le 5000 || return
+		assert_num "flap $k: time until a new subflow joined over path 1 (ms)" "$v" -le 5000 || return
 	done
-	check_mib flap client MPTcpExtMPJoinSynAckRx -eq $((1 + FLAP_TIMES)) &&
-		check_mib flap server MPTcpExtMPJoinAckRx -eq $((1 + FLAP_TIMES))
+	assert_mib flap client MPTcpExtMPJoinSynAckRx -eq $((1 + FLAP_TIMES)) &&
+		assert_mib flap server MPTcpExtMPJoinAckRx -eq $((1 + FLAP_TIMES))
 }
 
 @test "each outage (longest receive gap while path 1 is down) is at most 2 s" {
 	local k
 	for ((k = 1; k <= FLAP_TIMES; k++)); do
-		expect "flap $k: outage (ms)" "$(fact_get "flap.flap$k.outage_ms")" \
+		assert_num "flap $k: outage (ms)" "$(fact_get "flap.flap$k.outage_ms")" \
 			-le "$FLAP_MAX_OUTAGE_MS" || return
 	done
 }

@@ -41,20 +41,20 @@ setup_file() {
 }
 
 @test "the server's second address is announced and echoed once" {
-	check_mib mesh server MPTcpExtAddAddrTx -eq 1 --else client MPTcpExtAddAddr &&
-		check_mib mesh client MPTcpExtAddAddr -eq 1 &&
-		check_mib mesh client MPTcpExtEchoAddTx -eq 1 --else server MPTcpExtEchoAdd &&
-		check_mib mesh server MPTcpExtEchoAdd -eq 1
+	assert_mib mesh server MPTcpExtAddAddrTx -eq 1 --else client MPTcpExtAddAddr &&
+		assert_mib mesh client MPTcpExtAddAddr -eq 1 &&
+		assert_mib mesh client MPTcpExtEchoAddTx -eq 1 --else server MPTcpExtEchoAdd &&
+		assert_mib mesh server MPTcpExtEchoAdd -eq 1
 }
 
 @test "exactly 4 subflows (3 joins), counted at both ends" {
-	check_joins_exact mesh 3
+	assert_joins_exact mesh 3
 }
 
 @test "one subflow for each of the 4 address pairs, and the data arrives intact" {
 	local c1 c2 s1 s2
 	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client)
 	s1=$(topo_addr 1 server) s2=$(topo_addr 2 server)
-	check_pairs mesh "$c1>$s1" "$c1>$s2" "$c2>$s1" "$c2>$s2" &&
+	assert_pairs mesh "$c1>$s1" "$c1>$s2" "$c2>$s1" "$c2>$s2" &&
 		assert_transfer_intact mesh
 }

@@ -83,76 +83,71 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $IPV6_CASES " == *" $1 "* ]] || skip "case $1 not selected (IPV6_CASES)"
-}
-
 # $1: path, $2: client|server, $3: family (default 6)
 a() {
 	topo_addr "$1" "$2" "${3:-6}"
 }
 
 @test "subflow: exactly 3 IPv6 subflows, one from each address, and the data arrives intact" {
-	ran subflow
-	check_joins_exact subflow 2 &&
-		check_pairs_family subflow 6 &&
-		check_pairs subflow "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
+	harness_case subflow IPV6_CASES
+	assert_joins_exact subflow 2 &&
+		assert_pairs_family subflow 6 &&
+		assert_pairs subflow "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
 			"$(a 3 client)>$(a 1 server)" &&
-		check_transfer_intact subflow
+		assert_transfer_intact subflow
 }
 
 @test "signal: the server's IPv6 address is announced, echoed, and joined once" {
-	ran signal
-	check_mib signal server MPTcpExtAddAddrTx -eq 1 --else client MPTcpExtAddAddr &&
-		check_mib signal client MPTcpExtAddAddr -eq 1 &&
-		check_mib signal server MPTcpExtEchoAdd -eq 1 &&
-		check_joins_exact signal 1 &&
-		check_pairs signal "$(a 1 client)>$(a 1 server)" "$(a 1 client)>$(a 2 server)" &&
-		check_transfer_intact signal
+	harness_case signal IPV6_CASES
+	assert_mib signal server MPTcpExtAddAddrTx -eq 1 --else client MPTcpExtAddAddr &&
+		assert_mib signal client MPTcpExtAddAddr -eq 1 &&
+		assert_mib signal server MPTcpExtEchoAdd -eq 1 &&
+		assert_joins_exact signal 1 &&
+		assert_pairs signal "$(a 1 client)>$(a 1 server)" "$(a 1 client)>$(a 2 server)" &&
+		assert_transfer_intact signal
 }
 
 @test "failover: a second IPv6 subflow joins, path 1 goes down, every byte arrives intact" {
-	ran failover
-	check_joined_before_fault failover 2 &&
-		check_fault_mid_transfer failover &&
-		check_transfer_intact failover
+	harness_case failover IPV6_CASES
+	assert_joined_before_fault failover 2 &&
+		assert_fault_mid_transfer failover &&
+		assert_transfer_intact failover
 }
 
 @test "failover: path 2 carries at least 90% after the failure, the outage under 2 s, and path 1 rejoins" {
-	ran failover
-	check_survivor_carried failover 90 &&
-		check_outage_below failover 2000 &&
-		check_rejoined_within failover 5000
+	harness_case failover IPV6_CASES
+	assert_survivor_carried failover 90 &&
+		assert_outage_below failover 2000 &&
+		assert_rejoined_within failover 5000
 }
 
 @test "mixed over IPv4: only IPv4 subflows; the IPv6 endpoint and ADD_ADDR make no join" {
-	ran mixed
-	check_mib mixed4 client MPTcpExtAddAddr -eq 2 &&
-		check_joins_exact mixed4 2 &&
-		check_pairs_family mixed4 4 &&
-		check_pairs mixed4 "$(a 1 client 4)>$(a 1 server 4)" "$(a 2 client 4)>$(a 1 server 4)" \
+	harness_case mixed IPV6_CASES
+	assert_mib mixed4 client MPTcpExtAddAddr -eq 2 &&
+		assert_joins_exact mixed4 2 &&
+		assert_pairs_family mixed4 4 &&
+		assert_pairs mixed4 "$(a 1 client 4)>$(a 1 server 4)" "$(a 2 client 4)>$(a 1 server 4)" \
 			"$(a 1 client 4)>$(a 2 server 4)" &&
-		check_transfer_intact mixed4
+		assert_transfer_intact mixed4
 }
 
 @test "mixed over IPv6: no subflow mixes the families; the IPv4 endpoint makes no join" {
-	ran mixed
-	check_joins_exact mixed6 3 &&
-		check_pairs_same_family mixed6 &&
-		check_pairs mixed6 "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
+	harness_case mixed IPV6_CASES
+	assert_joins_exact mixed6 3 &&
+		assert_pairs_same_family mixed6 &&
+		assert_pairs mixed6 "$(a 1 client)>$(a 1 server)" "$(a 2 client)>$(a 1 server)" \
 			"$(a 1 client)>$(a 2 server)" "$(a 1 client 4)>$(a 2 server 4)" &&
-		check_transfer_intact mixed6
+		assert_transfer_intact mixed6
 }
 
 @test "v4mapped: an IPv6 socket to ::ffff:198.19.1.1 is MPTCP, and the IPv4 endpoint joins once" {
-	ran v4mapped
+	harness_case v4mapped IPV6_CASES
 	local s1
 	s1=$(topo_addr 1 server 4)
 	# The kernel lists the subflows by their own (IPv4) sockets; the
 	# client's socket is IPv6.
-	expect_str "the client's socket family" "$(traffic_json client '.family' v4mapped)" ipv6 &&
-		check_joins_exact v4mapped 1 &&
-		check_pairs v4mapped "$(topo_addr 1 client 4)>$s1" "$(topo_addr 2 client 4)>$s1" &&
+	assert_str "the client's socket family" "$(traffic_json client '.family' v4mapped)" ipv6 &&
+		assert_joins_exact v4mapped 1 &&
+		assert_pairs v4mapped "$(topo_addr 1 client 4)>$s1" "$(topo_addr 2 client 4)>$s1" &&
 		assert_transfer_intact v4mapped
 }

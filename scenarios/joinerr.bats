@@ -75,22 +75,17 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $JOINERR_CASES " == *" $1 "* ]] || skip "case $1 not selected (JOINERR_CASES)"
-}
-
 # The join over path 3 made, the other one not; nothing else failed.
 # $1: case
 path3_joined() {
 	local tag=$1
 	fact_sync
-	expect "most subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq 2 &&
-		check_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq 1 &&
-		check_mib "$tag" server MPTcpExtMPJoinSynRx -eq 1 &&
-		check_mib "$tag" server MPTcpExtMPJoinAckRx -eq 1 &&
-		check_join_clean "$tag" &&
-		check_pairs "$tag" "$(topo_addr 1 client)>$(topo_addr 1 server)" \
+	assert_num "most subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq 2 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq 1 &&
+		assert_mib "$tag" server MPTcpExtMPJoinSynRx -eq 1 &&
+		assert_mib "$tag" server MPTcpExtMPJoinAckRx -eq 1 &&
+		assert_join_clean "$tag" &&
+		assert_pairs "$tag" "$(topo_addr 1 client)>$(topo_addr 1 server)" \
 			"$(topo_addr 3 client)>$(topo_addr 1 server)"
 }
 
@@ -104,43 +99,43 @@ path3_joined() {
 one_refused() {
 	local tag=$1
 	fact_sync
-	expect "MP_JOIN SYNs router $JOINERR_PATH refused ($tag)" "${FACT[$tag.refused]-}" -ge 1 &&
-		check_mib "$tag" client MPTcpExtMPJoinSynTx -eq 2 &&
-		check_mib "$tag" client MPTcpExtMPJoinSynTxConnectErr -eq 0 &&
-		check_mib "$tag" client MPTcpExtMPJoinSynTxBindErr -eq 0 &&
-		check_mib "$tag" client MPTcpExtMPJoinSynTxCreatSkErr -eq 0 &&
-		{ [[ -z $2 ]] || check_mib "$tag" client TcpAttemptFails -eq "$2"; } &&
+	assert_num "MP_JOIN SYNs router $JOINERR_PATH refused ($tag)" "${FACT[$tag.refused]-}" -ge 1 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynTx -eq 2 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynTxConnectErr -eq 0 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynTxBindErr -eq 0 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynTxCreatSkErr -eq 0 &&
+		{ [[ -z $2 ]] || assert_mib "$tag" client TcpAttemptFails -eq "$2"; } &&
 		path3_joined "$tag"
 }
 
 @test "a join reset by router 2: path 3 still joins, path 2 gets no subflow (the kernel's join counters)" {
-	ran reset
+	harness_case reset JOINERR_CASES
 	one_refused reset 1
 }
 
 @test "a join reset by router 2: the data arrives intact" {
-	ran reset
+	harness_case reset JOINERR_CASES
 	assert_transfer_intact reset
 }
 
 @test "a join dropped by router 2: path 3 still joins, path 2 gets no subflow, and the data arrives intact" {
-	ran drop
+	harness_case drop JOINERR_CASES
 	one_refused drop '' &&
 		assert_transfer_intact drop
 }
 
 @test "an endpoint whose address the client lacks: its bind fails (MPJoinSynTxBindErr), no SYN goes out, path 3 still joins, and the data arrives intact" {
-	ran bind-err
-	check_mib bind-err client MPTcpExtMPJoinSynTxBindErr -eq 1 &&
-		check_mib bind-err client MPTcpExtMPJoinSynTx -eq 1 &&
+	harness_case bind-err JOINERR_CASES
+	assert_mib bind-err client MPTcpExtMPJoinSynTxBindErr -eq 1 &&
+		assert_mib bind-err client MPTcpExtMPJoinSynTx -eq 1 &&
 		path3_joined bind-err &&
 		assert_transfer_intact bind-err
 }
 
 @test "an endpoint on the initial subflow's address makes no second subflow from it; path 2 joins once" {
-	ran mpc-reuse
-	check_joins_exact mpc-reuse 1 &&
-		check_pairs mpc-reuse "$(topo_addr 1 client)>$(topo_addr 1 server)" \
+	harness_case mpc-reuse JOINERR_CASES
+	assert_joins_exact mpc-reuse 1 &&
+		assert_pairs mpc-reuse "$(topo_addr 1 client)>$(topo_addr 1 server)" \
 			"$(topo_addr 2 client)>$(topo_addr 1 server)" &&
 		assert_transfer_intact mpc-reuse
 }

@@ -44,11 +44,12 @@ record_ssm() {
 run_lang() {
 	local tag=$1 joins
 	shift
-	obs_mib_save server "$MPTH_RUN_DIR/mib-$tag"
+	obs_mib_mark "$tag" server
 	app_traffic --tag "$tag" --bytes "$LANG_BYTES" -- "$@" || return 1
 	record_ssm "$tag"
 	traffic_wait 30000 "$tag" || true
-	joins=$(app_mib_since server "$MPTH_RUN_DIR/mib-$tag" MPTcpExtMPJoinAckRx)
+	obs_mib_record "$tag"
+	joins=$(obs_mib_of "$tag" server MPTcpExtMPJoinAckRx)
 	fact_set "$tag.joins" "$joins"
 	harness_note "$tag: $(app_client_report "$tag" -c)"
 }
@@ -99,11 +100,11 @@ check_lang() {
 	local t=$1
 	[[ " $LANG_LIST " == *" $t "* ]] || skip "$t not selected (LANG_LIST)"
 	app_assert_verified "$t"
-	expect_str "protocol by the $t client's own MPTCP_INFO" "$(app_client_report "$t" .protocol)" mptcp
-	expect "subflows by the $t client's own MPTCP_INFO" "$(app_client_report "$t" .max_subflows)" -ge "$LANG_SUBFLOWS"
-	expect "subflows by ss -M on the server" "$(fact_get "$t.ssm")" -ge "$LANG_SUBFLOWS"
-	expect "server MIB MPJoinAckRx during the run" "$(fact_get "$t.joins")" -ge $((LANG_SUBFLOWS - 1))
-	expect_str "the $t client's view of the server's verdict" "$(app_client_report "$t" .status)" ok
+	assert_str "protocol by the $t client's own MPTCP_INFO" "$(app_client_report "$t" .protocol)" mptcp
+	assert_num "subflows by the $t client's own MPTCP_INFO" "$(app_client_report "$t" .max_subflows)" -ge "$LANG_SUBFLOWS"
+	assert_num "subflows by ss -M on the server" "$(fact_get "$t.ssm")" -ge "$LANG_SUBFLOWS"
+	assert_num "server MIB MPJoinAckRx during the run" "$(fact_get "$t.joins")" -ge $((LANG_SUBFLOWS - 1))
+	assert_str "the $t client's view of the server's verdict" "$(app_client_report "$t" .status)" ok
 }
 
 @test "Python: socket.IPPROTO_MPTCP gets 2 subflows (its MPTCP_INFO, ss -M, MIB) and our server verifies every byte" {
@@ -117,21 +118,17 @@ check_lang() {
 @test "Rust (socket2, built offline from Debian's crates): Protocol::from(262) gets 2 subflows and every byte verified" {
 	local why
 	why=$(fact_get rust.skip) && skip "Rust: $why"
-	[[ $(fact_get rust.build) != failed ]] || {
-		__assert_fail "the Rust client did not build offline (see the log above)"
-		return 1
-	}
+	[[ $(fact_get rust.build) != failed ]] ||
+		assert_fail "the Rust client did not build offline (see the log above)"
 	check_lang rust
 }
 
 @test "with net.mptcp.enabled=0, the Python and Perl clients fall back to TCP on ENOPROTOOPT and still deliver" {
 	local t
 	for t in py-off pl-off; do
-		expect_str "$t: protocol" "$(app_client_report $t .protocol)" tcp
-		[[ $(app_client_report $t .fallback_reason) == ENOPROTOOPT* ]] || {
-			__assert_fail "$t: fallback reason: expected ENOPROTOOPT..., got '$(app_client_report $t .fallback_reason)'"
-			return 1
-		}
+		assert_str "$t: protocol" "$(app_client_report $t .protocol)" tcp
+		[[ $(app_client_report $t .fallback_reason) == ENOPROTOOPT* ]] ||
+		assert_fail "$t: fallback reason: expected ENOPROTOOPT..., got '$(app_client_report $t .fallback_reason)'"
 		app_assert_verified $t
 	done
 }

@@ -37,7 +37,7 @@ step() {
 	obs_mib_mark "$tag"
 	fact_set "$tag.running" "$(traffic_running life && echo 1 || echo 0)"
 	"$@"
-	__fault_event "$ev" "$path" "$*"
+	fault_event "$ev" "$path" "$*"
 }
 
 setup_file() {
@@ -98,10 +98,8 @@ setup_file() {
 
 # The step ran while the transfer was still going. $1: step
 during() {
-	[[ $(fact_get "$1.running") == 1 ]] || {
-		__assert_fail "step $1 came after the transfer had ended (the client exited early: see its log)"
-		return 1
-	}
+	[[ $(fact_get "$1.running") == 1 ]] ||
+		assert_fail "step $1 came after the transfer had ended (the client exited early: see its log)" || return
 }
 
 @test "four subflows to start with: the initial one, two from endpoints, one to the announced address" {
@@ -109,62 +107,52 @@ during() {
 	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client) c3=$(topo_addr 3 client)
 	s1=$(topo_addr 1 server) s2=$(topo_addr 2 server)
 	want=$(printf '%s\n' "$c1>$s1" "$c1>$s2" "$c2>$s1" "$c3>$s1" | sort | paste -sd' ')
-	[[ $(fact_get life.pairs_start) == "$want" ]] || {
-		__assert_fail "subflows at the start: expected {$want}, got {$(fact_get life.pairs_start)}"
-		return 1
-	}
+	[[ $(fact_get life.pairs_start) == "$want" ]] ||
+		assert_fail "subflows at the start: expected {$want}, got {$(fact_get life.pairs_start)}"
 }
 
 @test "removing the client's path 2 endpoint closes its subflow and sends RM_ADDR" {
 	during rm
-	[[ $(fact_get rm.gone_ms) != none ]] || {
-		__assert_fail "the subflow from $(topo_addr 2 client) was still there 3 s after its endpoint went"
-		return 1
-	}
+	[[ $(fact_get rm.gone_ms) != none ]] ||
+		assert_fail "the subflow from $(topo_addr 2 client) was still there 3 s after its endpoint went"
 	harness_diag "subflow from path 2 gone $(fact_get rm.gone_ms) ms after the removal"
-	check_mib rm client MPTcpExtRmAddrTx -eq 1 &&
-		check_mib rm client MPTcpExtRmSubflow -eq 1 &&
-		check_mib rm server MPTcpExtRmAddr -eq 1
+	assert_mib rm client MPTcpExtRmAddrTx -eq 1 &&
+		assert_mib rm client MPTcpExtRmSubflow -eq 1 &&
+		assert_mib rm server MPTcpExtRmAddr -eq 1
 }
 
 @test "adding it back re-creates the subflow within 5 s (one new join)" {
 	during readd
 	local v
 	v=$(fact_get readd.rejoin_ms)
-	[[ $v != none ]] || {
-		__assert_fail "no new subflow from $(topo_addr 2 client) within 5000 ms of adding its endpoint back"
-		return 1
-	}
-	expect "time until the subflow from path 2 was back (ms)" "$v" -le 5000 &&
-		check_mib readd client MPTcpExtMPJoinSynAckRx -eq 1 &&
-		check_mib readd server MPTcpExtMPJoinAckRx -eq 1
+	[[ $v != none ]] ||
+		assert_fail "no new subflow from $(topo_addr 2 client) within 5000 ms of adding its endpoint back"
+	assert_num "time until the subflow from path 2 was back (ms)" "$v" -le 5000 &&
+		assert_mib readd client MPTcpExtMPJoinSynAckRx -eq 1 &&
+		assert_mib readd server MPTcpExtMPJoinAckRx -eq 1
 }
 
 @test "removing the server's announced address sends RM_ADDR and closes the subflow to it" {
 	during rm-sig
-	[[ $(fact_get rm-sig.gone_ms) != none ]] || {
-		__assert_fail "the subflow to $(topo_addr 2 server) was still there 3 s after its endpoint went"
-		return 1
-	}
-	check_mib rm-sig server MPTcpExtRmAddrTx -eq 1 &&
-		check_mib rm-sig server MPTcpExtRmSubflow -eq 1 &&
-		check_mib rm-sig client MPTcpExtRmAddr -eq 1
+	[[ $(fact_get rm-sig.gone_ms) != none ]] ||
+		assert_fail "the subflow to $(topo_addr 2 server) was still there 3 s after its endpoint went"
+	assert_mib rm-sig server MPTcpExtRmAddrTx -eq 1 &&
+		assert_mib rm-sig server MPTcpExtRmSubflow -eq 1 &&
+		assert_mib rm-sig client MPTcpExtRmAddr -eq 1
 }
 
 @test "flushing the client's endpoints closes their two subflows; the initial one carries on" {
 	during flush
 	local want
 	want="$(topo_addr 1 client)>$(topo_addr 1 server)"
-	[[ $(fact_get flush.pairs) == "$want" ]] || {
-		__assert_fail "subflows after the flush: expected {$want}, got {$(fact_get flush.pairs)}"
-		return 1
-	}
-	expect "client endpoints after the flush" "$(fact_get flush.endpoints)" -eq 0 &&
-		check_mib flush client MPTcpExtRmSubflow -eq 2 &&
-		expect "bytes received after the flush" \
+	[[ $(fact_get flush.pairs) == "$want" ]] ||
+		assert_fail "subflows after the flush: expected {$want}, got {$(fact_get flush.pairs)}"
+	assert_num "client endpoints after the flush" "$(fact_get flush.endpoints)" -eq 0 &&
+		assert_mib flush client MPTcpExtRmSubflow -eq 2 &&
+		assert_num "bytes received after the flush" \
 			$(($(fact_get flush.recv_after) - $(fact_get flush.recv))) -ge 1048576
 }
 
 @test "every byte arrives intact" {
-	check_transfer_intact life
+	assert_transfer_intact life
 }

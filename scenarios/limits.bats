@@ -84,11 +84,6 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $LIMITS_CASES " == *" $1 "* ]] || skip "case $1 not selected (LIMITS_CASES)"
-}
-
 # Two joins asked for, one taken: both SYNs counted, the third ACK of
 # one, and one refusal by the server. Without cookies the server answers
 # both SYNs and refuses at the third ACK; with cookies it refuses at the
@@ -98,38 +93,38 @@ ran() {
 one_of_two_taken() {
 	local tag=$1
 	fact_sync
-	expect "most live subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq 2 &&
-		expect "subflows by ss -M after the refusal" "${FACT[$tag.ssm]-}" -eq "$3" &&
-		check_mib "$tag" client MPTcpExtMPJoinSynTx -eq 2 --else server MPTcpExtMPJoinSynRx &&
-		check_mib "$tag" server MPTcpExtMPJoinSynRx -eq 2 &&
-		check_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq "$2" &&
-		check_mib "$tag" server MPTcpExtMPJoinAckRx -eq 1 &&
-		check_join_clean "$tag" 1
+	assert_num "most live subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq 2 &&
+		assert_num "subflows by ss -M after the refusal" "${FACT[$tag.ssm]-}" -eq "$3" &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynTx -eq 2 --else server MPTcpExtMPJoinSynRx &&
+		assert_mib "$tag" server MPTcpExtMPJoinSynRx -eq 2 &&
+		assert_mib "$tag" client MPTcpExtMPJoinSynAckRx -eq "$2" &&
+		assert_mib "$tag" server MPTcpExtMPJoinAckRx -eq 1 &&
+		assert_join_clean "$tag" 1
 }
 
 @test "server subflow limit 1, two joins asked: both SYNs answered, one join taken, one refused (MPJoinRejected)" {
-	ran server-limit
+	harness_case server-limit LIMITS_CASES
 	one_of_two_taken server-limit 2 2
 }
 
 @test "server subflow limit 1: the data arrives intact over the subflows it took" {
-	ran server-limit
+	harness_case server-limit LIMITS_CASES
 	assert_transfer_intact server-limit
 }
 
 @test "the same with SYN cookies: refused at the SYN, one join taken, and the data arrives intact" {
-	ran cookies
+	harness_case cookies LIMITS_CASES
 	one_of_two_taken cookies 1 3 &&
 		assert_transfer_intact cookies
 }
 
 @test "allow_join_initial_addr_port=0: no join to the server's initial address, one to the announced address" {
-	ran deny-id0
+	harness_case deny-id0 LIMITS_CASES
 	[[ -e $DENY_SYSCTL ]] || skip "no net.mptcp.allow_join_initial_addr_port in this kernel"
 	local c s3
 	c=$(topo_addr 1 client) s3=$(topo_addr 3 server)
-	check_joins_exact deny-id0 1 &&
-		check_pairs deny-id0 "$c>$(topo_addr 1 server)" "$c>$s3" &&
-		check_mib deny-id0 client MPTcpExtAddAddr -eq 1 &&
+	assert_joins_exact deny-id0 1 &&
+		assert_pairs deny-id0 "$c>$(topo_addr 1 server)" "$c>$s3" &&
+		assert_mib deny-id0 client MPTcpExtAddAddr -eq 1 &&
 		assert_transfer_intact deny-id0
 }

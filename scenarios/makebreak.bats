@@ -45,39 +45,35 @@ setup_file() {
 }
 
 @test "both paths carry a subflow before the failure" {
-	expect "subflows the client listed before the failure" "$(fact_get mab.sf_before)" -eq 2
+	assert_num "subflows the client listed before the failure" "$(fact_get mab.sf_before)" -eq 2
 }
 
 @test "every subflow times out, and the connection stays established without any" {
 	local z
 	z=$(fact_get mab.zero_ms)
 	if [[ $z == none ]]; then
-		__assert_fail "the client still had a subflow 30 s after both paths failed"
-		return 1
+		assert_fail "the client still had a subflow 30 s after both paths failed"
 	fi
 	harness_diag "no subflow left $z ms after the failure"
-	[[ $(fact_get mab.msk_state) == ESTAB ]] || {
-		__assert_fail "the client's MPTCP connection with no subflow: expected ESTAB, got $(fact_get mab.msk_state)"
-		return 1
-	}
-	check_mib mab client TcpExtTCPAbortOnTimeout -ge 2
+	[[ $(fact_get mab.msk_state) == ESTAB ]] ||
+		assert_fail "the client's MPTCP connection with no subflow: expected ESTAB, got $(fact_get mab.msk_state)"
+	assert_mib mab client TcpExtTCPAbortOnTimeout -ge 2
 }
 
 @test "path 2 returns within close_timeout and a new subflow joins within 5 s" {
 	local v
 	v=$(fact_get mab.rejoin_ms)
 	if [[ $v == none ]]; then
-		__assert_fail "no new subflow from path 2 within 5000 ms of its return"
-		return 1
+		assert_fail "no new subflow from path 2 within 5000 ms of its return"
 	fi
-	expect "time until a new subflow joined over path 2 (ms)" "$v" -le 5000
+	assert_num "time until a new subflow joined over path 2 (ms)" "$v" -le 5000
 }
 
 @test "every byte arrives intact" {
-	check_transfer_intact mab
+	assert_transfer_intact mab
 }
 
 @test "the outage is reported, and shorter than close_timeout" {
-	expect "outage from the failure (ms, longest receive gap)" "$(fact_get mab.outage_ms)" \
+	assert_num "outage from the failure (ms, longest receive gap)" "$(fact_get mab.outage_ms)" \
 		-lt $((MAB_CLOSE_TIMEOUT * 1000))
 }

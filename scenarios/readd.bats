@@ -71,7 +71,7 @@ setup_file() {
 
 # A step's wait, in ms: a number unless it never came. $1: step, $2: what
 waited() {
-	expect "$2 (ms)" "$(fact_get "readd.$1_ms")" -le 5000
+	assert_num "$2 (ms)" "$(fact_get "readd.$1_ms")" -le 5000
 }
 
 @test "the join to the announced address is made" {
@@ -80,9 +80,9 @@ waited() {
 
 @test "deleting the signal endpoint sends RM_ADDR (the client counts it) and the server removes the subflow to it (RmSubflow)" {
 	waited removed1 "the subflow to the removed address closed after" &&
-		check_mib readd client MPTcpExtRmAddr -eq 2 &&
-		check_mib readd server MPTcpExtRmAddrTx -eq 2 --else client MPTcpExtRmAddr &&
-		check_mib readd server MPTcpExtRmSubflow -eq 2
+		assert_mib readd client MPTcpExtRmAddr -eq 2 &&
+		assert_mib readd server MPTcpExtRmAddrTx -eq 2 --else client MPTcpExtRmAddr &&
+		assert_mib readd server MPTcpExtRmSubflow -eq 2
 }
 
 @test "adding it back announces it again and the client joins it again" {
@@ -95,11 +95,11 @@ waited() {
 }
 
 @test "three announcements and three joins in all, counted at both ends" {
-	check_mib readd server MPTcpExtAddAddrTx -eq 3 --else client MPTcpExtAddAddr &&
-		check_mib readd client MPTcpExtAddAddr -eq 3 &&
-		check_mib readd server MPTcpExtEchoAdd -eq 3 &&
-		check_mib readd client MPTcpExtMPJoinSynAckRx -eq 3 &&
-		check_mib readd server MPTcpExtMPJoinAckRx -eq 3
+	assert_mib readd server MPTcpExtAddAddrTx -eq 3 --else client MPTcpExtAddAddr &&
+		assert_mib readd client MPTcpExtAddAddr -eq 3 &&
+		assert_mib readd server MPTcpExtEchoAdd -eq 3 &&
+		assert_mib readd client MPTcpExtMPJoinSynAckRx -eq 3 &&
+		assert_mib readd server MPTcpExtMPJoinAckRx -eq 3
 }
 
 @test "every byte arrives intact" {

@@ -71,19 +71,14 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $SIGNAL_CASES " == *" $1 "* ]] || skip "case $1 not selected (SIGNAL_CASES)"
-}
-
 # ADD_ADDR sent, received, echoed and its echo received: n each.
 # $1: case, $2: n
 add_addr_counted() {
-	check_mib "$1" server MPTcpExtAddAddrTx -eq "$2" --else client MPTcpExtAddAddr &&
-		check_mib "$1" client MPTcpExtAddAddr -eq "$2" &&
-		check_mib "$1" client MPTcpExtEchoAddTx -eq "$2" --else server MPTcpExtEchoAdd &&
-		check_mib "$1" server MPTcpExtEchoAdd -eq "$2" &&
-		check_mib "$1" client MPTcpExtAddAddrDrop -eq 0
+	assert_mib "$1" server MPTcpExtAddAddrTx -eq "$2" --else client MPTcpExtAddAddr &&
+		assert_mib "$1" client MPTcpExtAddAddr -eq "$2" &&
+		assert_mib "$1" client MPTcpExtEchoAddTx -eq "$2" --else server MPTcpExtEchoAdd &&
+		assert_mib "$1" server MPTcpExtEchoAdd -eq "$2" &&
+		assert_mib "$1" client MPTcpExtAddAddrDrop -eq 0
 }
 
 # The client's subflows: the initial one plus one to each of the server's
@@ -96,62 +91,62 @@ pairs_to() {
 	for i in "$@"; do
 		pairs+=("$c>$(topo_addr "$i" server)")
 	done
-	check_pairs "$tag" "${pairs[@]}"
+	assert_pairs "$tag" "${pairs[@]}"
 }
 
 @test "one address announced: ADD_ADDR and its echo counted once on each end" {
-	ran one
+	harness_case one SIGNAL_CASES
 	add_addr_counted one 1
 }
 
 @test "one address announced: exactly 1 join, to the announced address, and the data arrives intact" {
-	ran one
-	check_joins_exact one 1 &&
+	harness_case one SIGNAL_CASES
+	assert_joins_exact one 1 &&
 		pairs_to one 2 &&
 		assert_transfer_intact one
 }
 
 @test "two announced, add_addr_accepted 1: both ADD_ADDRs received and echoed" {
-	ran two-accept-1
+	harness_case two-accept-1 SIGNAL_CASES
 	add_addr_counted two-accept-1 2
 }
 
 @test "two announced, add_addr_accepted 1: the client accepts 1 (ss -M), exactly 1 join, to the first" {
-	ran two-accept-1
-	expect "add_addr_accepted by the client's ss -M" "$(fact_get two-accept-1.accepted)" -eq 1 &&
-		check_joins_exact two-accept-1 1 &&
+	harness_case two-accept-1 SIGNAL_CASES
+	assert_num "add_addr_accepted by the client's ss -M" "$(fact_get two-accept-1.accepted)" -eq 1 &&
+		assert_joins_exact two-accept-1 1 &&
 		pairs_to two-accept-1 2 &&
 		assert_transfer_intact two-accept-1
 }
 
 @test "two announced, add_addr_accepted 2: both accepted, exactly 2 joins, one to each" {
-	ran two-accept-2
+	harness_case two-accept-2 SIGNAL_CASES
 	add_addr_counted two-accept-2 2 &&
-		expect "add_addr_accepted by the client's ss -M" "$(fact_get two-accept-2.accepted)" -eq 2 &&
-		check_joins_exact two-accept-2 2 &&
+		assert_num "add_addr_accepted by the client's ss -M" "$(fact_get two-accept-2.accepted)" -eq 2 &&
+		assert_joins_exact two-accept-2 2 &&
 		pairs_to two-accept-2 2 3 &&
 		assert_transfer_intact two-accept-2
 }
 
 @test "an address announced with a port: ADD_ADDR carries it, the join goes to that port, counted as a port join at both ends" {
-	ran port
+	harness_case port SIGNAL_CASES
 	add_addr_counted port 1 &&
-		check_mib port client MPTcpExtPortAdd -eq 1 &&
-		check_mib port server MPTcpExtMPJoinPortSynRx -eq 1 &&
-		check_mib port client MPTcpExtMPJoinPortSynAckRx -eq 1 &&
-		check_mib port server MPTcpExtMPJoinPortAckRx -eq 1 &&
-		check_mib port server MPTcpExtMismatchPortSynRx -eq 0 &&
-		check_mib port server MPTcpExtMismatchPortAckRx -eq 0
+		assert_mib port client MPTcpExtPortAdd -eq 1 &&
+		assert_mib port server MPTcpExtMPJoinPortSynRx -eq 1 &&
+		assert_mib port client MPTcpExtMPJoinPortSynAckRx -eq 1 &&
+		assert_mib port server MPTcpExtMPJoinPortAckRx -eq 1 &&
+		assert_mib port server MPTcpExtMismatchPortSynRx -eq 0 &&
+		assert_mib port server MPTcpExtMismatchPortAckRx -eq 0
 }
 
 @test "an address announced with a port: one subflow to that address and port, and the data arrives intact" {
-	ran port
+	harness_case port SIGNAL_CASES
 	local others
 	# Every remote address:port of the client's subflows but the
 	# listener's: the join's alone.
-	others=$(jq -r 'select(.conn == 0) | .subflow_list[]?.remote' "$(traffic_dir port)/client.info" |
+	others=$(traffic_client_info port -r '.subflow_list[]?.remote' |
 		grep -v ":$(fact_get port.port)$" | sort -u)
-	check_joins_exact port 1 &&
-		expect_str "the remote address:port of the join" "$others" "$(topo_addr 2 server):$SIGNAL_PORT" &&
+	assert_joins_exact port 1 &&
+		assert_str "the remote address:port of the join" "$others" "$(topo_addr 2 server):$SIGNAL_PORT" &&
 		assert_transfer_intact port
 }

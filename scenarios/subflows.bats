@@ -56,11 +56,6 @@ setup_file() {
 	done
 }
 
-# $1: case. Skips the tests of a case this run did not select.
-ran() {
-	[[ " $SUBFLOWS_CASES " == *" $1 "* ]] || skip "case $1 not selected (SUBFLOWS_CASES)"
-}
-
 # Paths 1..N each carried at least 5% of the payload, the others at most
 # 1%. $1: case, $2: N
 paths_used() {
@@ -68,10 +63,10 @@ paths_used() {
 	total=$(traffic_size_bytes "$SUBFLOWS_BYTES")
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		if ((i <= n)); then
-			expect "path $i bytes, % of the payload" \
+			assert_num "path $i bytes, % of the payload" \
 				$(($(fact_get "$tag.path$i.up") * 100 / total)) -ge 5 || return
 		else
-			expect "path $i bytes (no endpoint), % of the payload" \
+			assert_num "path $i bytes (no endpoint), % of the payload" \
 				$(($(fact_get "$tag.path$i.up") * 100 / total)) -le 1 || return
 		fi
 	done
@@ -83,46 +78,46 @@ subflow_case() {
 	for ((i = 1; i <= n; i++)); do
 		pairs+=("$(topo_addr "$i" client)>$(topo_addr 1 server)")
 	done
-	check_joins_exact "$tag" $((n - 1)) &&
-		check_pairs "$tag" "${pairs[@]}" &&
+	assert_joins_exact "$tag" $((n - 1)) &&
+		assert_pairs "$tag" "${pairs[@]}" &&
 		assert_transfer_intact "$tag"
 }
 
 @test "2 paths: exactly 2 subflows, one from each address, and the data arrives intact" {
-	ran paths2
+	harness_case paths2 SUBFLOWS_CASES
 	subflow_case paths2 2
 }
 
 @test "2 paths: both paths carry data, paths 3 and 4 none" {
-	ran paths2
+	harness_case paths2 SUBFLOWS_CASES
 	paths_used paths2 2
 }
 
 @test "3 paths: exactly 3 subflows, one from each address, and the data arrives intact" {
-	ran paths3
+	harness_case paths3 SUBFLOWS_CASES
 	subflow_case paths3 3
 }
 
 @test "3 paths: every path carries data, path 4 none" {
-	ran paths3
+	harness_case paths3 SUBFLOWS_CASES
 	paths_used paths3 3
 }
 
 @test "4 paths: exactly 4 subflows, one from each address, and the data arrives intact" {
-	ran paths4
+	harness_case paths4 SUBFLOWS_CASES
 	subflow_case paths4 4
 }
 
 @test "4 paths: every path carries data" {
-	ran paths4
+	harness_case paths4 SUBFLOWS_CASES
 	paths_used paths4 4
 }
 
 @test "subflow limit 1 with 3 paths: exactly 1 join, and the data arrives intact" {
-	ran limit
+	harness_case limit SUBFLOWS_CASES
 	# The first endpoint (path 2) gets the one subflow the limit allows.
-	check_joins_exact limit "$SUBFLOWS_LIMIT_JOINS" &&
-		check_pairs limit "$(topo_addr 1 client)>$(topo_addr 1 server)" \
+	assert_joins_exact limit "$SUBFLOWS_LIMIT_JOINS" &&
+		assert_pairs limit "$(topo_addr 1 client)>$(topo_addr 1 server)" \
 			"$(topo_addr 2 client)>$(topo_addr 1 server)" &&
 		assert_transfer_intact limit
 }

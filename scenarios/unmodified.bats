@@ -52,7 +52,7 @@ record_subflows() {
 
 run_iperf3() {
 	local t=iperf3 port=5201 f
-	obs_mib_save client "$MPTH_RUN_DIR/mib-$t"
+	obs_mib_mark $t client
 	app_start --tag $t "${WRAP[@]}" server iperf3 -s -1 -p $port
 	app_wait_listen server $port || return 1
 	fact_set $t.start_ms "$(now_ms)"
@@ -66,7 +66,8 @@ run_iperf3() {
 	app_wait $t client "$UNMOD_WAIT_MS" || true
 	app_wait $t server 5000 || true
 	fact_set $t.end_ms "$(now_ms)"
-	fact_set $t.joins "$(app_mib_since client "$MPTH_RUN_DIR/mib-$t" MPTcpExtMPJoinSynAckRx)"
+	obs_mib_record $t
+	fact_set $t.joins "$(obs_mib_of $t client MPTcpExtMPJoinSynAckRx)"
 	f=$MPTH_RUN_DIR/traffic-$t/client.json
 	fact_set $t.error "$(jq -r '.error // "none"' "$f" 2>/dev/null)"
 	fact_set $t.received "$(jq -r '.end.sum_received.bytes // 0 | floor' "$f" 2>/dev/null)"
@@ -111,36 +112,31 @@ setup_file() {
 	done
 }
 
-# $1: app
-ran() {
-	[[ " $UNMOD_APPS " == *" $1 "* ]] || skip "$1 not selected (UNMOD_APPS)"
-}
-
 @test "iperf3 under mptcpize: its connections get 2 subflows (ss -M, ss -tni, MIB joins)" {
-	ran iperf3
-	expect "subflows of iperf3's connections by ss -M" "$(fact_get iperf3.ssm)" -ge 2
+	harness_case iperf3 UNMOD_APPS
+	assert_num "subflows of iperf3's connections by ss -M" "$(fact_get iperf3.ssm)" -ge 2
 	# The control and the data connection each have two subflows.
-	expect "TCP sockets with the mptcp ULP (ss -tni)" "$(fact_get iperf3.ss_ulp)" -ge 3
-	expect "client MIB MPJoinSynAckRx" "$(fact_get iperf3.joins)" -ge 1
+	assert_num "TCP sockets with the mptcp ULP (ss -tni)" "$(fact_get iperf3.ss_ulp)" -ge 3
+	assert_num "client MIB MPJoinSynAckRx" "$(fact_get iperf3.joins)" -ge 1
 }
 
 @test "iperf3 under mptcpize survives path 1 going down: exit 0, data in every interval after the failure" {
-	ran iperf3
-	expect "iperf3 client exit code" "$(app_rc iperf3 client)" -eq 0
-	expect_str "iperf3 error" "$(fact_get iperf3.error)" none
-	expect "iperf3 intervals after the failure (+1 s)" "$(fact_get iperf3.after)" -ge 4
-	expect "of which moved no byte" "$(fact_get iperf3.after_idle)" -eq 0
-	expect "bytes iperf3 received" "$(fact_get iperf3.received)" -gt 0
+	harness_case iperf3 UNMOD_APPS
+	assert_num "iperf3 client exit code" "$(app_rc iperf3 client)" -eq 0
+	assert_str "iperf3 error" "$(fact_get iperf3.error)" none
+	assert_num "iperf3 intervals after the failure (+1 s)" "$(fact_get iperf3.after)" -ge 4
+	assert_num "of which moved no byte" "$(fact_get iperf3.after_idle)" -eq 0
+	assert_num "bytes iperf3 received" "$(fact_get iperf3.received)" -gt 0
 }
 
 @test "socat under mptcpize: its connection gets 2 subflows (ss -M)" {
-	ran socat
-	expect "subflows of socat's connection by ss -M" "$(fact_get socat.ssm)" -ge 2
+	harness_case socat UNMOD_APPS
+	assert_num "subflows of socat's connection by ss -M" "$(fact_get socat.ssm)" -ge 2
 }
 
 @test "socat under mptcpize survives path 1 going down: our server verifies every byte, the outage stays under 3 s" {
-	ran socat
+	harness_case socat UNMOD_APPS
 	app_assert_verified socat
-	expect "server's result status relayed by socat (0 = ok)" "$(fact_get socat.result_status)" -eq 0
-	expect "outage after the failure (ms, longest receive gap)" "$(fact_get socat.outage_ms)" -le "$UNMOD_OUTAGE_MAX_MS"
+	assert_num "server's result status relayed by socat (0 = ok)" "$(fact_get socat.result_status)" -eq 0
+	assert_num "outage after the failure (ms, longest receive gap)" "$(fact_get socat.outage_ms)" -le "$UNMOD_OUTAGE_MAX_MS"
 }

@@ -49,7 +49,7 @@ load ../harness/harness
 # $1: fact, $2: role, $3: jq condition. Waits for the event, records it.
 await_event() {
 	local ev
-	ev=$(app_pm_wait_event "$2" "$3" "$USPM_EVENT_MAX_MS") || ev=none
+	ev=$(uspm_wait_event "$2" "$3" "$USPM_EVENT_MAX_MS") || ev=none
 	fact_set "$1" "$ev"
 	[[ $ev != none ]]
 }
@@ -59,7 +59,7 @@ await_event() {
 pm() {
 	local f=$1 rc=0
 	shift
-	app_pm_cmd "$@" || rc=$?
+	uspm_cmd "$@" || rc=$?
 	fact_set "$f" "$rc"
 }
 
@@ -72,14 +72,14 @@ setup_file() {
 	harness_init || return 0
 	topo_paths 2 --rate 20mbit
 	topo_sysctl server net.mptcp.add_addr_timeout=1
-	app_pm_ctl_build || return 1
+	uspm_build || return 1
 	local role port ctok stok sport t0 t1
 	for role in client server; do
 		[[ $role == client && $USPM_CLIENT_PM != userspace ]] ||
-			app_pm_userspace "$role" || return 1
-		app_pm_listen "$role" || return 1
-		obs_mib_save "$role" "$MPTH_RUN_DIR/mib-$role"
+			uspm_enable "$role" || return 1
+		uspm_listen "$role" || return 1
 	done
+	obs_mib_mark uspm
 	# What the kernel's PM would act on at once: a subflow endpoint and
 	# limits that allow it. With pm_type=1 it must make nothing of them.
 	pm_limits client subflows=2 add_addr_accepted=2
@@ -155,93 +155,74 @@ setup_file() {
 	fi
 	fact_set gap_ms "$(traffic_outage_ms h "$(fact_get create.ms || fact_get h.start_ms)" 0 client)"
 	harness_figure handover_gap_ms "$(fact_get gap_ms)"
-	for role in client server; do
-		obs_mib_delta "$role" "$MPTH_RUN_DIR/mib-$role" >"$MPTH_RUN_DIR/mib-$role.delta"
-	done
-}
-
-# $1: role, $2: counter (without MPTcpExt), $3: op, $4: value. Judges
-# the counter's change during the scenario; a counter this kernel lacks
-# (not in the snapshot taken at the start, which lists them all) skips
-# that check by name.
-check_mib_change() {
-	local n=MPTcpExt$2
-	grep -q "^$n " "$MPTH_RUN_DIR/mib-$1" || {
-		expect_skip "$1 MIB $2 $3 $4: counter $n not in this kernel"
-		return
-	}
-	expect "$1 MIB $2" "$(awk -v n="$n" '$1 == n { v = $2 } END { print v + 0 }' "$MPTH_RUN_DIR/mib-$1.delta")" "$3" "$4"
+	obs_mib_record uspm
 }
 
 # $1: fact holding an event, $2: what it is
 expect_event() {
-	[[ $(fact_get "$1") != none ]] || {
-		__assert_fail "$2: no such event within $USPM_EVENT_MAX_MS ms; events seen: $(tr '\n' ' ' <"$MPTH_RUN_DIR/traffic-pm/${1%%.*}"*.events.log 2>/dev/null | cut -c1-600)"
-		return 1
-	}
+	[[ $(fact_get "$1") != none ]] ||
+		assert_fail "$2: no such event within $USPM_EVENT_MAX_MS ms; events seen: $(tr '\n' ' ' <"$MPTH_RUN_DIR/traffic-pm/${1%%.*}"*.events.log 2>/dev/null | cut -c1-600)" || return
 	harness_diag "$2: $(fact_get "$1")"
 }
 
 @test "both listeners see the connection established, the server's marked server-side, with their tokens" {
 	expect_event c.established "client's ESTABLISHED event"
 	expect_event s.established "server's ESTABLISHED event"
-	expect "server_side flag of the server's event" "$(ev_field s.established .server_side)" -eq 1
-	[[ -n $(ev_field c.established .token) ]] || {
-		__assert_fail "the client's event carries no token"
-		return 1
-	}
+	assert_num "server_side flag of the server's event" "$(ev_field s.established .server_side)" -eq 1
+	[[ -n $(ev_field c.established .token) ]] ||
+		assert_fail "the client's event carries no token"
 }
 
 @test "ANNOUNCE from the server's PM: the client's PM hears the path-2 address (ANNOUNCED, MIB AddAddr)" {
-	expect "mptcp-pm-ctl announce exit code" "$(fact_get announce.rc)" -eq 0
+	assert_num "mptcp-pm-ctl announce exit code" "$(fact_get announce.rc)" -eq 0
 	expect_event c.announced "client's ANNOUNCED event"
-	expect_str "announced address" "$(ev_field c.announced .daddr)" "$(topo_addr 2 server)"
-	expect "announced address id" "$(ev_field c.announced .rem_id)" -eq 2
-	check_mib_change server AddAddrTx -ge 1
-	check_mib_change client AddAddr -ge 1
+	assert_str "announced address" "$(ev_field c.announced .daddr)" "$(topo_addr 2 server)"
+	assert_num "announced address id" "$(ev_field c.announced .rem_id)" -eq 2
+	assert_mib uspm server MPTcpExtAddAddrTx -ge 1
+	assert_mib uspm client MPTcpExtAddAddr -ge 1
 }
 
 @test "SUBFLOW_CREATE from the client's PM: a subflow over path 2 is established within 3 s (SUB_ESTABLISHED, MIB joins)" {
-	expect "mptcp-pm-ctl create exit code" "$(fact_get create.rc)" -eq 0
+	assert_num "mptcp-pm-ctl create exit code" "$(fact_get create.rc)" -eq 0
 	expect_event c.sub_established "client's SUB_ESTABLISHED event from $(topo_addr 2 client)"
-	expect "local id of the new subflow" "$(ev_field c.sub_established .loc_id)" -eq 2
-	expect "time from SUBFLOW_CREATE to SUB_ESTABLISHED (ms)" "$(fact_get create.took_ms)" -le "$USPM_EVENT_MAX_MS"
-	check_mib_change client MPJoinSynAckRx -ge 1
-	check_mib_change server MPJoinAckRx -ge 1
+	assert_num "local id of the new subflow" "$(ev_field c.sub_established .loc_id)" -eq 2
+	assert_num "time from SUBFLOW_CREATE to SUB_ESTABLISHED (ms)" "$(fact_get create.took_ms)" -le "$USPM_EVENT_MAX_MS"
+	assert_mib uspm client MPTcpExtMPJoinSynAckRx -ge 1
+	assert_mib uspm server MPTcpExtMPJoinAckRx -ge 1
 }
 
 @test "SUBFLOW_DESTROY of path 1's subflow: it closes and path 2 carries what follows" {
-	expect "mptcp-pm-ctl destroy exit code" "$(fact_get destroy.rc)" -eq 0
+	assert_num "mptcp-pm-ctl destroy exit code" "$(fact_get destroy.rc)" -eq 0
 	expect_event c.sub_closed "client's SUB_CLOSED event for $(topo_addr 1 client)"
 	local recv p1 p2
 	recv=$(fact_get after.recv) p1=$(fact_get after.p1) p2=$(fact_get after.p2)
 	harness_diag "in the 2 s after the break: $recv payload bytes received; path 1 forwarded $p1, path 2 $p2 bytes down"
-	expect "payload received in the 2 s after the break" "$recv" -gt 0
-	expect "path 2 bytes after the break, % of the payload received" $((p2 * 100 / (recv > 0 ? recv : 1))) -ge 90
-	expect "path 1 bytes after the break, % of the payload received" $((p1 * 100 / (recv > 0 ? recv : 1))) -le 2
+	assert_num "payload received in the 2 s after the break" "$recv" -gt 0
+	assert_num "path 2 bytes after the break, % of the payload received" $((p2 * 100 / (recv > 0 ? recv : 1))) -ge 90
+	assert_num "path 1 bytes after the break, % of the payload received" $((p1 * 100 / (recv > 0 ? recv : 1))) -le 2
 }
 
 @test "make-before-break: the transfer never stalls more than 1.5 s, and every byte arrives" {
-	expect "longest receive gap from SUBFLOW_CREATE on (ms)" "$(fact_get gap_ms)" -le "$USPM_MAX_GAP_MS"
+	assert_num "longest receive gap from SUBFLOW_CREATE on (ms)" "$(fact_get gap_ms)" -le "$USPM_MAX_GAP_MS"
 	assert_transfer_intact h
 }
 
 @test "REMOVE of the client's initial address: the server's PM hears it is gone (REMOVED, MIB RmAddr)" {
-	expect "mptcp-pm-ctl remove exit code" "$(fact_get remove.rc)" -eq 0
+	assert_num "mptcp-pm-ctl remove exit code" "$(fact_get remove.rc)" -eq 0
 	expect_event s.removed "server's REMOVED event"
-	expect "removed address id" "$(ev_field s.removed .rem_id)" -eq 0
-	check_mib_change client RmAddrTx -ge 1
-	check_mib_change server RmAddr -ge 1
+	assert_num "removed address id" "$(ev_field s.removed .rem_id)" -eq 0
+	assert_mib uspm client MPTcpExtRmAddrTx -ge 1
+	assert_mib uspm server MPTcpExtRmAddr -ge 1
 }
 
 @test "the kernel's PM makes nothing by itself: a subflow endpoint and free limits leave one subflow until SUBFLOW_CREATE" {
-	expect "subflows the client listed after 1 MB, before any command" "$(fact_get sf_before_create)" -eq 1
+	assert_num "subflows the client listed after 1 MB, before any command" "$(fact_get sf_before_create)" -eq 1
 }
 
 @test "an unknown token and an unknown address id are refused, with an error" {
 	local out
-	expect "mptcp-pm-ctl announce with token $USPM_BAD_TOKEN: exit code" "$(fact_get bad_token.rc)" -gt 0 &&
-		expect "mptcp-pm-ctl remove of id 77: exit code" "$(fact_get bad_id.rc)" -gt 0 || return
+	assert_num "mptcp-pm-ctl announce with token $USPM_BAD_TOKEN: exit code" "$(fact_get bad_token.rc)" -gt 0 &&
+		assert_num "mptcp-pm-ctl remove of id 77: exit code" "$(fact_get bad_id.rc)" -gt 0 || return
 	out=$(awk -F'\t' '$1 ~ /^announce --token [0-9]+ --id 3 / { print $3 }' "$MPTH_RUN_DIR/traffic-pm/commands")
 	harness_diag "announce with token $USPM_BAD_TOKEN said: $out"
 	[[ -n $out ]] || fail "mptcp-pm-ctl refused token $USPM_BAD_TOKEN without saying why"

@@ -103,8 +103,8 @@ tap_parse() {
 	# The test lines are assembled so that Bats does not take them for ours.
 	printf '%s\n' '#!/usr/bin/env bats' "load $REPO/harness/harness" \
 		'setup_file() { harness_init || return 0; }' \
-		"$(printf '%s' '@' 'test "two checks hold" { expect "apples" 5 -ge 3; expect_str "colour" red red; }')" \
-		"$(printf '%s' '@' 'test "a check fails" { expect "pears" 2 -ge 3; }')" >"$d/checks.bats"
+		"$(printf '%s' '@' 'test "two checks hold" { assert_num "apples" 5 -ge 3; assert_str "colour" red red; }')" \
+		"$(printf '%s' '@' 'test "a check fails" { assert_num "pears" 2 -ge 3; }')" >"$d/checks.bats"
 	run "$RUN" --no-install --artifacts "$d/art" --json "$d/run.json" \
 		"$BATS_FILE_TMPDIR/mixed.bats" "$d/checks.bats"
 	assert_failure 1

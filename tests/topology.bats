@@ -78,9 +78,9 @@ nstat_save() {
 mib_equal() {
 	local _
 	for _ in 1 2 3; do
-		obs_mib_save "$1" "$BATS_TEST_TMPDIR/a"
+		__obs_mib_snapshot "$1" "$BATS_TEST_TMPDIR/a"
 		nstat_save "$2" >"$BATS_TEST_TMPDIR/n"
-		obs_mib_save "$1" "$BATS_TEST_TMPDIR/b"
+		__obs_mib_snapshot "$1" "$BATS_TEST_TMPDIR/b"
 		cmp -s "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" || continue
 		diff "$BATS_TEST_TMPDIR/n" "$BATS_TEST_TMPDIR/a"
 		return
@@ -292,23 +292,23 @@ idle() {
 	assert_output "$(obs_mib client IpExtInOctets)"
 }
 
-@test "obs_mib_delta lists what moved, as the nstat-based one does" {
+@test "__obs_mib_changes lists what moved, as the nstat-based one does" {
 	local srv
 	srv=$(topo_addr 2 server)
-	obs_mib_save client "$BATS_TEST_TMPDIR/before"
+	__obs_mib_snapshot client "$BATS_TEST_TMPDIR/before"
 	in_ns client bash -c "exec 3<>/dev/tcp/$srv/9" 2>/dev/null || true
-	run obs_mib_delta client "$BATS_TEST_TMPDIR/before"
+	run __obs_mib_changes client "$BATS_TEST_TMPDIR/before"
 	assert_line "TcpActiveOpens 1"
 	assert_line "TcpAttemptFails 1"
 	local ours=$output
 	# The same deltas through nstat (no anchor).
 	mv "$MPTH_RUN_DIR/anchor-client" "$BATS_TEST_TMPDIR/anchor"
-	run obs_mib_delta client "$BATS_TEST_TMPDIR/before"
+	run __obs_mib_changes client "$BATS_TEST_TMPDIR/before"
 	mv "$BATS_TEST_TMPDIR/anchor" "$MPTH_RUN_DIR/anchor-client"
 	assert_output "$ours"
 	# On purpose: a saved file from another namespace shows differences.
-	obs_mib_save server "$BATS_TEST_TMPDIR/other"
-	run obs_mib_delta client "$BATS_TEST_TMPDIR/other"
+	__obs_mib_snapshot server "$BATS_TEST_TMPDIR/other"
+	run __obs_mib_changes client "$BATS_TEST_TMPDIR/other"
 	refute_output ''
 }
 

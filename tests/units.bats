@@ -35,12 +35,12 @@ timeline() {
 }
 
 @test "expect compares numbers and says what it wanted" {
-	run expect "subflows" 2 -ge 3
+	run assert_num "subflows" 2 -ge 3
 	assert_failure
 	assert_output --partial "subflows: expected at least 3, got 2"
-	run expect "subflows" 3 -ge 3
+	run assert_num "subflows" 3 -ge 3
 	assert_success
-	run expect "subflows" "" -ge 1
+	run assert_num "subflows" "" -ge 1
 	assert_failure
 	assert_output --partial "expected a number"
 }
@@ -51,11 +51,11 @@ timeline() {
 	fact_set t.survivor 2
 	fact_set t.survivor_bytes_at_window 0
 	fact_set t.survivor_bytes_at_restore 8000
-	run check_survivor_carried t 90
+	run assert_survivor_carried t 90
 	assert_failure
 	assert_output --partial "expected at least 90, got 80"
 	fact_set t.survivor_bytes_at_restore 10500
-	run check_survivor_carried t 90
+	run assert_survivor_carried t 90
 	assert_success
 }
 
@@ -144,7 +144,7 @@ fake_run() {
 	assert_output 500
 	# A bound below it fails, with the figure.
 	fact_set t.recovery_ms 500
-	run check_recovery_below t 400
+	run assert_recovery_below t 400
 	assert_failure
 	assert_output --partial "expected at most 400, got 500"
 }
@@ -189,8 +189,8 @@ fake_run() {
 	assert_equal "$TRAFFIC_LIVE_PAIRS" "198.18.1.1>198.19.1.1 198.18.2.1>198.19.1.1"
 	traffic_sf_locals t
 	assert_equal "$TRAFFIC_SF_LOCALS" "198.18.1.1:5 198.18.2.1:6"
-	__traffic_marked t 100
-	run __traffic_marked t 200
+	traffic_marked t 100
+	run traffic_marked t 200
 	assert_failure
 	__traffic_new_sf_from t 198.18.2.1 "198.18.1.1:5"
 	run __traffic_new_sf_from t 198.18.2.1 "198.18.1.1:5 198.18.2.1:6"
@@ -207,18 +207,18 @@ fake_run() {
 	fact_set t.lag_ms 10
 	fact_set t.struck_rx 400000
 	fact_set t.placement 255000
-	run check_fault_mid_transfer t 20
+	run assert_fault_mid_transfer t 20
 	assert_success
 	# The diagnostics (TAP comments) are kept with the figures too.
 	run grep -F "struck at 255000 (+0.50%); the receiver had 400000 by then" "$MPTH_ART_DIR/figures.txt"
 	assert_success
 	fact_set t.placement 300000
-	run check_fault_mid_transfer t 20
+	run assert_fault_mid_transfer t 20
 	assert_failure
 	assert_output --partial "expected at most 20, got 50"
 	# Before its mark is impossible, and fails too.
 	fact_set t.placement 200000
-	run check_fault_mid_transfer t 20
+	run assert_fault_mid_transfer t 20
 	assert_failure
 }
 
@@ -230,7 +230,8 @@ fake_run() {
 	(((t1 - t0) / 1000 >= 190))
 	# The harness never needs sleep(1) to wait: grep its modules.
 	run grep -nE '(^|[^_a-z])sleep [0-9]' "$REPO"/harness/traffic.sh "$REPO"/harness/recipes.sh \
-		"$REPO"/harness/faults.sh "$REPO"/harness/catalogue.sh "$REPO"/lib/wait.sh
+		"$REPO"/harness/faults.sh "$REPO"/harness/observe.sh "$REPO"/harness/assert.sh \
+		"$REPO"/harness/facts.sh "$REPO"/harness/uspm.sh "$REPO"/harness/mptcpd.sh "$REPO"/lib/wait.sh
 	assert_output ''
 }
 
@@ -243,7 +244,7 @@ fake_run() {
 	traffic_open_channel t upload
 	assert_equal "${__TR_DONE[t.port]:-}" ''
 	assert_equal "${__TR_SF[t]:-}" ''
-	run __traffic_marked t 100
+	run traffic_marked t 100
 	assert_failure
 	# Another tag's state stays.
 	assert_equal "${__TR_DONE[tx.port]}" 9999
@@ -330,21 +331,21 @@ record() {
 	printf 'MPTcpExtAddAddr 0\nMPTcpExtEchoAdd 0\n' >"$MPTH_RUN_DIR/mib-t-server"
 	fact_set t.mib.server.recorded 1
 	fact_set t.mib.server.MPTcpExtEchoAdd 1
-	run check_mib t server MPTcpExtAddAddrTx -eq 1
+	run assert_mib t server MPTcpExtAddAddrTx -eq 1
 	assert_success
 	run cat "$MPTH_ART_DIR/skipped-checks.txt"
 	assert_output --partial "server MPTcpExtAddAddrTx -eq 1: counter MPTcpExtAddAddrTx not in this kernel"
 	# A counter the kernel has, at 0, is judged: 0 is not 1.
 	: >"$MPTH_ART_DIR/failure-dump.txt"
-	run check_mib t server MPTcpExtAddAddr -eq 1
+	run assert_mib t server MPTcpExtAddAddr -eq 1
 	assert_failure
 	assert_output --partial "expected exactly 1, got 0"
-	run check_mib t server MPTcpExtEchoAdd -eq 1
+	run assert_mib t server MPTcpExtEchoAdd -eq 1
 	assert_success
-	MPTH_STRICT=1 run check_mib t server MPTcpExtAddAddrTx -eq 1
+	MPTH_STRICT=1 run assert_mib t server MPTcpExtAddAddrTx -eq 1
 	assert_failure
 	assert_output --partial "not in this kernel (strict"
-	SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1 run check_mib t server MPTcpExtAddAddrTx -eq 1
+	SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1 run assert_mib t server MPTcpExtAddAddrTx -eq 1
 	assert_failure
 }
 
@@ -357,17 +358,17 @@ record() {
 		fact_set "t.mib.$role.recorded" 1
 	done
 	: >"$MPTH_ART_DIR/failure-dump.txt"
-	run check_join_clean t
+	run assert_join_clean t
 	assert_success
 	# A scenario that causes one refusal wants exactly that one.
-	run check_join_clean t 1
+	run assert_join_clean t 1
 	assert_failure
 	assert_output --partial "server MPTcpExtMPJoinRejected: expected exactly 1, got 0"
 	for c in MPJoinRejected:server MPJoinNoTokenFound:server MPJoinAckHMacFailure:server \
 		MPJoinSynAckHMacFailure:client DssFallback:client DssFallback:server \
 		InfiniteMapTx:server DSSCorruptionFallback:client; do
 		fact_set "t.mib.${c#*:}.MPTcpExt${c%:*}" 1
-		run check_join_clean t
+		run assert_join_clean t
 		assert_failure
 		assert_output --partial "${c#*:} MPTcpExt${c%:*}: expected exactly 0, got 1"
 		fact_set "t.mib.${c#*:}.MPTcpExt${c%:*}" 0
@@ -390,6 +391,54 @@ record() {
 	done
 	dups=$(grep -ho '^[A-Za-z_][A-Za-z0-9_]*()' "${files[@]}" | sort | uniq -d)
 	assert_equal "$dups" ''
+}
+
+# The modules a scenario sources, by the prefix of their public functions.
+# A few short verbs carry none, as in the anchors (net/lib.sh's busywait,
+# a die), and are listed here by name; the bats hooks too.
+declare -gA MODULE_PREFIX=([topology]=topo [facts]=fact [traffic]=traffic
+	[faults]=fault [observe]=obs [assert]=assert [recipes]=recipe [apps]=app
+	[uspm]=uspm [mptcpd]=mptcpd [pm]=pm [shape]=shape [plot]=plot
+	[harness]=harness [log]=log [wait]=wait [defer]=defer [deps]=deps
+	[features]=feat [jobs]=jobs [runstate]=runstate [report]=report
+	[bench]=bench [vm]=vm [runner]=runner [cli]=cli)
+MODULE_VERBS=' in_ns in_ns_bg die busywait now_ms now_ms_to setup teardown_file '
+
+# $@: module files. Prints "file: function" for each public function whose
+# prefix is not its module's, and "file: no prefix known" for a module not
+# in MODULE_PREFIX.
+misplaced_functions() {
+	local f m p fn
+	for f; do
+		m=${f##*/} m=${m%.*}
+		p=${MODULE_PREFIX[$m]:-}
+		[[ -n $p ]] || { echo "$f: no prefix known"; continue; }
+		while read -r fn; do
+			fn=${fn%'()'}
+			[[ $fn == __* || $fn == "$p" || $fn == "$p"_* ]] && continue
+			[[ $MODULE_VERBS == *" $fn "* ]] && continue
+			echo "${f#"$REPO"/}: $fn"
+		done < <(grep -o '^[A-Za-z_][A-Za-z0-9_]*()' "$f")
+	done
+}
+
+@test "every public function lives in the module its prefix names, and no scenario calls a private one" {
+	local f files=()
+	# The programs (topo-build, topo-anchor, the VM's init) are not
+	# sourced: they have no public functions.
+	for f in "$REPO"/lib/*.sh "$REPO"/harness/*.sh "$REPO"/harness/*/*.sh "$REPO"/harness/harness.bash; do
+		[[ $f == */topo-build.sh || $f == */topo-anchor.sh || $f == */vm-init.sh || ! -e $f ]] ||
+			files+=("$f")
+	done
+	run misplaced_functions "${files[@]}"
+	assert_output ''
+	# A private name (__x) of a module is not a scenario's to call.
+	run grep -nE '(^|[^A-Za-z0-9_])__[A-Za-z]' "$REPO"/scenarios/*.bats "$REPO"/harness/app.bats
+	assert_output ''
+	# The check can fail: a function with another module's prefix.
+	printf 'obs_misplaced() { :; }\n' >"$BATS_TEST_TMPDIR/traffic.sh"
+	run misplaced_functions "$BATS_TEST_TMPDIR/traffic.sh"
+	assert_output "$BATS_TEST_TMPDIR/traffic.sh: obs_misplaced"
 }
 
 @test "wait_untraced: a loop runs with the DEBUG trap off, which comes back; status and set -e kept" {
@@ -434,10 +483,10 @@ record() {
 	mark_seen() { [[ -n ${__TR_MARK[t.server.1000]:-} ]]; }
 	# Half a line, then nothing: the wait times out in the middle of it.
 	printf 'server m' >&"$fd"
-	__traffic_until t 300 mark_seen || true
+	traffic_until t 300 mark_seen || true
 	assert_equal "${__TR_PART[t]}" 'server m'
 	printf 'ark 1796222483711 1000 1042\n' >&"$fd"
-	__traffic_until t 2000 mark_seen
+	traffic_until t 2000 mark_seen
 	assert_equal "${__TR_MARK[t.server.1000]}" "1796222483711 1042"
 	run cat "$MPTH_RUN_DIR/traffic-t/events.log"
 	assert_output 'server mark 1796222483711 1000 1042'
