@@ -29,18 +29,23 @@ pm_limits() {
 	ip -n "$ns" mptcp limits set "${args[@]}"
 }
 
-# Add an endpoint for a path's address on a role.
-# $1: role (client|server), $2: path index, $3...: flags (subflow, signal,
-# backup, fullmesh) and optionally "v6" for the IPv6 address, "id N",
-# "port N" (a signal endpoint announced with its own port: ADD_ADDR with
-# a port, and a listener the kernel opens for the joins to it).
+# Add an endpoint for a path's address on a role, bound to the path's
+# device. $1: role (client|server), $2: path index, $3...: flags (subflow,
+# signal, backup, fullmesh) and optionally "v6" for the IPv6 address,
+# "mapped" for the IPv4 address written as IPv4-mapped IPv6 (::ffff:a.b.c.d),
+# "nodev" for no device (as mptcp_join.sh adds most of its endpoints; a
+# path index with no device then names an address the role does not
+# have), "id N", "port N" (a signal endpoint announced with its own port:
+# ADD_ADDR with a port, and a listener the kernel opens for the joins).
 pm_endpoint() {
-	local role=$1 path=$2 fam=4 flags=() ns addr
+	local role=$1 path=$2 fam=4 flags=() ns addr dev=(dev "p$2") mapped=''
 	shift 2
 	while (($#)); do
 		case $1 in
 		subflow | signal | backup | fullmesh) flags+=("$1") ;;
 		v6) fam=6 ;;
+		mapped) mapped='::ffff:' ;;
+		nodev) dev=() ;;
 		id) flags+=(id "$2"); shift ;;
 		port) flags+=(port "$2"); shift ;;
 		*)
@@ -52,7 +57,7 @@ pm_endpoint() {
 	done
 	topo_ns_to ns "$role"
 	topo_addr_to addr "$path" "$role" "$fam"
-	ip -n "$ns" mptcp endpoint add "$addr" dev "p$path" "${flags[@]}"
+	ip -n "$ns" mptcp endpoint add "$mapped$addr" "${dev[@]}" "${flags[@]}"
 }
 
 # Remove the endpoint of a path's address. $1: role, $2: path, $3: 4|6

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Each key check of the limits, fastclose, joinerr, bind, readd scenarios,
+# Each key check of the limits, fastclose, joinerr, bind, readd, joins scenarios,
 # and of the port, nobackup, prio-initial, signal-backup and userspace-PM
 # contract cases, can fail: break one thing on purpose through the
 # scenario's knobs and watch the matching test report "not ok" with the
@@ -89,4 +89,15 @@ load helpers
 	sabotage ipv6 IPV6_CASES=v4mapped IPV6_MAPPED_FAMILY=4
 	assert_failure 1
 	assert_output --partial "the client's socket family: expected 'ipv6', got 'ipv4'"
+}
+
+@test "joins: a client limit one above the case's makes the joins the case forbids, and its counts fail" {
+	sabotage joins JOINS_CASES='climit0 unused single' JOINS_SLACK=1
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ single subflow, limited by client'
+	assert_output --regexp 'not ok [0-9]+ unused signal address'
+	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 0, got 1"
+	# A case its limits do not bind still passes: the slack changes
+	# nothing there.
+	assert_output --regexp '(^|# )ok [0-9]+ single subflow: one subflow endpoint'
 }

@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# mptcp_join.sh's join and announce tables: for each of its subflow and
+# signal cases, the same limits and endpoints give exactly the MP_JOIN and
+# ADD_ADDR counts the kernel's selftest wants, at both ends.
+#
+# Each case is one upload over the same four paths, with the path manager
+# flushed and set up anew: the limits of both ends, the client's subflow
+# endpoints and the server's signal endpoints, as in mptcp_join.sh. Its
+# test checks what chk_join_nr and chk_add_nr check there: MP_JOIN SYNs
+# the server got, SYN/ACKs the client got, third ACKs the server got
+# (MPJoinSynRx, MPJoinSynAckRx, MPJoinAckRx), the joins it refused, no
+# HMAC failure and no fallback; ADD_ADDRs the client got and echoes the
+# server got (AddAddr, EchoAdd); the most subflows at once; and every
+# byte intact. A case that wants no join waits for the event that would
+# have made one (the connection, or the echo of the ADD_ADDR), then
+# streams on for the rest of the transfer.
+#
+#            +------+
+#   client --| r1   |-- path 1 --+ 198.19.1.1
+#      p1    +------+            |
+#      p2 ---| r2   |-- path 2 --+ .2.1
+#      p3 ---| r3   |-- path 3 --+ .3.1   server
+#      p4 ---| r4   |-- path 4 --+ .4.1
+#            +------+   20 Mbit/s each
+#
+# requires: mptcp ip_mptcp
+
+load ../harness/harness
+
+# Knobs, so tests/catalogue-c.bats can prove that each check can fail.
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid}"
+: "${JOINS_BYTES:=2M}"
+# Added to both of the client's limits in every case (a sabotage: 1 lets
+# the client join where the case's limit forbids it).
+: "${JOINS_SLACK:=0}"
+
+# The client's limits, with the sabotage slack. $1: subflows,
+# $2: add_addr_accepted
+client_limits() {
+	pm_limits client subflows=$(($1 + JOINS_SLACK)) \
+		add_addr_accepted=$(($2 + JOINS_SLACK))
+}
+
+# Set up one case as mptcp_join.sh does. What it expects becomes facts:
+# <case>.want_join "SYN SYN/ACK ACK" (chk_join_nr), .want_add "ADD_ADDR
+# ECHO" (chk_add_nr), .want_rejected (the joins the server refuses).
+# CASE_WAIT gets the recipe_counted arguments of what to wait for: the
+# subflows, and for a case whose decision leaves no subflow, the counter
+# that shows it was made. $1: case
+case_setup() {
+	local c=$1 join add='0 0' rejected=0
+	case $c in
+	nojoin) # "no JOIN"
+		pm_limits server subflows=0 add_addr_accepted=0
+		client_limits 0 0
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	climit0) # "single subflow, limited by client"
+		pm_limits server subflows=0 add_addr_accepted=0
+		client_limits 0 0
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	slimit0) # "single subflow, limited by server"
+		pm_limits server subflows=0 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='1 1 0' rejected=1
+		CASE_WAIT=(1 --wait-mib server MPTcpExtMPJoinRejected 1)
+		;;
+	single) # "single subflow"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	dev) # "single subflow, dev"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	unused) # "unused signal address": the kernel's default limits
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal nodev
+		join='0 0 0' add='1 1'
+		CASE_WAIT=(1 --wait-mib server MPTcpExtEchoAdd 1)
+		;;
+	subsig) # "subflow and signal"
+		pm_limits server subflows=2 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 2 1
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	multisig) # "multiple subflows and signal"
+		pm_limits server subflows=3 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 3 1
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='3 3 3' add='1 1'
+		CASE_WAIT=(4)
+		;;
+	sigaddrs) # "signal addresses"
+		pm_limits server subflows=3 add_addr_accepted=3
+		pm_endpoint server 2 signal nodev
+		pm_endpoint server 3 signal nodev
+		pm_endpoint server 4 signal nodev
+		client_limits 3 3
+		join='3 3 3' add='3 3'
+		CASE_WAIT=(4)
+		;;
+	siginvalid) # "signal invalid addresses": .12.1 and .14.1 exist nowhere
+		pm_limits server subflows=3 add_addr_accepted=3
+		pm_endpoint server 12 signal nodev
+		pm_endpoint server 3 signal nodev
+		pm_endpoint server 14 signal nodev
+		client_limits 3 3
+		join='1 1 1' add='3 3'
+		CASE_WAIT=(2 --wait-mib server MPTcpExtEchoAdd 3)
+		;;
+	*)
+		log_err "joins: unknown case '$c'"
+		return 2
+		;;
+	esac
+	fact_set "$c.want_join" "$join"
+	fact_set "$c.want_add" "$add"
+	fact_set "$c.want_rejected" "$rejected"
+}
+
+setup_file() {
+	harness_init || return 0
+	topo_paths 4 --rate 20mbit
+	local c
+	for c in $JOINS_CASES; do
+		pm_flush client
+		pm_flush server
+		case_setup "$c" || return 1
+		recipe_counted "$c" "${CASE_WAIT[@]}" --bytes "$JOINS_BYTES"
+	done
+}
+
+# The case's counts against mptcp_join.sh's. $1: case
+joins_as_mptcp_join() {
+	local c=$1 syn synack ack add echo rejected
+	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
+	read -r add echo <<<"$(fact_get "$c.want_add")"
+	rejected=$(fact_get "$c.want_rejected")
+	assert_mib "$c" server MPTcpExtMPJoinSynRx -eq "$syn" &&
+		assert_mib "$c" client MPTcpExtMPJoinSynAckRx -eq "$synack" &&
+		assert_mib "$c" server MPTcpExtMPJoinAckRx -eq "$ack" &&
+		assert_join_clean "$c" "$rejected" &&
+		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
+		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
+		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
+		assert_transfer_intact "$c"
+}
+
+@test "no JOIN: no endpoint, no limit: no join at all" {
+	harness_case nojoin JOINS_CASES
+	joins_as_mptcp_join nojoin
+}
+
+@test "single subflow, limited by client: a subflow endpoint, client limit 0: no join" {
+	harness_case climit0 JOINS_CASES
+	joins_as_mptcp_join climit0
+}
+
+@test "single subflow, limited by server: server limit 0: the join's SYN answered, its ACK refused (1 1 0, 1 rejected)" {
+	harness_case slimit0 JOINS_CASES
+	joins_as_mptcp_join slimit0
+}
+
+@test "single subflow: one subflow endpoint, limits 1: 1 1 1" {
+	harness_case single JOINS_CASES
+	joins_as_mptcp_join single
+}
+
+@test "single subflow, dev: the endpoint bound to its device: 1 1 1" {
+	harness_case dev JOINS_CASES
+	joins_as_mptcp_join dev
+}
+
+@test "unused signal address: announced and echoed (1 1), but add_addr_accepted 0: no join" {
+	harness_case unused JOINS_CASES
+	joins_as_mptcp_join unused
+}
+
+@test "subflow and signal: one subflow endpoint and one announced address: 2 2 2, ADD_ADDR 1 1" {
+	harness_case subsig JOINS_CASES
+	joins_as_mptcp_join subsig
+}
+
+@test "multiple subflows and signal: two subflow endpoints and one announced address: 3 3 3, ADD_ADDR 1 1" {
+	harness_case multisig JOINS_CASES
+	joins_as_mptcp_join multisig
+}
+
+@test "signal addresses: three announced, three accepted: 3 3 3, ADD_ADDR 3 3" {
+	harness_case sigaddrs JOINS_CASES
+	joins_as_mptcp_join sigaddrs
+}
+
+@test "signal invalid addresses: three announced, two of them nowhere: all echoed (3 3), one join (1 1 1)" {
+	harness_case siginvalid JOINS_CASES
+	joins_as_mptcp_join siginvalid
+}
