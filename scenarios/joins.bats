@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# mptcp_join.sh's join and announce tables: for each of its subflow and
-# signal cases, the same limits and endpoints give exactly the MP_JOIN and
-# ADD_ADDR counts the kernel's selftest wants, at both ends.
+# mptcp_join.sh's join and announce tables: for each of its subflow,
+# signal and IPv4-mapped cases, the same limits and endpoints give exactly
+# the MP_JOIN and ADD_ADDR counts the kernel's selftest wants, at both
+# ends.
 #
 # Each case is one upload over the same four paths, with the path manager
 # flushed and set up anew: the limits of both ends, the client's subflow
@@ -28,7 +29,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid}"
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64}"
 : "${JOINS_BYTES:=2M}"
 # Added to both of the client's limits in every case (a sabotage: 1 lets
 # the client join where the case's limit forbids it).
@@ -46,9 +47,11 @@ client_limits() {
 # ECHO" (chk_add_nr), .want_rejected (the joins the server refuses).
 # CASE_WAIT gets the recipe_counted arguments of what to wait for: the
 # subflows, and for a case whose decision leaves no subflow, the counter
-# that shows it was made. $1: case
+# that shows it was made; CASE_FAMILY the socket's family (4, 6, or 4in6:
+# an IPv6 socket to the server's IPv4-mapped address). $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
+	CASE_FAMILY=4
 	case $c in
 	nojoin) # "no JOIN"
 		pm_limits server subflows=0 add_addr_accepted=0
@@ -126,6 +129,62 @@ case_setup() {
 		join='1 1 1' add='3 3'
 		CASE_WAIT=(2 --wait-mib server MPTcpExtEchoAdd 3)
 		;;
+	mapsf) # "single subflow IPv4-mapped": to and from ::ffff: addresses
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow mapped nodev
+		join='1 1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	mapsig) # "signal address IPv4-mapped"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal mapped nodev
+		client_limits 1 1
+		join='1 1 1' add='1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	v4v6sf) # "single subflow v4-map-v6": an IPv4 endpoint, a mapped socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='1 1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	v4v6sig) # "signal address v4-map-v6"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 1 1
+		join='1 1 1' add='1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	v6v4sf) # "single subflow v6-map-v4": a mapped endpoint, an IPv4 socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow mapped nodev
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	v6v4sig) # "signal address v6-map-v4"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal mapped nodev
+		client_limits 1 1
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	diff46) # "no JOIN with diff families v4-v6": an IPv6 endpoint, an IPv4 socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 2 subflow v6 nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	diff64) # "no JOIN with diff families v6-v4": an IPv4 endpoint, an IPv6 socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0' CASE_FAMILY=6
+		CASE_WAIT=(1)
+		;;
 	*)
 		log_err "joins: unknown case '$c'"
 		return 2
@@ -144,7 +203,7 @@ setup_file() {
 		pm_flush client
 		pm_flush server
 		case_setup "$c" || return 1
-		recipe_counted "$c" "${CASE_WAIT[@]}" --bytes "$JOINS_BYTES"
+		recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES"
 	done
 }
 
@@ -212,4 +271,44 @@ joins_as_mptcp_join() {
 @test "signal invalid addresses: three announced, two of them nowhere: all echoed (3 3), one join (1 1 1)" {
 	harness_case siginvalid JOINS_CASES
 	joins_as_mptcp_join siginvalid
+}
+
+@test "single subflow IPv4-mapped: a ::ffff: subflow endpoint, an IPv6 socket to the server's ::ffff: address: 1 1 1" {
+	harness_case mapsf JOINS_CASES
+	joins_as_mptcp_join mapsf
+}
+
+@test "signal address IPv4-mapped: a ::ffff: address announced to an IPv6 socket: 1 1 1, ADD_ADDR 1 1" {
+	harness_case mapsig JOINS_CASES
+	joins_as_mptcp_join mapsig
+}
+
+@test "single subflow v4-map-v6: an IPv4 subflow endpoint joins an IPv6 socket's connection to a ::ffff: address: 1 1 1" {
+	harness_case v4v6sf JOINS_CASES
+	joins_as_mptcp_join v4v6sf
+}
+
+@test "signal address v4-map-v6: an IPv4 address announced to an IPv6 socket: 1 1 1, ADD_ADDR 1 1" {
+	harness_case v4v6sig JOINS_CASES
+	joins_as_mptcp_join v4v6sig
+}
+
+@test "single subflow v6-map-v4: a ::ffff: subflow endpoint joins an IPv4 socket's connection: 1 1 1" {
+	harness_case v6v4sf JOINS_CASES
+	joins_as_mptcp_join v6v4sf
+}
+
+@test "signal address v6-map-v4: a ::ffff: address announced to an IPv4 socket: 1 1 1, ADD_ADDR 1 1" {
+	harness_case v6v4sig JOINS_CASES
+	joins_as_mptcp_join v6v4sig
+}
+
+@test "no JOIN with diff families v4-v6: an IPv6 subflow endpoint never joins an IPv4 connection" {
+	harness_case diff46 JOINS_CASES
+	joins_as_mptcp_join diff46
+}
+
+@test "no JOIN with diff families v6-v4: an IPv4 subflow endpoint never joins an IPv6 connection" {
+	harness_case diff64 JOINS_CASES
+	joins_as_mptcp_join diff64
 }
