@@ -18,8 +18,18 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "clock.h"
+#include "json.h"
+#include "mptcpinfo.h"
 #include "notify.h"
+#include "opts.h"
+#include "outfile.h"
+#include "payload.h"
+#include "proto.h"
+#include "sock.h"
+#include "timeline.h"
+#include "util.h"
+#include "verify.h"
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define IO_BURST	8	/* syscalls per event before serving others */
