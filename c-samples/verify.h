@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The receive side of a payload direction: the recv() buffer, what a
- * mismatch is, and the gaps between arrivals.
+ * The receive side of a payload direction, the same for the client
+ * (download, bidir) and the server (upload, bidir): every byte is compared
+ * with the pattern as it arrives (nothing is stored), the first bad one is
+ * placed and explained, and the gaps between arrivals are kept.
+ *
+ * What a program does about a verdict (close, or send a result first),
+ * and its own totals, timeline and events, stay with the program.
  */
 #ifndef MPTH_VERIFY_H
 #define MPTH_VERIFY_H
@@ -9,27 +14,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
+
 /* One recv() buffer for every connection: the loop is single threaded. */
 #define RX_BUF_LEN	(128u * 1024)	/* what iperf3 uses too */
 extern uint8_t *rx_buf;
 
-/*
- * pat_explain() for a mismatch found on @fd: @have holds the @n bytes
- * received from payload offset @bad on.  When they are too few to place,
- * the bytes that follow are read from @fd (waited for with poll(), at most
- * MISMATCH_WAIT_MS; the connection is failing, so nothing else needs them).
- */
-#define MISMATCH_WAIT_MS	500
-void mismatch_explain(int fd, const uint8_t *tab, uint64_t bad,
-		      const uint8_t *have, size_t n, char *out, size_t len);
-
-/* Per-direction receive gaps, between recv() calls that returned data. */
+/* Receive gaps, between recv() calls that returned data. */
 struct gap {
 	int64_t last_us;	/* 0 = nothing received yet */
 	int64_t max_us;
 	int64_t max_at_us;	/* start of the longest gap */
 };
 
-void gap_note(struct gap *g, int64_t now);
+/* One direction's receive state; zeroed, then seed, limit and mismatch set. */
+struct rx_dir {
+	uint32_t seed;		/* of the pattern, named in a mismatch report */
+	uint64_t limit;		/* the most the peer may send; LEN_UNLIMITED */
+	uint64_t bytes;		/* payload received, up to a bad byte */
+	int64_t mismatch;	/* first bad payload offset, -1 = none */
+	struct gap gap;
+};
+
+enum rx_verdict {
+	RX_OK,
+	RX_MISMATCH,	/* a byte differs from the pattern */
+	RX_OVERRUN,	/* the peer sent more than the limit */
+};
+
+/*
+ * Take the *@n bytes a recv() on @fd has put in @buf: payload up to
+ * d->limit, compared with @tab unless it is NULL (NOVERIFY).  On return
+ * *@n is how many count as payload (up to and including a bad byte).  On
+ * RX_MISMATCH, @msg says where and what the bytes there are: when they
+ * are too few to tell, more are read from @fd (for at most
+ * MISMATCH_WAIT_MS; the connection is failing, nothing else needs them).
+ */
+#define MISMATCH_WAIT_MS	500
+enum rx_verdict rx_verify(struct rx_dir *d, int fd, const uint8_t *tab,
+			  const uint8_t *buf, size_t *n, int64_t now,
+			  char *msg, size_t msglen);
+
+/* "max_gap_ms" and "max_gap_at_ms"; null for a NULL @g or nothing received. */
+void json_gap(struct json *j, const struct gap *g);
 
 #endif
