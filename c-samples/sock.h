@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Sockets: MPTCP with its TCP fallback, addresses as text, congestion control. */
+/* Sockets: MPTCP with its TCP fallback, addresses, congestion control. */
 #ifndef MPTH_SOCK_H
 #define MPTH_SOCK_H
 

@@ -29,8 +29,8 @@ struct gap {
 
 /* One direction's receive state; zeroed, then seed, limit and mismatch set. */
 struct rx_dir {
-	uint32_t seed;		/* of the pattern, named in a mismatch report */
-	uint64_t limit;		/* the most the peer may send; LEN_UNLIMITED */
+	uint32_t seed;		/* named in a mismatch report */
+	uint64_t limit;		/* most the peer may send, or LEN_UNLIMITED */
 	uint64_t bytes;		/* payload received, up to a bad byte */
 	int64_t mismatch;	/* first bad payload offset, -1 = none */
 	struct gap gap;
