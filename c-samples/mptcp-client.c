@@ -18,8 +18,18 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "clock.h"
+#include "json.h"
+#include "mptcpinfo.h"
 #include "notify.h"
+#include "opts.h"
+#include "outfile.h"
+#include "payload.h"
+#include "proto.h"
+#include "sock.h"
+#include "timeline.h"
+#include "util.h"
+#include "verify.h"
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define IO_BURST	8	/* syscalls per event before serving others */
@@ -77,9 +87,7 @@ struct cconn {
 
 	bool rx_on;		/* we receive payload (download, bidir) */
 	bool rx_eof;
-	uint64_t rx_bytes;
-	int64_t mismatch;
-	struct gap gap;
+	struct rx_dir rx;
 
 	uint8_t resbuf[RES_LEN];	/* upload: the server's verdict */
 	size_t res_have;
@@ -379,7 +387,7 @@ static void write_info(struct cconn *c, const struct mp_sample *s,
 	json_uint(&j, "mptcpi_subflows", s->mptcpi_subflows);
 	json_uint(&j, "subflows", s->subflows);
 	json_uint(&j, "bytes_sent", c->tx_bytes);
-	json_uint(&j, "bytes_received", c->rx_bytes);
+	json_uint(&j, "bytes_received", c->rx.bytes);
 	if (s->has_bytes_acked)
 		json_uint(&j, "bytes_acked", s->bytes_acked);
 	else
@@ -701,14 +709,14 @@ static void conn_rx_eof(struct cconn *c, int64_t now)
 		if (cfg_stream && !finishing) {
 			conn_fail(c, "truncated",
 				  "server closed after %llu bytes, before we finished",
-				  (unsigned long long)c->rx_bytes);
+				  (unsigned long long)c->rx.bytes);
 			conn_close(c, now);
 			return;
 		}
-		if (cfg_bytes != LEN_UNLIMITED && c->rx_bytes < cfg_bytes) {
+		if (cfg_bytes != LEN_UNLIMITED && c->rx.bytes < cfg_bytes) {
 			conn_fail(c, "truncated",
 				  "server closed after %llu of %llu bytes",
-				  (unsigned long long)c->rx_bytes,
+				  (unsigned long long)c->rx.bytes,
 				  (unsigned long long)cfg_bytes);
 			conn_close(c, now);
 			return;
@@ -723,7 +731,7 @@ static void conn_rx_eof(struct cconn *c, int64_t now)
 				  "server closed after %lld of %u ms (%llu bytes)",
 				  (long long)(now - c->est_us) / 1000,
 				  cfg_duration_ms,
-				  (unsigned long long)c->rx_bytes);
+				  (unsigned long long)c->rx.bytes);
 			conn_close(c, now);
 			return;
 		}
@@ -734,30 +742,19 @@ static void conn_rx_eof(struct cconn *c, int64_t now)
 
 static void conn_rx_data(struct cconn *c, size_t n, int64_t now)
 {
-	uint64_t room = cfg_bytes - c->rx_bytes;
-	size_t use = n > room ? room : n;
-	int64_t bad;
-	char what[112] = "";
+	enum rx_verdict rc;
+	size_t use = n;
+	char why[256];
 
-	bad = pat_check(c->tab, c->rx_bytes, rx_buf, use);
-	if (bad >= 0) {
-		c->mismatch = bad;
-		mismatch_explain(c->fd, c->tab, bad,
-				 rx_buf + (bad - c->rx_bytes),
-				 use - (bad - c->rx_bytes), what, sizeof(what));
-		use = bad - c->rx_bytes + 1;
-	}
-	c->rx_bytes += use;
+	rc = rx_verify(&c->rx, c->fd, c->tab, rx_buf, &use, now, why,
+		       sizeof(why));
 	rx_total += use;
-	gap_note(&c->gap, now);
 	tl_add(&tl, now, use);
 	ntf_rx(rx_total, now);
-	if (bad >= 0) {
-		conn_fail(c, "mismatch",
-			  "data mismatch at payload offset %lld (seed %u): %s",
-			  (long long)bad, c->seed, what);
+	if (rc == RX_MISMATCH) {
+		conn_fail(c, "mismatch", "%s", why);
 		conn_close(c, now);
-	} else if (use < n) {
+	} else if (rc == RX_OVERRUN) {
 		conn_fail(c, "error", "server sent more than %llu bytes",
 			  (unsigned long long)cfg_bytes);
 		conn_close(c, now);
@@ -786,7 +783,7 @@ static void conn_readable(struct cconn *c, int64_t now)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			conn_fail(c, "error", "recv after %llu bytes: %s",
-				  (unsigned long long)c->rx_bytes,
+				  (unsigned long long)c->rx.bytes,
 				  strerror(errno));
 			conn_close(c, now);
 			return;
@@ -1002,18 +999,6 @@ static const char *conn_proto(const struct cconn *c)
 	return c->mptcp ? "mptcp" : "tcp";
 }
 
-static void json_gap(struct json *j, const struct gap *g, bool rx)
-{
-	if (!rx || !g->last_us) {
-		json_null(j, "max_gap_ms");
-		json_null(j, "max_gap_at_ms");
-		return;
-	}
-	json_int(j, "max_gap_ms", g->max_us / 1000);
-	json_int(j, "max_gap_at_ms",
-		 epoch_ms(g->max_at_us ? g->max_at_us : g->last_us));
-}
-
 static void json_conn(struct json *j, const struct cconn *c)
 {
 	int64_t dur = c->est_us ? c->end_us - c->est_us : 0;
@@ -1028,7 +1013,7 @@ static void json_conn(struct json *j, const struct cconn *c)
 		 c->fallback_reason ? c->fallback_reason :
 		 sock_why[0] ? sock_why : NULL);
 	json_uint(j, "bytes_sent", c->tx_bytes);
-	json_uint(j, "bytes_received", c->rx_bytes);
+	json_uint(j, "bytes_received", c->rx.bytes);
 	if (c->est_us) {
 		json_int(j, "connect_ms", (c->est_us - c->start_us) / 1000);
 		json_int(j, "start_ms", epoch_ms(c->est_us));
@@ -1039,12 +1024,12 @@ static void json_conn(struct json *j, const struct cconn *c)
 		json_null(j, "end_ms");
 	}
 	json_num(j, "duration_ms", dur / 1000.0);
-	json_num(j, "goodput_mbps", mbps(c->tx_bytes + c->rx_bytes, dur));
+	json_num(j, "goodput_mbps", mbps(c->tx_bytes + c->rx.bytes, dur));
 	json_uint(j, "max_subflows", c->max_subflows);
 	json_uint(j, "subflows_at_end", c->end_subflows);
 	json_uint(j, "mptcpi_subflows", c->mptcpi_subflows);
-	json_gap(j, &c->gap, c->rx_on);
-	json_int(j, "mismatch_offset", c->mismatch);
+	json_gap(j, c->rx_on ? &c->rx.gap : NULL);
+	json_int(j, "mismatch_offset", c->rx.mismatch);
 	if (c->res_done)
 		json_int(j, "peer_mismatch_offset", c->peer_mismatch);
 	else
@@ -1072,7 +1057,7 @@ static void totals(struct totals *t)
 	for (i = 0; i < cfg_conns; i++) {
 		c = &cc[i];
 		t->tx += c->tx_bytes;
-		t->rx += c->rx_bytes;
+		t->rx += c->rx.bytes;
 		if (c->est_us && (!t->start_us || c->est_us < t->start_us))
 			t->start_us = c->est_us;
 		if (c->est_us && c->end_us > t->end_us)
@@ -1081,10 +1066,10 @@ static void totals(struct totals *t)
 		t->end_sf = MAX(t->end_sf, c->end_subflows);
 		t->mptcpi_sf = MAX(t->mptcpi_sf, c->mptcpi_subflows);
 		if (t->mismatch < 0)
-			t->mismatch = c->mismatch >= 0 ? c->mismatch :
+			t->mismatch = c->rx.mismatch >= 0 ? c->rx.mismatch :
 				      c->peer_mismatch;
-		if (c->gap.last_us &&
-		    (!t->gapc || c->gap.max_us > t->gapc->gap.max_us))
+		if (c->rx.gap.last_us &&
+		    (!t->gapc || c->rx.gap.max_us > t->gapc->rx.gap.max_us))
 			t->gapc = c;
 	}
 }
@@ -1131,8 +1116,8 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 	json_uint(&j, "max_subflows", t->max_sf);
 	json_uint(&j, "subflows_at_end", t->end_sf);
 	json_uint(&j, "mptcpi_subflows", t->mptcpi_sf);
-	json_gap(&j, t->gapc ? &t->gapc->gap : &c0->gap,
-		 cfg_mode != MODE_UPLOAD);
+	json_gap(&j, cfg_mode == MODE_UPLOAD ? NULL :
+		 t->gapc ? &t->gapc->rx.gap : &c0->rx.gap);
 	json_int(&j, "mismatch_offset", t->mismatch);
 	json_str(&j, "status", w->status);
 	json_str(&j, "error", w->error);
@@ -1222,7 +1207,7 @@ static void run(void)
 				  "not finished after --timeout %u ms (sent %llu, received %llu bytes)",
 				  cfg_timeout_ms,
 				  (unsigned long long)cc[k].tx_bytes,
-				  (unsigned long long)cc[k].rx_bytes);
+				  (unsigned long long)cc[k].rx.bytes);
 		else
 			conn_fail(&cc[k], "timeout", "interrupted by %s",
 				  stop_why);
@@ -1272,7 +1257,9 @@ int main(int argc, char **argv)
 		cc[i].idx = i;
 		cc[i].fd = -1;
 		cc[i].seed = cfg_seed + i;
-		cc[i].mismatch = -1;
+		cc[i].rx.seed = cc[i].seed;
+		cc[i].rx.limit = cfg_bytes;
+		cc[i].rx.mismatch = -1;
 		cc[i].peer_mismatch = -1;
 		cc[i].status = "ok";
 	}

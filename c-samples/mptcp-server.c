@@ -18,8 +18,18 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "clock.h"
+#include "json.h"
+#include "mptcpinfo.h"
 #include "notify.h"
+#include "opts.h"
+#include "outfile.h"
+#include "payload.h"
+#include "proto.h"
+#include "sock.h"
+#include "timeline.h"
+#include "util.h"
+#include "verify.h"
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define DRAIN_MS	3000	/* how long to wait for EOF after an error */
@@ -64,9 +74,7 @@ struct conn {
 
 	bool rx_on;		/* the mode sends us payload */
 	bool rx_eof;
-	uint64_t rx_bytes;
-	int64_t mismatch;
-	struct gap gap;
+	struct rx_dir rx;
 
 	bool tx_on;		/* the mode makes us send payload */
 	bool tx_done;
@@ -355,9 +363,9 @@ static void conn_send_result(struct conn *c, uint8_t status, int64_t now)
 {
 	struct res r = {
 		.status = status,
-		.bytes = c->rx_bytes,
-		.mismatch = c->mismatch < 0 ? UINT64_MAX :
-			    (uint64_t)c->mismatch,
+		.bytes = c->rx.bytes,
+		.mismatch = c->rx.mismatch < 0 ? UINT64_MAX :
+			    (uint64_t)c->rx.mismatch,
 	};
 
 	res_encode(&r, c->resbuf);
@@ -396,6 +404,8 @@ static void conn_start_data(struct conn *c, int64_t now)
 	c->state = ST_DATA;
 	c->rx_on = h->mode != MODE_DOWNLOAD;
 	c->tx_on = h->mode != MODE_UPLOAD;
+	c->rx.seed = h->seed;
+	c->rx.limit = h->length;
 	if (!(h->flags & HDR_FLAG_NOVERIFY))
 		c->tab = pat_new(h->seed);
 	if (c->tx_on && h->duration_ms)
@@ -460,10 +470,10 @@ static void conn_rx_eof(struct conn *c, int64_t now)
 	if (c->rx_on)
 		rx_stopped();
 	if (c->rx_on && c->h.length != LEN_UNLIMITED &&
-	    c->rx_bytes < c->h.length) {
+	    c->rx.bytes < c->h.length) {
 		conn_fail(c, "truncated",
 			  "peer closed after %llu of %llu payload bytes",
-			  (unsigned long long)c->rx_bytes,
+			  (unsigned long long)c->rx.bytes,
 			  (unsigned long long)c->h.length);
 		conn_abort(c, now);
 		return;
@@ -503,10 +513,9 @@ static void conn_rx_eof(struct conn *c, int64_t now)
 
 static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 {
-	uint64_t room = c->h.length - c->rx_bytes;
-	size_t use = (uint64_t)n > room ? room : (size_t)n;
-	int64_t bad;
-	char what[112] = "";
+	enum rx_verdict rc;
+	size_t use = n;
+	char why[256];
 
 	if (!c->rx_on) {
 		conn_fail(c, "error", "peer sent %zd unexpected bytes in %s mode",
@@ -514,32 +523,20 @@ static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 		conn_close(c, now);
 		return;
 	}
-	if (c->tab) {
-		bad = pat_check(c->tab, c->rx_bytes, rx_buf, use);
-		if (bad >= 0) {
-			c->mismatch = bad;
-			mismatch_explain(c->fd, c->tab, bad,
-					 rx_buf + (bad - c->rx_bytes),
-					 use - (bad - c->rx_bytes), what,
-					 sizeof(what));
-			use = bad - c->rx_bytes + 1;
-		}
-	}
-	c->rx_bytes += use;
+	rc = rx_verify(&c->rx, c->fd, c->tab, rx_buf, &use, now, why,
+		       sizeof(why));
 	tot_rx += use;
 	ntf_rx(tot_rx, now);
 	if (!first_rx_us)
 		first_rx_us = now;
 	last_rx_us = now;
-	gap_note(&c->gap, now);
 	tl_add(&tl, now, use);
 
-	if (c->mismatch >= 0) {
-		conn_fail(c, "mismatch",
-			  "data mismatch at payload offset %lld (seed %u): %s",
-			  (long long)c->mismatch, c->h.seed, what);
+	/* Either way the verdict goes back to an uploading client. */
+	if (rc == RX_MISMATCH) {
+		conn_fail(c, "mismatch", "%s", why);
 		conn_abort(c, now);
-	} else if (use < (size_t)n) {
+	} else if (rc == RX_OVERRUN) {
 		conn_fail(c, "error",
 			  "peer sent more than the %llu bytes it announced",
 			  (unsigned long long)c->h.length);
@@ -558,7 +555,7 @@ static void conn_readable(struct conn *c, int64_t now)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			conn_fail(c, "error", "recv after %llu bytes: %s",
-				  (unsigned long long)c->rx_bytes,
+				  (unsigned long long)c->rx.bytes,
 				  strerror(errno));
 			conn_close(c, now);
 			return;
@@ -698,7 +695,7 @@ static void accept_all(int lfd, int64_t now)
 			warnx("--cc %s on an accepted socket: %s", cfg_cc,
 			      strerror(errno));
 		sock_get_cc(fd, c->cc, sizeof(c->cc));
-		c->mismatch = -1;
+		c->rx.mismatch = -1;
 		c->start_us = now;
 		c->deadline_us = now + cfg_header_timeout_ms * 1000LL;
 		c->next_info_us = now + cfg_info_interval_ms * 1000LL;
@@ -843,19 +840,11 @@ static void json_conn(struct json *j, const struct conn *c)
 		json_null(j, "mode");
 		json_null(j, "seed");
 	}
-	json_uint(j, "bytes_received", c->rx_bytes);
+	json_uint(j, "bytes_received", c->rx.bytes);
 	json_uint(j, "bytes_sent", c->tx_bytes);
-	json_int(j, "mismatch_offset", c->mismatch);
+	json_int(j, "mismatch_offset", c->rx.mismatch);
 	json_uint(j, "max_subflows", c->max_subflows);
-	if (c->gap.last_us) {
-		json_int(j, "max_gap_ms", c->gap.max_us / 1000);
-		json_int(j, "max_gap_at_ms", epoch_ms(c->gap.max_at_us ?
-						      c->gap.max_at_us :
-						      c->gap.last_us));
-	} else {
-		json_null(j, "max_gap_ms");
-		json_null(j, "max_gap_at_ms");
-	}
+	json_gap(j, &c->rx.gap);
 	json_int(j, "start_ms", epoch_ms(c->start_us));
 	json_opt_ms(j, "end_ms", c->end_us);
 	json_str(j, "status", c->status);
@@ -884,10 +873,10 @@ static bool write_json(int code)
 		else
 			failed++;
 		if (mismatch < 0)
-			mismatch = c->mismatch;
+			mismatch = c->rx.mismatch;
 		max_sf = MAX(max_sf, c->max_subflows);
-		if (c->gap.last_us &&
-		    (!gapc || c->gap.max_us > gapc->gap.max_us))
+		if (c->rx.gap.last_us &&
+		    (!gapc || c->rx.gap.max_us > gapc->rx.gap.max_us))
 			gapc = c;
 	}
 	/* Goodput is measured on what we received, or sent if nothing was. */
@@ -913,15 +902,7 @@ static bool write_json(int code)
 	json_opt_ms(&j, "last_byte_ms", last);
 	json_num(&j, "duration_ms", (last - first) / 1000.0);
 	json_num(&j, "goodput_mbps", mbps(bytes, last - first));
-	if (gapc) {
-		json_int(&j, "max_gap_ms", gapc->gap.max_us / 1000);
-		json_int(&j, "max_gap_at_ms",
-			 epoch_ms(gapc->gap.max_at_us ? gapc->gap.max_at_us :
-				  gapc->gap.last_us));
-	} else {
-		json_null(&j, "max_gap_ms");
-		json_null(&j, "max_gap_at_ms");
-	}
+	json_gap(&j, gapc ? &gapc->rx.gap : NULL);
 	json_uint(&j, "max_subflows", max_sf);
 	json_int(&j, "mismatch_offset", mismatch);
 	json_str(&j, "status", exit_status(code));

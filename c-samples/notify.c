@@ -8,12 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "notify.h"
+#include "util.h"
 
 #define LINE_MAX_LEN	4000	/* < PIPE_BUF: one write() is atomic */
 #define QUEUE_LEN	(256u * 1024)

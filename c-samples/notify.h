@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common.h"
+#include "util.h"
 
 /* Open the channel; either path may be NULL. Dies on a bad path. */
 void ntf_open(const char *role, const char *events, const char *control);
