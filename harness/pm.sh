@@ -73,6 +73,16 @@ pm_endpoint_del() {
 	ip -n "$ns" mptcp endpoint delete id "$id"
 }
 
+# Remove the address of the initial subflow, id 0, which no endpoint
+# need name: a client closes its initial subflow, a server announces the
+# address's removal (RM_ADDR id 0). $1: role, $2: 4|6 (default 4)
+pm_endpoint_del_id0() {
+	local addr ns
+	topo_addr_to addr 1 "$1" "${2:-4}"
+	topo_ns_to ns "$1"
+	ip -n "$ns" mptcp endpoint delete id 0 "$addr"
+}
+
 # Print the endpoint id of a path's address. $1: role, $2: path, $3: 4|6
 pm_endpoint_id() {
 	local id

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# Each key check of the limits, fastclose, joinerr, bind, readd, joins scenarios,
-# and of the port, nobackup, prio-initial, signal-backup and userspace-PM
-# contract cases, can fail: break one thing on purpose through the
+# Each key check of the limits, fastclose, joinerr, bind, readd, joins and
+# removes scenarios, and of the port, nobackup, prio-initial, signal-backup
+# and userspace-PM contract cases, can fail: break one thing on purpose through the
 # scenario's knobs and watch the matching test report "not ok" with the
 # reason.
 
@@ -100,4 +100,13 @@ load helpers
 	# A case its limits do not bind still passes: the slack changes
 	# nothing there.
 	assert_output --regexp '(^|# )ok [0-9]+ single subflow: one subflow endpoint'
+}
+
+@test "removes: endpoints left in place fail the RM_ADDR and subflow-removal counts" {
+	sabotage removes REMOVES_CASES='rmsf rmaddr' REMOVES_DO=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ remove single subflow'
+	assert_output --regexp 'not ok [0-9]+ remove single address'
+	assert_output --partial "server MPTcpExtRmAddr: expected exactly 1, got 0"
+	assert_output --partial "client MPTcpExtRmAddr: expected exactly 1, got 0"
 }
