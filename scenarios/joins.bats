@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # mptcp_join.sh's join and announce tables: for each of its subflow,
-# signal and IPv4-mapped cases, the same limits and endpoints give exactly
+# signal, add and IPv4-mapped cases, the same limits and endpoints give exactly
 # the MP_JOIN and ADD_ADDR counts the kernel's selftest wants, at both
 # ends.
 #
@@ -29,7 +29,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64}"
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64 unused6 addsf addsig addsfs addsfs6 addaddrs6}"
 : "${JOINS_BYTES:=2M}"
 # Added to both of the client's limits in every case (a sabotage: 1 lets
 # the client join where the case's limit forbids it).
@@ -48,10 +48,12 @@ client_limits() {
 # CASE_WAIT gets the recipe_counted arguments of what to wait for: the
 # subflows, and for a case whose decision leaves no subflow, the counter
 # that shows it was made; CASE_FAMILY the socket's family (4, 6, or 4in6:
-# an IPv6 socket to the server's IPv4-mapped address). $1: case
+# an IPv6 socket to the server's IPv4-mapped address); CASE_LATE the
+# endpoints ("ROLE PATH FLAGS...") added only once the connection is up,
+# as mptcp_join.sh's add cases do. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
-	CASE_FAMILY=4
+	CASE_FAMILY=4 CASE_LATE=()
 	case $c in
 	nojoin) # "no JOIN"
 		pm_limits server subflows=0 add_addr_accepted=0
@@ -185,6 +187,45 @@ case_setup() {
 		join='0 0 0' CASE_FAMILY=6
 		CASE_WAIT=(1)
 		;;
+	unused6) # "unused signal address IPv6"
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal v6 nodev
+		join='0 0 0' add='1 1' CASE_FAMILY=6
+		CASE_WAIT=(1 --wait-mib server MPTcpExtEchoAdd 1)
+		;;
+	addsf) # "add single subflow": the endpoint comes once connected
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		CASE_LATE=("client 3 subflow nodev")
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	addsig) # "add signal address"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		CASE_LATE=("server 2 signal nodev")
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	addsfs | addsfs6) # "add multiple subflows" (IPv6)
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		CASE_LATE=("client 2 subflow nodev" "client 3 subflow nodev")
+		if [[ $c == *6 ]]; then
+			CASE_FAMILY=6
+			CASE_LATE=("${CASE_LATE[@]/%/ v6}")
+		fi
+		join='2 2 2'
+		CASE_WAIT=(3)
+		;;
+	addaddrs6) # "add multiple addresses IPv6"
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 2
+		CASE_LATE=("server 2 signal nodev v6" "server 3 signal nodev v6")
+		join='2 2 2' add='2 2' CASE_FAMILY=6
+		CASE_WAIT=(3)
+		;;
 	*)
 		log_err "joins: unknown case '$c'"
 		return 2
@@ -203,8 +244,31 @@ setup_file() {
 		pm_flush client
 		pm_flush server
 		case_setup "$c" || return 1
-		recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES"
+		if ((${#CASE_LATE[@]})); then
+			late_case "$c"
+		else
+			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES"
+		fi
 	done
+}
+
+# A case whose endpoints come once the connection is up: the facts and
+# counters recipe_counted records, with the endpoints added between the
+# connection and the wait for its joins. $1: case
+late_case() {
+	local c=$1 ep
+	obs_mib_mark "$c"
+	traffic_start --tag "$c" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES" || return 1
+	traffic_wait_sf "$c" 1 5000 || log_warn "$c: the client never listed its first subflow"
+	for ep in "${CASE_LATE[@]}"; do
+		# shellcheck disable=SC2086 # "ROLE PATH FLAGS...": words
+		pm_endpoint $ep || log_warn "$c: cannot add endpoint '$ep'"
+	done
+	traffic_wait_sf "$c" "${CASE_WAIT[0]}" 5000 ||
+		log_warn "$c: the client lists $TRAFFIC_SF subflows, waited for ${CASE_WAIT[0]}"
+	traffic_wait 60000 "$c" || true
+	fact_set "$c.sf_max" "$(traffic_json client '.conns[0].max_subflows' "$c")"
+	obs_mib_record "$c"
 }
 
 # The case's counts against mptcp_join.sh's. $1: case
@@ -220,7 +284,9 @@ joins_as_mptcp_join() {
 		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
 		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
 		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
-		assert_transfer_intact "$c"
+		assert_transfer_intact "$c" || return
+	# chk_cestab_nr: no connection is left counted as established.
+	[[ $c != add* ]] || assert_mib "$c" client MPTcpExtMPCurrEstab -eq 0
 }
 
 @test "no JOIN: no endpoint, no limit: no join at all" {
@@ -311,4 +377,34 @@ joins_as_mptcp_join() {
 @test "no JOIN with diff families v6-v4: an IPv4 subflow endpoint never joins an IPv6 connection" {
 	harness_case diff64 JOINS_CASES
 	joins_as_mptcp_join diff64
+}
+
+@test "unused signal address IPv6: an IPv6 address announced and echoed (1 1), but add_addr_accepted 0: no join" {
+	harness_case unused6 JOINS_CASES
+	joins_as_mptcp_join unused6
+}
+
+@test "add single subflow: a subflow endpoint added once connected: 1 1 1, nothing left established" {
+	harness_case addsf JOINS_CASES
+	joins_as_mptcp_join addsf
+}
+
+@test "add signal address: a signal endpoint added once connected: announced (1 1) and joined (1 1 1)" {
+	harness_case addsig JOINS_CASES
+	joins_as_mptcp_join addsig
+}
+
+@test "add multiple subflows: two subflow endpoints added once connected: 2 2 2" {
+	harness_case addsfs JOINS_CASES
+	joins_as_mptcp_join addsfs
+}
+
+@test "add multiple subflows IPv6: two IPv6 subflow endpoints added once connected: 2 2 2" {
+	harness_case addsfs6 JOINS_CASES
+	joins_as_mptcp_join addsfs6
+}
+
+@test "add multiple addresses IPv6: two IPv6 signal endpoints added once connected: announced (2 2) and joined (2 2 2)" {
+	harness_case addaddrs6 JOINS_CASES
+	joins_as_mptcp_join addaddrs6
 }
