@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # mptcp_join.sh's join and announce tables: for each of its subflow,
-# signal, add and IPv4-mapped cases, the same limits and endpoints give exactly
-# the MP_JOIN and ADD_ADDR counts the kernel's selftest wants, at both
-# ends.
+# signal, add and IPv4-mapped cases, the same limits and endpoints give
+# exactly the MP_JOIN and ADD_ADDR counts the kernel's selftest wants, at
+# both ends.
 #
 # Each case is one upload over the same four paths, with the path manager
 # flushed and set up anew: the limits of both ends, the client's subflow
