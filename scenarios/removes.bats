@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # mptcp_join.sh's removal table: endpoints deleted or flushed under a live
 # connection, on either end, id 0 included, give exactly the RM_ADDR and
-# subflow-removal counts the kernel's selftest wants, with no reset, and
-# every byte arrives intact.
+# subflow-removal counts the kernel's selftest wants, with no reset where
+# it counts them, and every byte arrives intact.
 #
 # Each case sets the limits and endpoints its mptcp_join.sh case sets,
 # starts one upload, waits until its joins are up, then removes what the
