@@ -1103,8 +1103,8 @@ write_json() {
 # with its result. $1: kernel spec (debian:VERSION or an image path)
 run_in_vm() {
 	local spec=$1 art rc=0 inner=()
-	# shellcheck source=harness/vm.sh
-	source "$MPTH_ROOT/harness/vm.sh"
+	# shellcheck source=harness/vm/vm.sh
+	source "$MPTH_ROOT/harness/vm/vm.sh"
 	vm_qemu_available || exit $EXIT_USAGE
 	vm_kernel_resolve "$spec" "$OPT_MODULES" >/dev/null || rc=$?
 	case $rc in
@@ -1152,7 +1152,7 @@ run_in_vm() {
 
 # virtme-ng, where installed, runs a kernel developer's own image (it knows
 # kernel build trees and their modules); Debian kernels always go through
-# harness/vm.sh. MPTH_VM_RUNNER=qemu|vng forces one. $1: kernel spec
+# harness/vm/vm.sh. MPTH_VM_RUNNER=qemu|vng forces one. $1: kernel spec
 __use_vng() {
 	case ${MPTH_VM_RUNNER:-auto} in
 	qemu) return 1 ;;
@@ -1198,8 +1198,8 @@ vm_stage() {
 	mkdir -p "$art"
 	printf '# scenarios that need netem, in a VM booting %s: %s\n' "$spec" \
 		"$(for f in "$@"; do basename "$f" .bats; done | tr '\n' ' ')"
-	# shellcheck source=harness/vm.sh
-	source "$MPTH_ROOT/harness/vm.sh"
+	# shellcheck source=harness/vm/vm.sh
+	source "$MPTH_ROOT/harness/vm/vm.sh"
 	if ! vm_qemu_available || ! vm_kernel_resolve "$spec" >/dev/null; then
 		for f in "$@"; do
 			SUMMARY_ROWS+=("vm:$(basename "$f" .bats)	1	0	0	1	0		VM unavailable: no qemu or no kernel $spec")
@@ -1517,8 +1517,8 @@ main() {
 		MPTH_ARTIFACTS=${OPT_ARTIFACTS:-$MPTH_ROOT/artifacts/bench-$(date +%Y%m%d-%H%M%S)-$MPTH_RUN_ID}
 		(umask 077 && mkdir -p "$MPTH_ARTIFACTS") || die $EXIT_USAGE "cannot create $MPTH_ARTIFACTS"
 		export MPTH_SEED MPTH_ARTIFACTS
-		# shellcheck source=harness/bench.sh
-		source "$MPTH_ROOT/harness/bench.sh"
+		# shellcheck source=harness/bench/bench.sh
+		source "$MPTH_ROOT/harness/bench/bench.sh"
 		bench_main "$OPT_JSON"
 		exit
 	fi

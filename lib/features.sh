@@ -175,9 +175,9 @@ __feat_probe() {
 			return 1
 		fi
 		# Creating a VM can work where running a kernel then hangs: only
-		# a real boot, as harness/vm.sh probes it, tells.
+		# a real boot, as harness/vm/vm.sh probes it, tells.
 		declare -F vm_kvm_usable >/dev/null ||
-			source "${MPTH_ROOT:?}/harness/vm.sh"
+			source "${MPTH_ROOT:?}/harness/vm/vm.sh"
 		if ! vm_kvm_usable; then
 			FEAT_REASON="/dev/kvm present but a kernel does not boot with it (VMs use TCG)"
 			return 1
