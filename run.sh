@@ -163,7 +163,7 @@ OPT_JUNIT=''
 OPT_JSON=''
 COMMAND=''
 TARGETS=()
-# run.sh app: what the user gave, checked by app_check.
+# run.sh app: what the user gave, checked by check_app_options.
 declare -A APP=()
 
 # $1: option, $2: value
@@ -303,7 +303,7 @@ die_untestable() {
 }
 
 # $1: option, $2: value. Prints it in ms: "1500", "1500ms" or "2s".
-app_ms() {
+need_ms() {
 	[[ $2 =~ ^([0-9]{1,7})(ms)?$ ]] && { echo $((10#${BASH_REMATCH[1]})); return; }
 	[[ $2 =~ ^([0-9]{1,5})s$ ]] && { echo $((10#${BASH_REMATCH[1]} * 1000)); return; }
 	die $EXIT_USAGE "option $1 wants a time in ms (1500, 1500ms or 2s), got '$2'"
@@ -311,7 +311,7 @@ app_ms() {
 
 # Check run.sh app's settings and hand them to harness/app.bats. Bad
 # input: a clear message and exit 2, before anything is created.
-app_check() {
+check_app_options() {
 	local k v
 	((${#TARGETS[@]} == 0)) || die $EXIT_USAGE "app takes no scenario names (got '${TARGETS[0]}')"
 	[[ -n ${APP[server]:-} ]] || die $EXIT_USAGE "app needs --server 'COMMAND ... {port}'"
@@ -348,12 +348,12 @@ app_check() {
 	export MPTH_APP_SERVER=${APP[server]} MPTH_APP_CLIENT=${APP[client]} \
 		MPTH_APP_FAULT=${APP[fault]} MPTH_APP_PATHS=${APP[paths]} MPTH_APP_RATE=${APP[rate]} \
 		MPTH_APP_FAULT_AFTER=${APP[fault-after]} MPTH_APP_MPTCPIZE=${APP[mptcpize]:-0}
-	MPTH_APP_RESTORE_AFTER_MS=$(app_ms --restore-after "${APP[restore-after]:-3000}") || exit $EXIT_USAGE
-	MPTH_APP_LISTEN_TIMEOUT_MS=$(app_ms --listen-timeout "${APP[listen-timeout]:-10000}") || exit $EXIT_USAGE
-	MPTH_APP_CLIENT_TIMEOUT_MS=$(app_ms --client-timeout "${APP[client-timeout]:-120000}") || exit $EXIT_USAGE
+	MPTH_APP_RESTORE_AFTER_MS=$(need_ms --restore-after "${APP[restore-after]:-3000}") || exit $EXIT_USAGE
+	MPTH_APP_LISTEN_TIMEOUT_MS=$(need_ms --listen-timeout "${APP[listen-timeout]:-10000}") || exit $EXIT_USAGE
+	MPTH_APP_CLIENT_TIMEOUT_MS=$(need_ms --client-timeout "${APP[client-timeout]:-120000}") || exit $EXIT_USAGE
 	MPTH_APP_MAX_OUTAGE_MS=''
 	[[ -z ${APP[max-outage]:-} ]] ||
-		MPTH_APP_MAX_OUTAGE_MS=$(app_ms --max-outage "${APP[max-outage]}") || exit $EXIT_USAGE
+		MPTH_APP_MAX_OUTAGE_MS=$(need_ms --max-outage "${APP[max-outage]}") || exit $EXIT_USAGE
 	export MPTH_APP_RESTORE_AFTER_MS MPTH_APP_LISTEN_TIMEOUT_MS MPTH_APP_CLIENT_TIMEOUT_MS MPTH_APP_MAX_OUTAGE_MS
 }
 
@@ -451,7 +451,7 @@ main() {
 		mapfile -t -O "${#files[@]}" files < <(scenario_files)
 		;;
 	app)
-		app_check
+		check_app_options
 		files=("$MPTH_ROOT/harness/app.bats")
 		;;
 	'' )

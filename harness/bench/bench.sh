@@ -860,7 +860,7 @@ __bench_cg_new() {
 	BENCH_CGS+=("$BENCH_CG")
 }
 
-# Chain our cleanup before the EXIT trap run.sh set (its cleanup).
+# Chain our cleanup before the EXIT trap run.sh set (runner_cleanup).
 __bench_trap_exit() {
 	local w=()
 	# trap -p prints "trap -- 'command' EXIT", quoted for the shell.
