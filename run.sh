@@ -3,10 +3,10 @@
 # See README.md, or ./run.sh --help.
 #
 # This file is the CLI (usage, option parsing and checks) and main, which
-# dispatches to the modules: lib/cmd.sh (list, doctor, clean, preflight),
-# lib/runner.sh (the run and its bats runs), lib/report.sh (the reports),
-# harness/vm/dispatch.sh (--kernel, matrix, --bisect) and
-# harness/bench/bench.sh (bench).
+# dispatches to the modules: lib/cli.sh (list, doctor, clean, the scenario
+# files, preflight), lib/runner.sh (the run, its bats runs and its TAP),
+# lib/report.sh (the reports), harness/vm/vm.sh (--kernel, matrix,
+# --bisect) and harness/bench/bench.sh (bench).
 #
 # Exit codes (kselftest style): 0 all passed, 1 something failed,
 # 2 usage or environment error (nothing was run), 4 everything skipped.
@@ -29,16 +29,12 @@ source "$MPTH_ROOT/lib/deps.sh"
 source "$MPTH_ROOT/lib/report.sh"
 # shellcheck source=lib/jobs.sh
 source "$MPTH_ROOT/lib/jobs.sh"
-# shellcheck source=lib/tap.sh
-source "$MPTH_ROOT/lib/tap.sh"
-# shellcheck source=lib/scenario.sh
-source "$MPTH_ROOT/lib/scenario.sh"
-# shellcheck source=lib/cmd.sh
-source "$MPTH_ROOT/lib/cmd.sh"
+# shellcheck source=lib/cli.sh
+source "$MPTH_ROOT/lib/cli.sh"
 # shellcheck source=lib/runner.sh
 source "$MPTH_ROOT/lib/runner.sh"
-# shellcheck source=harness/vm/dispatch.sh
-source "$MPTH_ROOT/harness/vm/dispatch.sh"
+# shellcheck source=harness/vm/vm.sh
+source "$MPTH_ROOT/harness/vm/vm.sh"
 
 # Every run probes for itself: a run started from inside another (the
 # self-tests do this) must not trust its parent's findings or identity.
@@ -411,7 +407,7 @@ main() {
 	[[ ${SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES:-0} != 1 ]] || OPT_STRICT=1
 	((!OPT_BISECT)) || [[ ${MPTH_BISECT:-0} == 1 ]] || vm_bisect "$@"
 	if [[ -z ${MPTH_ROOTLESS:-} && $COMMAND != list ]] && ((EUID != 0 || OPT_ROOTLESS)); then
-		cmd_rootless_reexec "$@"
+		cli_rootless_reexec "$@"
 	fi
 	if [[ -n $OPT_KERNEL ]]; then
 		vm_spec_valid "$OPT_KERNEL" ||
@@ -423,18 +419,18 @@ main() {
 	[[ $COMMAND != matrix ]] || vm_matrix
 	case $COMMAND in
 	list)
-		cmd_list
+		cli_list
 		exit 0
 		;;
 	doctor)
-		cmd_doctor
+		cli_doctor
 		exit 0
 		;;
 	esac
 
 	local files=() f i
 	if [[ $COMMAND == bench ]]; then
-		cmd_preflight
+		cli_preflight
 		runner_build_samples
 		runner_begin 1 bench-
 		# shellcheck source=harness/bench/bench.sh
@@ -443,12 +439,12 @@ main() {
 		exit
 	fi
 	case $COMMAND in
-	all) mapfile -t files < <(scenario_files) ;;
+	all) mapfile -t files < <(cli_scenario_files) ;;
 	test)
 		for f in "$MPTH_ROOT"/tests/*.bats; do
 			[[ -e $f ]] && files+=("$f")
 		done
-		mapfile -t -O "${#files[@]}" files < <(scenario_files)
+		mapfile -t -O "${#files[@]}" files < <(cli_scenario_files)
 		;;
 	app)
 		check_app_options
@@ -456,23 +452,23 @@ main() {
 		;;
 	'' )
 		for f in "${TARGETS[@]}"; do
-			f=$(scenario_resolve "$f") || exit $EXIT_USAGE
+			f=$(cli_scenario_resolve "$f") || exit $EXIT_USAGE
 			files+=("$f")
 		done
 		;;
 	esac
 	for f in "${files[@]}"; do
-		scenario_syntax_check "$f" || exit $EXIT_USAGE
+		cli_syntax_check "$f" || exit $EXIT_USAGE
 	done
-	[[ -z $OPT_FILTER ]] || scenario_filter_check "$OPT_FILTER" "${files[@]}"
+	[[ -z $OPT_FILTER ]] || cli_filter_check "$OPT_FILTER" "${files[@]}"
 	SCENARIO_FILES=("${files[@]}")
 
 	if [[ $COMMAND == clean ]]; then
 		((EUID == 0)) || die $EXIT_USAGE "clean must run as root (it removes network namespaces)"
-		cmd_clean
+		cli_clean
 		exit 0
 	fi
-	cmd_preflight
+	cli_preflight
 	# What a killed run left behind goes first.
 	# Not in a guest: its /run is fresh, so every run it sees under /tmp
 	# looks dead, and what it sees there is the host's, shared writable
@@ -493,7 +489,7 @@ main() {
 	local vm_files=()
 	if [[ $COMMAND == test && -z ${MPTH_IN_VM:-} && ${MPTH_TEST_VM:-1} == 1 ]] &&
 		! feat_have netem; then
-		mapfile -t vm_files < <(scenario_needing netem "${files[@]}")
+		mapfile -t vm_files < <(cli_scenarios_needing netem "${files[@]}")
 		local keep=() v
 		for f in "${files[@]}"; do
 			for v in "${vm_files[@]}"; do
@@ -507,7 +503,7 @@ main() {
 		done
 	fi
 	RUN_COUNT=$((${#files[@]} * OPT_REPEAT))
-	tap_begin $((RUN_COUNT + ${#vm_files[@]}))
+	runner_tap_begin $((RUN_COUNT + ${#vm_files[@]}))
 	if ((OPT_STRESS)); then
 		jobs_stress_start "$OPT_STRESS" $$
 		log_info "stress: $OPT_STRESS busy loops (pids ${JOBS_STRESS_PIDS[*]}), until the run ends"

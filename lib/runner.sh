@@ -2,13 +2,15 @@
 # The bats runner of run.sh: a run's life, from its start (run state,
 # traps, artifacts) to its cleanup, and the scenario runs in between, each
 # a bats process in the job pool (lib/jobs.sh), their TAP streamed in
-# order (lib/tap.sh) and their results recorded for the reports
+# order as one TAP document and their results recorded for the reports
 # (lib/report.sh). A signal stops it all, and the reports say so.
 #
 # Public: runner_build_samples; runner_begin SEED ARTIFACTS_PREFIX;
 # runner_trap_signals; runner_cleanup (the EXIT trap); runner_add FILE
-# ITERATION; runner_run; runner_finish. RUN_COUNT is the number of runs,
-# VM_PENDING the VM stage's results not printed yet.
+# ITERATION; runner_run; runner_finish; runner_tap_begin N and
+# runner_tap_result OK DESCRIPTION [SKIP], the top level of the TAP
+# document. RUN_COUNT is the number of runs, VM_PENDING the VM stage's
+# results not printed yet.
 # Reads run.sh's options (OPT_*) and uses its exit codes (EXIT_*).
 #
 # The runs of this invocation: one per scenario file and iteration, indexed
@@ -35,6 +37,35 @@ HEAD_SHOWN=(0 0 0)
 declare -A ALONE_OF=()
 # The VM stage's results not printed yet: a signal prints them as cut.
 VM_PENDING=()
+
+# --- stdout is one TAP document: TAP version 13 with kselftest's
+# conventions. Each scenario run is one numbered top-level result, and its
+# own TAP (bats') is nested above it as "# " lines, the way kselftest's
+# runner nests each selftest's output. A crash is a numbered "not ok".
+
+TAP_SEQ=0 TAP_BEGUN=0
+
+# $1: the number of top-level results that will follow
+runner_tap_begin() {
+	TAP_BEGUN=1
+	printf 'TAP version 13\n1..%d\n' "$1"
+}
+
+# One line of a run's own TAP, nested, its skip directive in upper case.
+# $1: the line
+__runner_tap_nested() {
+	local l=$1
+	case $l in
+	'ok '*' # skip'*) l=${l/ \# skip/ \# SKIP} ;;
+	esac
+	printf '# %s\n' "$l"
+}
+
+# A top-level result. $1: ok|not ok, $2: description, $3: skip reason
+runner_tap_result() {
+	TAP_SEQ=$((TAP_SEQ + 1))
+	printf '%s %d %s%s\n' "$1" "$TAP_SEQ" "$2" "${3:+ # SKIP $3}"
+}
 
 # make runs in the background, so that a signal's trap runs at once (bash
 # holds a trap back while a foreground child runs) and can stop it. Its
@@ -237,7 +268,7 @@ __runner_head_show() {
 	fi
 	while IFS= read -r part <&"$HEAD_FD"; do
 		part=$HEAD_PART$part
-		tap_nested "$part"
+		__runner_tap_nested "$part"
 		HEAD_PART=''
 		case $part in
 		'ok '*'# skip'*) HEAD_SHOWN[2]=$((HEAD_SHOWN[2] + 1)) ;;
@@ -248,7 +279,7 @@ __runner_head_show() {
 	# A line still being written: keep it until its end arrives.
 	HEAD_PART+=$part
 	(($1)) || return 0
-	[[ -z $HEAD_PART ]] || tap_nested "$HEAD_PART"
+	[[ -z $HEAD_PART ]] || __runner_tap_nested "$HEAD_PART"
 	exec {HEAD_FD}<&-
 	HEAD_FD='' HEAD_PART=''
 }
@@ -299,7 +330,7 @@ __runner_report() {
 	elif ((pass == 0 && skip > 0)); then
 		skip_why=${J_WHY[i]:-every test skipped}
 	fi
-	tap_result "$verdict" "$name${iter:+ (run $iter of $OPT_REPEAT)}${why:+: $why}" "${skip_why:-}"
+	runner_tap_result "$verdict" "$name${iter:+ (run $iter of $OPT_REPEAT)}${why:+: $why}" "${skip_why:-}"
 }
 
 # Print, in order, what can be printed: the head run's TAP so far, and
@@ -377,7 +408,7 @@ __runner_interrupted() {
 	local i n=${#J_FILE[@]} what cut=0 unstarted=0 shown f
 	what="interrupted by SIG$SIG_NAME"
 	if ((n == 0)); then
-		((TAP_BEGUN)) || tap_begin 0
+		((TAP_BEGUN)) || runner_tap_begin 0
 		printf '# %s before any test ran\n' "$what"
 		[[ ! -d ${MPTH_ARTIFACTS:-} ]] ||
 			printf '%s before any test ran\n' "$what" >"$MPTH_ARTIFACTS/INTERRUPTED"
@@ -388,7 +419,7 @@ __runner_interrupted() {
 	for ((i = HEAD; i < n; i++)); do
 		if ((J_STATE[i] == 0)); then
 			unstarted=$((unstarted + 1))
-			tap_result 'not ok' "${J_NAME[i]}${J_ITER[i]:+ (run ${J_ITER[i]} of $OPT_REPEAT)}: $what before it started"
+			runner_tap_result 'not ok' "${J_NAME[i]}${J_ITER[i]:+ (run ${J_ITER[i]} of $OPT_REPEAT)}: $what before it started"
 			continue
 		fi
 		if ((i != HEAD)) && [[ -n $HEAD_FD ]]; then
@@ -420,7 +451,7 @@ __runner_interrupted() {
 	HEAD=$n
 	for f in "${VM_PENDING[@]}"; do
 		unstarted=$((unstarted + 1))
-		tap_result 'not ok' "$f: $what before it started"
+		runner_tap_result 'not ok' "$f: $what before it started"
 	done
 	VM_PENDING=()
 	printf '# %s: %d run(s) cut short, %d never started\n' "$what" "$cut" "$unstarted"
