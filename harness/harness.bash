@@ -165,8 +165,7 @@ __harness_init() {
 # The features a scenario declares in its header line "# requires: a b c".
 # $1: scenario file
 harness_header_requires() {
-	[[ -r $1 ]] || return 0
-	sed -n 's/^# requires:[[:space:]]*//p' "$1" | head -n1
+	feat_requires "$1"
 }
 
 # Undo everything this scenario made. Call from teardown_file; safe twice.

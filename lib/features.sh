@@ -8,6 +8,8 @@
 # feat_have NAME returns 0 when the feature is present and sets FEAT_HOW to
 # how it was detected; otherwise it returns 1 and sets FEAT_REASON.
 # Results are cached per run in $MPTH_FEATURE_CACHE when set.
+# feat_requires FILE prints the features a file's "# requires:" header
+# line names; feat_prewarm FILE... probes them all once.
 
 # shellcheck disable=SC2034 # read by run.sh doctor
 MPTH_FEATURES=(mptcp ip_mptcp mptcp_fullmesh mptcp_monitor ss_mptcp
@@ -175,9 +177,9 @@ __feat_probe() {
 			return 1
 		fi
 		# Creating a VM can work where running a kernel then hangs: only
-		# a real boot, as harness/vm.sh probes it, tells.
+		# a real boot, as harness/vm/vm.sh probes it, tells.
 		declare -F vm_kvm_usable >/dev/null ||
-			source "${MPTH_ROOT:?}/harness/vm.sh"
+			source "${MPTH_ROOT:?}/harness/vm/vm.sh"
 		if ! vm_kvm_usable; then
 			FEAT_REASON="/dev/kvm present but a kernel does not boot with it (VMs use TCG)"
 			return 1
@@ -267,4 +269,24 @@ feat_have() {
 		fi
 	fi
 	return "$rc"
+}
+
+# The features a file declares in its header line "# requires: a b c":
+# the words of its first such line (nothing when it has none, or cannot
+# be read). The one parser of that line, for run.sh and the harness.
+# $1: file
+feat_requires() {
+	[[ -r $1 ]] || return 0
+	sed -n 's/^# requires:[[:space:]]*//p' "$1" | head -n1
+}
+
+# Probe, once, the features the files' headers require, before runs that
+# would each probe them start at once. $@: files
+feat_prewarm() {
+	local f feat
+	for f in "$@"; do
+		for feat in $(feat_requires "$f"); do
+			feat_have "$feat" >/dev/null
+		done
+	done
 }

@@ -5,6 +5,10 @@
 # The pool forks nothing while it waits: each job's wrapper writes its
 # index to a FIFO when it ends, and the caller blocks on that FIFO with
 # `read -t`, which doubles as a sleep that a finished job cuts short.
+#
+# Public: jobs_init DIR, jobs_spawn INDEX CMD..., jobs_wait TIMEOUT (fills
+# JOBS_DONE, JOBS_RC), jobs_kill_tree PID, jobs_kill_all MS;
+# jobs_stress_start COUNT OWNER and jobs_stress_stop (JOBS_STRESS_PIDS).
 
 JOBS_FD=''
 # Index -> pid of the job's wrapper, for jobs that are running.
@@ -13,7 +17,7 @@ declare -A JOBS_PID=()
 declare -A JOBS_RC=()
 # Indices of the jobs that ended during the last jobs_wait.
 JOBS_DONE=()
-STRESS_PIDS=()
+JOBS_STRESS_PIDS=()
 
 # $1: pid. True while the process exists and is not a zombie; reads /proc
 # with a builtin, so polling it costs no fork.
@@ -61,7 +65,7 @@ __jobs_reap() {
 	local idx=$1 rc=0
 	wait "${JOBS_PID[$idx]}" || rc=$?
 	unset "JOBS_PID[$idx]"
-	# shellcheck disable=SC2034 # read by run.sh
+	# shellcheck disable=SC2034 # read by lib/runner.sh
 	JOBS_RC[$idx]=$rc
 	JOBS_DONE+=("$idx")
 }
@@ -117,7 +121,7 @@ jobs_kill_all() {
 # each also ends by itself within a fraction of a second once the owner is
 # gone, even if the owner was killed with SIGKILL.
 # $1: count, $2: owner pid
-stress_start() {
+jobs_stress_start() {
 	local i
 	# One line, so that ps shows it whole. It checks on its owner (a
 	# zombie counts as gone) every 100000 turns.
@@ -125,19 +129,19 @@ stress_start() {
 	local loop='while :; do for ((i = 0; i < 100000; i++)); do :; done; { read -r s <"/proc/$1/stat"; } 2>/dev/null || exit 0; s=${s##*) }; [[ $s != Z* ]] || exit 0; done'
 	for ((i = 0; i < $1; i++)); do
 		(exec -a mpth-stress bash -c "$loop" mpth-stress "$2") &
-		STRESS_PIDS+=("$!")
+		JOBS_STRESS_PIDS+=("$!")
 	done
 }
 
 # Stop the busy loops and reap them.
-stress_stop() {
+jobs_stress_stop() {
 	local pid
-	((${#STRESS_PIDS[@]})) || return 0
-	for pid in "${STRESS_PIDS[@]}"; do
+	((${#JOBS_STRESS_PIDS[@]})) || return 0
+	for pid in "${JOBS_STRESS_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in "${STRESS_PIDS[@]}"; do
+	for pid in "${JOBS_STRESS_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	STRESS_PIDS=()
+	JOBS_STRESS_PIDS=()
 }

@@ -385,7 +385,7 @@ record() {
 
 @test "no function is defined twice in the modules a scenario or run.sh sources" {
 	local f files=() dups
-	for f in "$REPO"/lib/*.sh "$REPO"/harness/*.sh "$REPO"/harness/harness.bash "$REPO"/run.sh; do
+	for f in "$REPO"/lib/*.sh "$REPO"/harness/*.sh "$REPO"/harness/*/*.sh "$REPO"/harness/harness.bash "$REPO"/run.sh; do
 		# vm-init.sh is the guest's init, a program of its own.
 		[[ $f == */vm-init.sh ]] || files+=("$f")
 	done

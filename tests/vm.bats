@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # shellcheck source-path=SCRIPTDIR
-# Self-test of harness/vm.sh: boots a Debian 6.1 kernel under qemu (TCG here)
+# Self-test of harness/vm/vm.sh: boots a Debian 6.1 kernel under qemu (TCG here)
 # with the host root over 9p, and checks the error paths of the runner.
 # Tests that need the kernel skip when apt cannot download it.
 # jobs: alone (a TCG guest takes both cores, and some tests time its boot)
@@ -10,8 +10,8 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 setup_file() {
-	# shellcheck source=../harness/vm.sh disable=SC1091 # followed under shellcheck -x
-	source "$BATS_TEST_DIRNAME/../harness/vm.sh"
+	# shellcheck source=../harness/vm/vm.sh disable=SC1091 # followed under shellcheck -x
+	source "$BATS_TEST_DIRNAME/../harness/vm/vm.sh"
 	local rc=0 err=$BATS_FILE_TMPDIR/resolve.err out
 	out=$(vm_kernel_resolve debian:6.1 2>"$err") || rc=$?
 	if [[ $rc -eq 0 ]]; then
@@ -31,8 +31,8 @@ setup_file() {
 }
 
 setup() {
-	# shellcheck source=../harness/vm.sh disable=SC1091 # followed under shellcheck -x
-	source "$BATS_TEST_DIRNAME/../harness/vm.sh"
+	# shellcheck source=../harness/vm/vm.sh disable=SC1091 # followed under shellcheck -x
+	source "$BATS_TEST_DIRNAME/../harness/vm/vm.sh"
 	WORK=$BATS_TEST_TMPDIR/work
 	mkdir -p "$WORK"
 }
@@ -235,7 +235,7 @@ no_qemu_left() {
 kill_caller_with() {
 	local pid i
 	bash -c 'source "$1"; vm_run "$2" "$3" 60 "$4" -- sleep 1000' _ \
-		"$BATS_TEST_DIRNAME/../harness/vm.sh" "$VMT_VMLINUZ" "$VMT_MODULES" "$WORK" 3>&- &
+		"$BATS_TEST_DIRNAME/../harness/vm/vm.sh" "$VMT_VMLINUZ" "$VMT_MODULES" "$WORK" 3>&- &
 	pid=$!
 	for ((i = 0; i < 50; i++)); do
 		pgrep -f -- "qemu-system-x86_64.*$WORK" >/dev/null && break

@@ -577,7 +577,7 @@ __bench_speed() {
 __bench_fixed_scenario() {
 	cat >"$1" <<-EOF
 		#!/usr/bin/env bats
-		# Written by harness/bench.sh: the smallest whole scenario.
+		# Written by harness/bench/bench.sh: the smallest whole scenario.
 		load '$MPTH_ROOT/harness/harness'
 		setup_file() {
 			echo "setup_start \$(now_ms)" >>'$2'
@@ -860,7 +860,7 @@ __bench_cg_new() {
 	BENCH_CGS+=("$BENCH_CG")
 }
 
-# Chain our cleanup before the EXIT trap run.sh set (its cleanup).
+# Chain our cleanup before the EXIT trap run.sh set (runner_cleanup).
 __bench_trap_exit() {
 	local w=()
 	# trap -p prints "trap -- 'command' EXIT", quoted for the shell.
