@@ -227,10 +227,10 @@ __bench_agg_run() {
 	subf=$(__bench_num "$(traffic_json client '.max_subflows' "$tag")")
 	# Bytes the subflows sent (retransmissions and reinjections included)
 	# against the payload, from the client's last MPTCP_INFO line.
-	resent=$(grep '"conn":0' "$dir/client.info" 2>/dev/null | tail -n1 |
-		jq -r 'if (.bytes_sent // 0) > 0 and ([.subflow_list[]?.bytes_sent | numbers] | length) > 0
+	resent=$(traffic_client_info "$tag" --last -r \
+		'if (.bytes_sent // 0) > 0 and ([.subflow_list[]?.bytes_sent | numbers] | length) > 0
 			then (([.subflow_list[].bytes_sent | numbers] | add) / .bytes_sent - 1) * 10000 | round / 10000
-			else null end' 2>/dev/null)
+			else null end')
 	__bench_rec aggregation case@="$cname" proto="$proto" run="$run" ok="$ok" \
 		rate_bps="$rate" goodput_mbps="$good" efficiency="$eff" \
 		mss="$(__bench_num "${mss:-x}")" rto_ms="$(__bench_num "${rto:-x}")" \
