@@ -1260,6 +1260,7 @@ int main(int argc, char **argv)
 		cc[i].rx.seed = cc[i].seed;
 		cc[i].rx.limit = cfg_bytes;
 		cc[i].rx.mismatch = -1;
+		cc[i].rx.first_bad = -1;
 		cc[i].peer_mismatch = -1;
 		cc[i].status = "ok";
 	}

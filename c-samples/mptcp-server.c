@@ -107,6 +107,7 @@ static unsigned int listen_port;
 static uint64_t tot_rx, tot_tx;
 static int64_t first_rx_us, last_rx_us, first_tx_us, last_tx_us;
 static bool timed_out;
+static uint64_t cfg_tolerate;
 
 static void __noreturn usage(int code)
 {
@@ -130,6 +131,9 @@ static void __noreturn usage(int code)
 "      --timeout MS          stop after MS (default 0 = never)\n"
 "      --info-interval MS    subflow polling period (default 100)\n"
 "      --cc NAME             TCP congestion control of the sockets\n"
+"      --tolerate N          let N bytes per upload differ from the pattern,\n"
+"                            counted (corrupt_bytes in the JSON), not failed:\n"
+"                            to see what a corruption test's kernel passes up\n"
 "      --hold-result         keep an upload's result until 'release' on\n"
 "                            --control (the connection stays up meanwhile)\n"
 "      --events FILE         progress events, one line each (a FIFO)\n"
@@ -151,6 +155,7 @@ static void parse_opts(int argc, char **argv)
 	enum {
 		OPT_READY = 256, OPT_TIMELINE, OPT_HDR_TIMEOUT, OPT_TIMEOUT,
 		OPT_INFO_INTERVAL, OPT_EVENTS, OPT_CONTROL, OPT_CC, OPT_HOLD,
+		OPT_TOLERATE,
 	};
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
@@ -167,6 +172,7 @@ static void parse_opts(int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "cc", required_argument, NULL, OPT_CC },
 		{ "hold-result", no_argument, NULL, OPT_HOLD },
+		{ "tolerate", required_argument, NULL, OPT_TOLERATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -220,6 +226,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case OPT_HOLD:
 			cfg_hold = true;
+			break;
+		case OPT_TOLERATE:
+			cfg_tolerate = opt_uint("--tolerate", optarg, UINT32_MAX);
 			break;
 		case 'h':
 			usage(EXIT_OK);
@@ -696,6 +705,8 @@ static void accept_all(int lfd, int64_t now)
 			      strerror(errno));
 		sock_get_cc(fd, c->cc, sizeof(c->cc));
 		c->rx.mismatch = -1;
+		c->rx.first_bad = -1;
+		c->rx.tolerate = cfg_tolerate;
 		c->start_us = now;
 		c->deadline_us = now + cfg_header_timeout_ms * 1000LL;
 		c->next_info_us = now + cfg_info_interval_ms * 1000LL;
@@ -843,6 +854,10 @@ static void json_conn(struct json *j, const struct conn *c)
 	json_uint(j, "bytes_received", c->rx.bytes);
 	json_uint(j, "bytes_sent", c->tx_bytes);
 	json_int(j, "mismatch_offset", c->rx.mismatch);
+	if (cfg_tolerate) {
+		json_uint(j, "corrupt_bytes", c->rx.bad_bytes);
+		json_int(j, "first_corrupt_offset", c->rx.first_bad);
+	}
 	json_uint(j, "max_subflows", c->max_subflows);
 	json_gap(j, &c->rx.gap);
 	json_int(j, "start_ms", epoch_ms(c->start_us));

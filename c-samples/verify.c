@@ -62,7 +62,19 @@ enum rx_verdict rx_verify(struct rx_dir *d, int fd, const uint8_t *tab,
 	int64_t bad = -1;
 
 	if (tab) {
-		bad = pat_check(tab, d->bytes, buf, use);
+		uint64_t at = d->bytes;
+
+		/* A tolerated bad byte is counted, and the check goes on. */
+		for (;;) {
+			bad = pat_check(tab, at, buf + (at - d->bytes),
+					use - (at - d->bytes));
+			if (bad < 0 || d->bad_bytes >= d->tolerate)
+				break;
+			if (d->first_bad < 0)
+				d->first_bad = bad;
+			d->bad_bytes++;
+			at = bad + 1;
+		}
 		if (bad >= 0) {
 			d->mismatch = bad;
 			mismatch_explain(fd, tab, bad, buf + (bad - d->bytes),

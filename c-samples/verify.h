@@ -27,12 +27,18 @@ struct gap {
 	int64_t max_at_us;	/* start of the longest gap */
 };
 
-/* One direction's receive state; zeroed, then seed, limit and mismatch set. */
+/*
+ * One direction's receive state; zeroed, then seed, limit, mismatch and
+ * first_bad set (and tolerate, to pass some bad bytes).
+ */
 struct rx_dir {
 	uint32_t seed;		/* named in a mismatch report */
 	uint64_t limit;		/* most the peer may send, or LEN_UNLIMITED */
 	uint64_t bytes;		/* payload received, up to a bad byte */
 	int64_t mismatch;	/* first bad payload offset, -1 = none */
+	uint64_t tolerate;	/* bad bytes counted and let through */
+	uint64_t bad_bytes;	/* how many were */
+	int64_t first_bad;	/* the first of them, -1 = none */
 	struct gap gap;
 };
 
@@ -44,8 +50,10 @@ enum rx_verdict {
 
 /*
  * Take the *@n bytes a recv() on @fd has put in @buf: payload up to
- * d->limit, compared with @tab unless it is NULL (NOVERIFY).  On return
- * *@n is how many count as payload (up to and including a bad byte).  On
+ * d->limit, compared with @tab unless it is NULL (NOVERIFY).  The first
+ * d->tolerate bytes that differ are only counted; the next is a mismatch.
+ * On return *@n is how many count as payload (up to and including a bad
+ * byte).  On
  * RX_MISMATCH, @msg says where and what the bytes there are: when they
  * are too few to tell, more are read from @fd (for at most
  * MISMATCH_WAIT_MS; the connection is failing, nothing else needs them).

@@ -12,6 +12,7 @@
 #   fault_drop_add_addr      the first N ADD_ADDRs toward the client dropped
 #   fault_refuse_join        every MP_JOIN SYN reset or dropped
 #   fault_strip_mptcp        the MPTCP option stripped, as some middleboxes do
+#   fault_corrupt_payload    one payload byte flipped, the TCP checksum kept
 # each with its _end that undoes it now (teardown undoes it anyway).
 
 # A deliberate change on a path (a fault, a restore, an endpoint change),
@@ -303,6 +304,32 @@ fault_refuse_join() {
 	NFT
 	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_refuse_join
 	fault_event refuse-join "$i" "$2"
+}
+
+# Router i flips the first payload byte of one data segment it forwards
+# toward the server: the Nth from now with more than 500 bytes. nftables
+# keeps the TCP checksum right (an inner-header write updates it), so TCP
+# takes the segment and only MPTCP's DSS checksum can tell. Counter
+# "corrupted" (obs_nft_counter). $1: path, $2: N (default 1)
+fault_corrupt_payload() {
+	local i=$1 n=${2:-1}
+	[[ $n =~ ^[1-9][0-9]*$ ]] || {
+		log_err "fault_corrupt_payload: N must be a positive count, not '$n'"
+		return 2
+	}
+	ip netns exec "$(topo_ns "r$i")" nft -f - <<-NFT || return 1
+		table inet mpth_corrupt { }
+		delete table inet mpth_corrupt
+		table inet mpth_corrupt {
+			counter corrupted { }
+			chain forward_to_server {
+				type filter hook forward priority -50; policy accept;
+				iifname "c" meta l4proto tcp meta length > 500 numgen inc mod 1000000000 == $((n - 1)) counter name "corrupted" @ih,0,16 set @ih,0,16 ^ 0xff00
+			}
+		}
+	NFT
+	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_corrupt
+	fault_event corrupt-payload "$i" "segment $n"
 }
 
 # Router i lets MP_JOIN SYNs pass again. $1: path

@@ -87,12 +87,15 @@ traffic_size_bytes() {
 #                        (default: every address, dual stack)
 #   --seed S             pattern seed (default: the run's seed)
 #   --corrupt-at OFF     the client corrupts the byte at OFF (self-tests)
+#   --server-tolerate N  the server lets N bytes that differ from the
+#                        pattern through, counted (corrupt_bytes), to see
+#                        what a corruption in flight brought to it
 #   --client-env K=V     environment for the client (repeatable)
 #   --timeout MS         the client gives up after MS (default 120000)
 traffic_start() {
 	local tag='' bytes=16M duration='' mode=upload fam=4 ctype=mptcp stype=mptcp
 	local conns=1 to=1 seed=${MPTH_SEED:-1} corrupt='' dir port n cenv=() timeout=120000
-	local fixed=0 fd listen=()
+	local fixed=0 fd listen=() tolerate=()
 	while (($#)); do
 		case $1 in
 		--fixed) fixed=1; shift; continue ;;
@@ -106,6 +109,7 @@ traffic_start() {
 		--connections) conns=$2 ;;
 		--to-path) to=$2 ;;
 		--listen-path) listen=(-l "$2") ;;
+		--server-tolerate) tolerate=(--tolerate "$2") ;;
 		--seed) seed=$2 ;;
 		--corrupt-at) corrupt=$2 ;;
 		--client-env) cenv+=("$2") ;;
@@ -156,7 +160,7 @@ traffic_start() {
 	done
 	# The server binds port 0 and tells us which port it got, so two runs
 	# (or a busy port) never collide.
-	__traffic_spawn server "$dir/server.log" "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 "${listen[@]}" \
+	__traffic_spawn server "$dir/server.log" "$MPTH_SAMPLES/mptcp-server" -t "$stype" -p 0 "${listen[@]}" "${tolerate[@]}" \
 		--cc "$TRAFFIC_CC" \
 		--ready "$dir/server.port" -n "$conns" \
 		--events "$dir/events.fifo" --control "$dir/server.ctl" \

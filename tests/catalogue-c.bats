@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# Each key check of the limits, fastclose, joinerr, bind, readd, joins and
-# removes scenarios, and of the port, nobackup, prio-initial, signal-backup
-# and userspace-PM contract cases, can fail: break one thing on purpose through the
-# scenario's knobs and watch the matching test report "not ok" with the
-# reason.
+# Each key check of the limits, fastclose, joinerr, bind, readd, joins,
+# removes and mpfail scenarios, and of the port, nobackup, prio-initial,
+# signal-backup and userspace-PM contract cases, can fail: break one thing
+# on purpose through the scenario's knobs and watch the matching test
+# report "not ok" with the reason.
 
 load helpers
 
@@ -109,4 +109,13 @@ load helpers
 	assert_output --regexp 'not ok [0-9]+ remove single address'
 	assert_output --partial "server MPTcpExtRmAddr: expected exactly 1, got 0"
 	assert_output --partial "client MPTcpExtRmAddr: expected exactly 1, got 0"
+}
+
+@test "mpfail: with DSS checksums off the corruption goes unseen: no MP_FAIL, and the flipped byte reaches the server" {
+	sabotage mpfail MPFAIL_CASES=two MPFAIL_CSUM=0
+	assert_failure 1
+	assert_output --partial "server MPTcpExtDataCsumErr: expected at least 1, got 0"
+	assert_output --regexp 'data corrupted: first mismatch at byte offset [0-9]+, seen by the server'
+	# The fault itself still struck once.
+	assert_output --regexp '(^|# )ok [0-9]+ two subflows: exactly one segment was corrupted'
 }
