@@ -299,8 +299,23 @@ obs_monitor_start() {
 	fi
 	((__OBS_HAVE_MONITOR)) || return 0
 	topo_ns_to ns "$1"
-	ip -n "$ns" mptcp monitor >"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&- &
-	defer kill "$!"
+	ip -n "$ns" mptcp monitor >>"$MPTH_ART_DIR/monitor-$1.log" 2>&1 3>&- &
+	__OBS_MONITOR_PID[$1]=$!
+	defer obs_monitor_stop "$1"
+}
+
+declare -gA __OBS_MONITOR_PID=()
+
+# Stop a role's ip mptcp monitor (obs_monitor_start starts it again). A
+# running monitor listens to the MPTCP netlink events, and the kernel
+# takes any such listener for a userspace path manager's daemon: a case
+# that wants the userspace PM without one stops it first. $1: role
+obs_monitor_stop() {
+	local pid=${__OBS_MONITOR_PID[$1]:-}
+	[[ -n $pid ]] || return 0
+	__OBS_MONITOR_PID[$1]=''
+	kill "$pid" 2>/dev/null || return 0
+	wait "$pid" 2>/dev/null || :
 }
 
 # Sample every router's byte counters every 50 ms, with bash builtins only

@@ -29,7 +29,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64 unused6 addsf addsig addsfs addsfs6 addaddrs6}"
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64 unused6 addsf addsig addsfs addsfs6 addaddrs6 ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin}"
 : "${JOINS_BYTES:=2M}"
 # Added to both of the client's limits in every case (a sabotage: 1 lets
 # the client join where the case's limit forbids it).
@@ -50,10 +50,13 @@ client_limits() {
 # that shows it was made; CASE_FAMILY the socket's family (4, 6, or 4in6:
 # an IPv6 socket to the server's IPv4-mapped address); CASE_LATE the
 # endpoints ("ROLE PATH FLAGS...") added only once the connection is up,
-# as mptcp_join.sh's add cases do. $1: case
+# as mptcp_join.sh's add cases do; CASE_SYSCTL the case's sysctls
+# ("ROLE KEY=VALUE", undone before the next case), and the userspace path
+# manager ("ROLE uspm"), without a daemon: the role's ip mptcp monitor,
+# which the kernel would take for one, is stopped meanwhile. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
-	CASE_FAMILY=4 CASE_LATE=()
+	CASE_FAMILY=4 CASE_LATE=() CASE_SYSCTL=()
 	case $c in
 	nojoin) # "no JOIN"
 		pm_limits server subflows=0 add_addr_accepted=0
@@ -226,6 +229,113 @@ case_setup() {
 		join='2 2 2' add='2 2' CASE_FAMILY=6
 		CASE_WAIT=(3)
 		;;
+	ckmulti) # "multiple subflows with syn cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 2 subflow nodev
+		join='2 2 2'
+		CASE_WAIT=(3)
+		;;
+	cksignal) # "signal address with syn cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint server 2 signal nodev
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	cksubsig) # "subflow and signal w cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_endpoint server 2 signal nodev
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 1
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	cksubsigs) # "subflows and signal w. cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_limits server subflows=3 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 3 1
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='3 3 3' add='1 1'
+		CASE_WAIT=(4)
+		;;
+	csum[01][01]) # "checksum test 0 0", "1 1", "0 1", "1 0": server, client
+		CASE_SYSCTL=("server net.mptcp.checksum_enabled=${c:4:1}"
+			"client net.mptcp.checksum_enabled=${c:5:1}")
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	id0s1) # "single subflow allow join id0 ns1": only the client forbids
+		CASE_SYSCTL=("client net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint client 3 subflow nodev
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	id0s2) # "single subflow allow join id0 ns2": the server forbids
+		CASE_SYSCTL=("server net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	id0a1 | id0a2) # "signal address allow join id0 ns1" / "ns2": ADD_ADDR unaffected
+		if [[ $c == id0a1 ]]; then
+			CASE_SYSCTL=("client net.mptcp.allow_join_initial_addr_port=0")
+		else
+			CASE_SYSCTL=("server net.mptcp.allow_join_initial_addr_port=0")
+		fi
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint server 2 signal nodev
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	id0sa1) # "subflow and address allow join id0 1": the server allows
+		CASE_SYSCTL=("client net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=2 add_addr_accepted=2
+		client_limits 2 2
+		pm_endpoint server 2 signal nodev
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	id0def) # "default limits, server deny join id 0"
+		CASE_SYSCTL=("server net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal nodev
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='2 2 2'
+		CASE_WAIT=(3)
+		;;
+	usnoadd) # "userspace pm type prevents add_addr": the server's PM
+		CASE_SYSCTL=("server uspm")
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	usnojoin) # "userspace pm type does not send join": the client's PM
+		CASE_SYSCTL=("client uspm")
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
 	*)
 		log_err "joins: unknown case '$c'"
 		return 2
@@ -239,17 +349,48 @@ case_setup() {
 setup_file() {
 	harness_init || return 0
 	topo_paths 4 --rate 20mbit
-	local c
+	local c kv undo=()
 	for c in $JOINS_CASES; do
+		# The previous case's sysctls go back to the kernel's defaults.
+		for kv in "${undo[@]}"; do
+			if [[ $kv == *" monitor" ]]; then
+				obs_monitor_start "${kv% *}"
+				continue
+			fi
+			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
+			topo_sysctl $kv
+		done
+		undo=()
 		pm_flush client
 		pm_flush server
 		case_setup "$c" || return 1
+		for kv in "${CASE_SYSCTL[@]}"; do
+			if [[ $kv == *" uspm" ]]; then
+				# Without a daemon: the role's event monitor
+				# would pass for one.
+				obs_monitor_stop "${kv% *}"
+				uspm_enable "${kv% *}" || return 1
+				undo+=("${kv% *} net.mptcp.pm_type=0" "${kv% *} monitor")
+				continue
+			fi
+			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
+			topo_sysctl $kv || return 1
+			undo+=("${kv%%=*}=$(case_default "${kv#* }")")
+		done
 		if ((${#CASE_LATE[@]})); then
 			late_case "$c"
 		else
 			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES"
 		fi
 	done
+}
+
+# The kernel's default of a sysctl a case changes. $1: KEY=VALUE
+case_default() {
+	case ${1%%=*} in
+	net.ipv4.tcp_syncookies | net.mptcp.allow_join_initial_addr_port) echo 1 ;;
+	*) echo 0 ;;
+	esac
 }
 
 # A case whose endpoints come once the connection is up: the facts and
@@ -286,7 +427,12 @@ joins_as_mptcp_join() {
 		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
 		assert_transfer_intact "$c" || return
 	# chk_cestab_nr: no connection is left counted as established.
-	[[ $c != add* ]] || assert_mib "$c" client MPTcpExtMPCurrEstab -eq 0
+	[[ $c != add* ]] || assert_mib "$c" client MPTcpExtMPCurrEstab -eq 0 || return
+	# chk_csum_nr: no DSS checksum failed, at either end.
+	[[ $c != csum* ]] || {
+		assert_mib "$c" server MPTcpExtDataCsumErr -eq 0 &&
+			assert_mib "$c" client MPTcpExtDataCsumErr -eq 0
+	}
 }
 
 @test "no JOIN: no endpoint, no limit: no join at all" {
@@ -407,4 +553,84 @@ joins_as_mptcp_join() {
 @test "add multiple addresses IPv6: two IPv6 signal endpoints added once connected: announced (2 2) and joined (2 2 2)" {
 	harness_case addaddrs6 JOINS_CASES
 	joins_as_mptcp_join addaddrs6
+}
+
+@test "multiple subflows with syn cookies: two subflow endpoints, SYN cookies on the server: 2 2 2" {
+	harness_case ckmulti JOINS_CASES
+	joins_as_mptcp_join ckmulti
+}
+
+@test "signal address with syn cookies: one announced address joined under SYN cookies: 1 1 1, ADD_ADDR 1 1" {
+	harness_case cksignal JOINS_CASES
+	joins_as_mptcp_join cksignal
+}
+
+@test "subflow and signal w cookies: a subflow endpoint and an announced address under SYN cookies: 2 2 2, ADD_ADDR 1 1" {
+	harness_case cksubsig JOINS_CASES
+	joins_as_mptcp_join cksubsig
+}
+
+@test "subflows and signal w. cookies: two subflow endpoints and an announced address under SYN cookies: 3 3 3, ADD_ADDR 1 1" {
+	harness_case cksubsigs JOINS_CASES
+	joins_as_mptcp_join cksubsigs
+}
+
+@test "checksum test 0 0: DSS checksums off at both ends: no join, no checksum error" {
+	harness_case csum00 JOINS_CASES
+	joins_as_mptcp_join csum00
+}
+
+@test "checksum test 1 1: DSS checksums on at both ends: no join, no checksum error" {
+	harness_case csum11 JOINS_CASES
+	joins_as_mptcp_join csum11
+}
+
+@test "checksum test 0 1: DSS checksums on at the client only: no join, no checksum error" {
+	harness_case csum01 JOINS_CASES
+	joins_as_mptcp_join csum01
+}
+
+@test "checksum test 1 0: DSS checksums on at the server only: no join, no checksum error" {
+	harness_case csum10 JOINS_CASES
+	joins_as_mptcp_join csum10
+}
+
+@test "single subflow allow join id0 ns1: only the client forbids joins to its initial address: the join to the server's is made, 1 1 1" {
+	harness_case id0s1 JOINS_CASES
+	joins_as_mptcp_join id0s1
+}
+
+@test "single subflow allow join id0 ns2: the server forbids joins to its initial address: no join, 0 0 0" {
+	harness_case id0s2 JOINS_CASES
+	joins_as_mptcp_join id0s2
+}
+
+@test "signal address allow join id0 ns1: the client forbids, the announced address is joined: 1 1 1, ADD_ADDR 1 1" {
+	harness_case id0a1 JOINS_CASES
+	joins_as_mptcp_join id0a1
+}
+
+@test "signal address allow join id0 ns2: the server forbids, but an announced address is not id 0: 1 1 1, ADD_ADDR 1 1" {
+	harness_case id0a2 JOINS_CASES
+	joins_as_mptcp_join id0a2
+}
+
+@test "subflow and address allow join id0 1: the client forbids: both joins made, 2 2 2" {
+	harness_case id0sa1 JOINS_CASES
+	joins_as_mptcp_join id0sa1
+}
+
+@test "default limits, server deny join id 0: the server forbids, announces one address, two client endpoints join it: 2 2 2" {
+	harness_case id0def JOINS_CASES
+	joins_as_mptcp_join id0def
+}
+
+@test "userspace pm type prevents add_addr: the server's signal endpoint is not announced under the userspace PM: 0 0 0, ADD_ADDR 0 0" {
+	harness_case usnoadd JOINS_CASES
+	joins_as_mptcp_join usnoadd
+}
+
+@test "userspace pm type does not send join: the client under the userspace PM makes nothing of its endpoint: 0 0 0" {
+	harness_case usnojoin JOINS_CASES
+	joins_as_mptcp_join usnojoin
 }
