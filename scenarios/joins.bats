@@ -29,7 +29,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64 unused6 addsf addsig addsfs addsfs6 addaddrs6 ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin}"
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid mapsf mapsig v4v6sf v4v6sig v6v4sf v6v4sig diff46 diff64 unused6 addsf addsig addsfs addsfs6 addaddrs6 ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin mix4no6 mix6v4}"
 : "${JOINS_BYTES:=2M}"
 # Added to both of the client's limits in every case (a sabotage: 1 lets
 # the client join where the case's limit forbids it).
@@ -48,7 +48,8 @@ client_limits() {
 # CASE_WAIT gets the recipe_counted arguments of what to wait for: the
 # subflows, and for a case whose decision leaves no subflow, the counter
 # that shows it was made; CASE_FAMILY the socket's family (4, 6, or 4in6:
-# an IPv6 socket to the server's IPv4-mapped address); CASE_LATE the
+# an IPv6 socket to the server's IPv4-mapped address) and CASE_TO the
+# server path it connects to; CASE_LATE the
 # endpoints ("ROLE PATH FLAGS...") added only once the connection is up,
 # as mptcp_join.sh's add cases do; CASE_SYSCTL the case's sysctls
 # ("ROLE KEY=VALUE", undone before the next case), and the userspace path
@@ -56,7 +57,7 @@ client_limits() {
 # which the kernel would take for one, is stopped meanwhile. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
-	CASE_FAMILY=4 CASE_LATE=() CASE_SYSCTL=()
+	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=()
 	case $c in
 	nojoin) # "no JOIN"
 		pm_limits server subflows=0 add_addr_accepted=0
@@ -336,6 +337,21 @@ case_setup() {
 		join='0 0 0'
 		CASE_WAIT=(1)
 		;;
+	mix4no6) # "IPv4 sockets do not use IPv6 addresses"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint server 2 signal v6 nodev
+		join='0 0 0' add='1 1'
+		CASE_WAIT=(1 --wait-mib server MPTcpExtEchoAdd 1)
+		;;
+	mix6v4) # "simult IPv4 and IPv6 subflows": an IPv6 connection to the
+		# server's path-2 address, its IPv4 initial address announced
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint server 1 signal nodev
+		join='1 1 1' add='1 1' CASE_FAMILY=6 CASE_TO=2
+		CASE_WAIT=(2)
+		;;
 	*)
 		log_err "joins: unknown case '$c'"
 		return 2
@@ -380,7 +396,8 @@ setup_file() {
 		if ((${#CASE_LATE[@]})); then
 			late_case "$c"
 		else
-			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES"
+			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" \
+				--to-path "$CASE_TO" --bytes "$JOINS_BYTES"
 		fi
 	done
 }
@@ -633,4 +650,14 @@ joins_as_mptcp_join() {
 @test "userspace pm type does not send join: the client under the userspace PM makes nothing of its endpoint: 0 0 0" {
 	harness_case usnojoin JOINS_CASES
 	joins_as_mptcp_join usnojoin
+}
+
+@test "IPv4 sockets do not use IPv6 addresses: an IPv6 address announced to an IPv4 connection is echoed (1 1), never joined" {
+	harness_case mix4no6 JOINS_CASES
+	joins_as_mptcp_join mix4no6
+}
+
+@test "simult IPv4 and IPv6 subflows: an IPv6 connection joins the server's announced IPv4 address: 1 1 1" {
+	harness_case mix6v4 JOINS_CASES
+	joins_as_mptcp_join mix6v4
 }

@@ -23,10 +23,14 @@ setup_file() {
 	echo "$rc" >"$d/rc"
 }
 
-# $1: jq filter that must be true on the JSON
+# $1: jq filter that must be true on the JSON, $2: a jq filter whose
+# value the failure shows too (default: none)
 json_true() {
 	run jq -e "$1" "$BATS_FILE_TMPDIR/bench.json"
-	[[ $status == 0 ]] || fail "false in the bench JSON: $1 (jq: $output)"
+	[[ $status == 0 ]] && return
+	local seen=''
+	[[ -z ${2:-} ]] || seen=$'\n'"$(jq -c "$2" "$BATS_FILE_TMPDIR/bench.json" 2>&1)"
+	fail "false in the bench JSON: $1 (jq: $output)$seen"
 }
 
 @test "bench --quick exits 0 and writes its JSON" {
@@ -163,7 +167,8 @@ json_true() {
 		and (.above_data_cores | type == "number") and (.extra_cpu_s | type == "number")
 		and (.cpu_ratio > 0)
 		and ((.above_data_cores - (.run.cores - .data_path.cores)) | fabs < 0.001)
-		and (.data_path.ok and .data_path.uploads == .uploads and .run.uploads == .uploads) end'
+		and (.data_path.ok and .data_path.uploads == .uploads and .run.uploads == .uploads) end' \
+		'.harness.cpu | {run, data_path}'
 	# Without a reason, the machine can measure: this one, as root, can.
 	json_true '.harness.cpu | .why != null or .method != null'
 }
