@@ -1,0 +1,425 @@
+# shellcheck shell=bash
+# mptcp_join.sh's case table, shared by joins.bats, joins-families.bats and
+# joins-options.bats: each case sets the limits, endpoints and sysctls its
+# mptcp_join.sh case sets, and joins_as_mptcp_join checks what
+# chk_join_nr, chk_add_nr (and chk_csum_nr, chk_cestab_nr) check there.
+# JOINS_SLACK: added to both of the client's limits in every case (a
+# sabotage: 1 lets the client join where the case's limit forbids it).
+: "${JOINS_BYTES:=2M}"
+: "${JOINS_SLACK:=0}"
+
+# The client's limits, with the sabotage slack. $1: subflows,
+# $2: add_addr_accepted
+client_limits() {
+	pm_limits client subflows=$(($1 + JOINS_SLACK)) \
+		add_addr_accepted=$(($2 + JOINS_SLACK))
+}
+
+# Set up one case as mptcp_join.sh does. What it expects becomes facts:
+# <case>.want_join "SYN SYN/ACK ACK" (chk_join_nr), .want_add "ADD_ADDR
+# ECHO" (chk_add_nr), .want_rejected (the joins the server refuses).
+# CASE_WAIT gets the recipe_counted arguments of what to wait for: the
+# subflows, and for a case whose decision leaves no subflow, the counter
+# that shows it was made; CASE_FAMILY the socket's family (4, 6, or 4in6:
+# an IPv6 socket to the server's IPv4-mapped address) and CASE_TO the
+# server path it connects to; CASE_LATE the
+# endpoints ("ROLE PATH FLAGS...") added only once the connection is up,
+# as mptcp_join.sh's add cases do; CASE_SYSCTL the case's sysctls
+# ("ROLE KEY=VALUE", undone before the next case), and the userspace path
+# manager ("ROLE uspm"), without a daemon: the role's ip mptcp monitor,
+# which the kernel would take for one, is stopped meanwhile. $1: case
+case_setup() {
+	local c=$1 join add='0 0' rejected=0
+	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=()
+	case $c in
+	nojoin) # "no JOIN"
+		pm_limits server subflows=0 add_addr_accepted=0
+		client_limits 0 0
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	climit0) # "single subflow, limited by client"
+		pm_limits server subflows=0 add_addr_accepted=0
+		client_limits 0 0
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	slimit0) # "single subflow, limited by server"
+		pm_limits server subflows=0 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='1 1 0' rejected=1
+		CASE_WAIT=(1 --wait-mib server MPTcpExtMPJoinRejected 1)
+		;;
+	single) # "single subflow"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	dev) # "single subflow, dev"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	unused) # "unused signal address": the kernel's default limits
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal nodev
+		join='0 0 0' add='1 1'
+		CASE_WAIT=(1 --wait-mib server MPTcpExtEchoAdd 1)
+		;;
+	subsig) # "subflow and signal"
+		pm_limits server subflows=2 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 2 1
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	multisig) # "multiple subflows and signal"
+		pm_limits server subflows=3 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 3 1
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='3 3 3' add='1 1'
+		CASE_WAIT=(4)
+		;;
+	sigaddrs) # "signal addresses"
+		pm_limits server subflows=3 add_addr_accepted=3
+		pm_endpoint server 2 signal nodev
+		pm_endpoint server 3 signal nodev
+		pm_endpoint server 4 signal nodev
+		client_limits 3 3
+		join='3 3 3' add='3 3'
+		CASE_WAIT=(4)
+		;;
+	siginvalid) # "signal invalid addresses": .12.1 and .14.1 exist nowhere
+		pm_limits server subflows=3 add_addr_accepted=3
+		pm_endpoint server 12 signal nodev
+		pm_endpoint server 3 signal nodev
+		pm_endpoint server 14 signal nodev
+		client_limits 3 3
+		join='1 1 1' add='3 3'
+		CASE_WAIT=(2 --wait-mib server MPTcpExtEchoAdd 3)
+		;;
+	mapsf) # "single subflow IPv4-mapped": to and from ::ffff: addresses
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow mapped nodev
+		join='1 1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	mapsig) # "signal address IPv4-mapped"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal mapped nodev
+		client_limits 1 1
+		join='1 1 1' add='1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	v4v6sf) # "single subflow v4-map-v6": an IPv4 endpoint, a mapped socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='1 1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	v4v6sig) # "signal address v4-map-v6"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 1 1
+		join='1 1 1' add='1 1' CASE_FAMILY=4in6
+		CASE_WAIT=(2)
+		;;
+	v6v4sf) # "single subflow v6-map-v4": a mapped endpoint, an IPv4 socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow mapped nodev
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	v6v4sig) # "signal address v6-map-v4"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal mapped nodev
+		client_limits 1 1
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	diff46) # "no JOIN with diff families v4-v6": an IPv6 endpoint, an IPv4 socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 2 subflow v6 nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	diff64) # "no JOIN with diff families v6-v4": an IPv4 endpoint, an IPv6 socket
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0' CASE_FAMILY=6
+		CASE_WAIT=(1)
+		;;
+	unused6) # "unused signal address IPv6"
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal v6 nodev
+		join='0 0 0' add='1 1' CASE_FAMILY=6
+		CASE_WAIT=(1 --wait-mib server MPTcpExtEchoAdd 1)
+		;;
+	addsf) # "add single subflow": the endpoint comes once connected
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		CASE_LATE=("client 3 subflow nodev")
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	addsig) # "add signal address"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		CASE_LATE=("server 2 signal nodev")
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	addsfs | addsfs6) # "add multiple subflows" (IPv6)
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		CASE_LATE=("client 2 subflow nodev" "client 3 subflow nodev")
+		if [[ $c == *6 ]]; then
+			CASE_FAMILY=6
+			CASE_LATE=("${CASE_LATE[@]/%/ v6}")
+		fi
+		join='2 2 2'
+		CASE_WAIT=(3)
+		;;
+	addaddrs6) # "add multiple addresses IPv6"
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 2
+		CASE_LATE=("server 2 signal nodev v6" "server 3 signal nodev v6")
+		join='2 2 2' add='2 2' CASE_FAMILY=6
+		CASE_WAIT=(3)
+		;;
+	ckmulti) # "multiple subflows with syn cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 2 subflow nodev
+		join='2 2 2'
+		CASE_WAIT=(3)
+		;;
+	cksignal) # "signal address with syn cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint server 2 signal nodev
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	cksubsig) # "subflow and signal w cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_endpoint server 2 signal nodev
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 1
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	cksubsigs) # "subflows and signal w. cookies"
+		CASE_SYSCTL=("server net.ipv4.tcp_syncookies=2")
+		pm_limits server subflows=3 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 3 1
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='3 3 3' add='1 1'
+		CASE_WAIT=(4)
+		;;
+	csum[01][01]) # "checksum test 0 0", "1 1", "0 1", "1 0": server, client
+		CASE_SYSCTL=("server net.mptcp.checksum_enabled=${c:4:1}"
+			"client net.mptcp.checksum_enabled=${c:5:1}")
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	id0s1) # "single subflow allow join id0 ns1": only the client forbids
+		CASE_SYSCTL=("client net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint client 3 subflow nodev
+		join='1 1 1'
+		CASE_WAIT=(2)
+		;;
+	id0s2) # "single subflow allow join id0 ns2": the server forbids
+		CASE_SYSCTL=("server net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	id0a1 | id0a2) # "signal address allow join id0 ns1" / "ns2": ADD_ADDR unaffected
+		if [[ $c == id0a1 ]]; then
+			CASE_SYSCTL=("client net.mptcp.allow_join_initial_addr_port=0")
+		else
+			CASE_SYSCTL=("server net.mptcp.allow_join_initial_addr_port=0")
+		fi
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint server 2 signal nodev
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		;;
+	id0sa1) # "subflow and address allow join id0 1": the server allows
+		CASE_SYSCTL=("client net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=2 add_addr_accepted=2
+		client_limits 2 2
+		pm_endpoint server 2 signal nodev
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	id0def) # "default limits, server deny join id 0"
+		CASE_SYSCTL=("server net.mptcp.allow_join_initial_addr_port=0")
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal nodev
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='2 2 2' add='1 1'
+		CASE_WAIT=(3)
+		;;
+	usnoadd) # "userspace pm type prevents add_addr": the server's PM
+		CASE_SYSCTL=("server uspm")
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 2 signal nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	usnojoin) # "userspace pm type does not send join": the client's PM
+		CASE_SYSCTL=("client uspm")
+		pm_limits server subflows=1 add_addr_accepted=1
+		client_limits 1 1
+		pm_endpoint client 3 subflow nodev
+		join='0 0 0'
+		CASE_WAIT=(1)
+		;;
+	mix4no6) # "IPv4 sockets do not use IPv6 addresses"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint server 2 signal v6 nodev
+		join='0 0 0' add='1 1'
+		CASE_WAIT=(1 --wait-mib server MPTcpExtEchoAdd 1)
+		;;
+	mix6v4) # "simult IPv4 and IPv6 subflows": an IPv6 connection to the
+		# server's path-2 address, its IPv4 initial address announced
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint server 1 signal nodev
+		join='1 1 1' add='1 1' CASE_FAMILY=6 CASE_TO=2
+		CASE_WAIT=(2)
+		;;
+	*)
+		log_err "joins: unknown case '$c'"
+		return 2
+		;;
+	esac
+	fact_set "$c.want_join" "$join"
+	fact_set "$c.want_add" "$add"
+	fact_set "$c.want_rejected" "$rejected"
+}
+
+# Every case of JOINS_CASES, one after the other, over the same topology.
+joins_run() {
+	local c kv undo=()
+	for c in $JOINS_CASES; do
+		# The previous case's sysctls go back to the kernel's defaults.
+		for kv in "${undo[@]}"; do
+			if [[ $kv == *" monitor" ]]; then
+				obs_monitor_start "${kv% *}"
+				continue
+			fi
+			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
+			topo_sysctl $kv
+		done
+		undo=()
+		pm_flush client
+		pm_flush server
+		case_setup "$c" || return 1
+		for kv in "${CASE_SYSCTL[@]}"; do
+			if [[ $kv == *" uspm" ]]; then
+				# Without a daemon: the role's event monitor
+				# would pass for one.
+				obs_monitor_stop "${kv% *}"
+				uspm_enable "${kv% *}" || return 1
+				undo+=("${kv% *} net.mptcp.pm_type=0" "${kv% *} monitor")
+				continue
+			fi
+			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
+			topo_sysctl $kv || return 1
+			undo+=("${kv%%=*}=$(case_default "${kv#* }")")
+		done
+		if ((${#CASE_LATE[@]})); then
+			late_case "$c"
+		else
+			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" \
+				--to-path "$CASE_TO" --bytes "$JOINS_BYTES"
+		fi
+	done
+}
+
+# The kernel's default of a sysctl a case changes. $1: KEY=VALUE
+case_default() {
+	case ${1%%=*} in
+	net.ipv4.tcp_syncookies | net.mptcp.allow_join_initial_addr_port) echo 1 ;;
+	*) echo 0 ;;
+	esac
+}
+
+# A case whose endpoints come once the connection is up: the facts and
+# counters recipe_counted records, with the endpoints added between the
+# connection and the wait for its joins. $1: case
+late_case() {
+	local c=$1 ep
+	obs_mib_mark "$c"
+	traffic_start --tag "$c" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES" || return 1
+	traffic_wait_sf "$c" 1 5000 || log_warn "$c: the client never listed its first subflow"
+	for ep in "${CASE_LATE[@]}"; do
+		# shellcheck disable=SC2086 # "ROLE PATH FLAGS...": words
+		pm_endpoint $ep || log_warn "$c: cannot add endpoint '$ep'"
+	done
+	traffic_wait_sf "$c" "${CASE_WAIT[0]}" 5000 ||
+		log_warn "$c: the client lists $TRAFFIC_SF subflows, waited for ${CASE_WAIT[0]}"
+	traffic_wait 60000 "$c" || true
+	fact_set "$c.sf_max" "$(traffic_json client '.conns[0].max_subflows' "$c")"
+	obs_mib_record "$c"
+}
+
+# The case's counts against mptcp_join.sh's. $1: case
+joins_as_mptcp_join() {
+	local c=$1 syn synack ack add echo rejected
+	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
+	read -r add echo <<<"$(fact_get "$c.want_add")"
+	rejected=$(fact_get "$c.want_rejected")
+	assert_mib "$c" server MPTcpExtMPJoinSynRx -eq "$syn" &&
+		assert_mib "$c" client MPTcpExtMPJoinSynAckRx -eq "$synack" &&
+		assert_mib "$c" server MPTcpExtMPJoinAckRx -eq "$ack" &&
+		assert_join_clean "$c" "$rejected" &&
+		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
+		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
+		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
+		assert_transfer_intact "$c" || return
+	# chk_cestab_nr: no connection is left counted as established.
+	[[ $c != add* ]] || assert_mib "$c" client MPTcpExtMPCurrEstab -eq 0 || return
+	# chk_csum_nr: no DSS checksum failed, at either end.
+	[[ $c != csum* ]] || {
+		assert_mib "$c" server MPTcpExtDataCsumErr -eq 0 &&
+			assert_mib "$c" client MPTcpExtDataCsumErr -eq 0
+	}
+}
