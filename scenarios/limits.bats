@@ -7,7 +7,7 @@
 #
 # The kernel's mptcp_join.sh counterparts: "multiple subflows limited by
 # server" (subflows_tests), "subflows limited by server w cookies"
-# (syncookies_tests) and "subflow and address allow join id0 ns2"
+# (syncookies_tests) and "subflow and address allow join id0 2"
 # (deny_join_id0_tests), with the same counters.
 #
 # server-limit  the client has subflow endpoints for paths 2 and 3, the

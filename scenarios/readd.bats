@@ -5,9 +5,10 @@
 # client joins it again, and so does a flush of the server's endpoints
 # followed by a re-add. The data arrives intact through all of it.
 #
-# The kernel's mptcp_join.sh counterparts are endpoint_tests' "delete
-# re-add signal" and the flush-and-re-add cases of remove_tests, with the
-# same counters.
+# It is close to mptcp_join.sh's endpoint_tests "delete re-add signal"
+# and "flush re-add", with the same counters, but not either: that case
+# also removes and re-adds id 0 and announces an address nowhere
+# (224.0.0.1), this one does neither.
 #
 # One streaming upload. The server has a `signal` endpoint for its path-2
 # address; the client accepts announcements and has no endpoint of its
