@@ -10,6 +10,7 @@
 #
 # Faults on MPTCP signalling, made by a router's nftables or iptables:
 #   fault_drop_add_addr      the first N ADD_ADDRs toward the client dropped
+#   fault_drop_add_addr_echo every ADD_ADDR echo toward the server dropped
 #   fault_refuse_join        every MP_JOIN SYN reset or dropped
 #   fault_strip_mptcp        the MPTCP option stripped, as some middleboxes do
 #   fault_corrupt_payload    one payload byte flipped, the TCP checksum kept
@@ -330,6 +331,30 @@ fault_corrupt_payload() {
 	NFT
 	defer ip netns exec "$(topo_ns "r$i")" nft delete table inet mpth_corrupt
 	fault_event corrupt-payload "$i" "segment $n"
+}
+
+# Router i drops every ADD_ADDR it forwards toward the server: from the
+# client, that is each echo, so the announcing server resends its
+# ADD_ADDR until its retransmission cap. Counter "dropped"
+# (obs_nft_counter, table mpth_add_addr_echo). $1: path
+fault_drop_add_addr_echo() {
+	ip netns exec "$(topo_ns "r$1")" nft -f - <<-NFT || return 1
+		table inet mpth_add_addr_echo {
+			counter dropped { }
+			chain forward_to_server {
+				type filter hook forward priority -50; policy accept;
+				iifname "c" tcp option mptcp subtype 3 counter name "dropped" drop
+			}
+		}
+	NFT
+	defer ip netns exec "$(topo_ns "r$1")" nft delete table inet mpth_add_addr_echo
+	fault_event drop-add-addr-echo "$1" ''
+}
+
+# Router i forwards ADD_ADDR echoes again. $1: path
+fault_drop_add_addr_echo_end() {
+	ip netns exec "$(topo_ns "r$1")" nft delete table inet mpth_add_addr_echo &&
+		fault_event drop-add-addr-echo-end "$1" ''
 }
 
 # Router i lets MP_JOIN SYNs pass again. $1: path

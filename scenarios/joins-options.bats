@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # mptcp_join.sh's cases under other settings: SYN cookies on the server,
 # DSS checksums on either end, joins to the initial address forbidden
-# (allow_join_initial_addr_port=0) on either end, and the userspace path
-# manager without a daemon: each gives exactly the joins and ADD_ADDRs the
-# kernel's selftest wants.
+# (allow_join_initial_addr_port=0) on either end, the userspace path
+# manager without a daemon, and every ADD_ADDR echo lost: each gives
+# exactly the joins and ADD_ADDRs the kernel's selftest wants.
 #
 # Each case is one upload over the same four paths, with the path manager
 # flushed and set up anew: the limits of both ends, the client's subflow
@@ -25,13 +25,13 @@
 #      p4 ---| r4   |-- path 4 --+ .4.1
 #            +------+   20 Mbit/s each
 #
-# requires: mptcp ip_mptcp
+# requires: mptcp ip_mptcp nft
 
 load ../harness/harness
 load joins-table
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin}"
+: "${JOINS_CASES:=ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin tosig tosig6 tosigs toinvalid}"
 
 setup_file() {
 	harness_init || return 0
@@ -117,4 +117,24 @@ setup_file() {
 @test "userspace pm type does not send join: the client under the userspace PM makes nothing of its endpoint: 0 0 0" {
 	harness_case usnojoin JOINS_CASES
 	joins_as_mptcp_join usnojoin
+}
+
+@test "signal address, ADD_ADDR timeout: every echo lost: the server sends its ADD_ADDR 4 times (the cap), the client still joins, 1 1 1" {
+	harness_case tosig JOINS_CASES
+	joins_as_mptcp_join tosig
+}
+
+@test "signal address, ADD_ADDR6 timeout: the same over IPv6: 4 sent, none echoed back, 1 1 1" {
+	harness_case tosig6 JOINS_CASES
+	joins_as_mptcp_join tosig6
+}
+
+@test "signal addresses, ADD_ADDR timeout: two addresses, every echo lost: 8 ADD_ADDRs received, 2 2 2" {
+	harness_case tosigs JOINS_CASES
+	joins_as_mptcp_join tosigs
+}
+
+@test "invalid address, ADD_ADDR timeout: one of two addresses exists nowhere, every echo lost: 8 received, one join" {
+	harness_case toinvalid JOINS_CASES
+	joins_as_mptcp_join toinvalid
 }

@@ -5,8 +5,12 @@
 # chk_join_nr, chk_add_nr (and chk_csum_nr, chk_cestab_nr) check there.
 # JOINS_SLACK: added to both of the client's limits in every case (a
 # sabotage: 1 lets the client join where the case's limit forbids it).
+# Knobs, so tests/catalogue-c.bats can prove that each check can fail.
 : "${JOINS_BYTES:=2M}"
 : "${JOINS_SLACK:=0}"
+# 0 leaves the ADD_ADDR echoes alone in the timeout cases (a sabotage: the
+# first ADD_ADDR is echoed, so it is sent once, not 4 times).
+: "${JOINS_ECHO_LOSS:=1}"
 
 # The client's limits, with the sabotage slack. $1: subflows,
 # $2: add_addr_accepted
@@ -30,7 +34,8 @@ client_limits() {
 # which the kernel would take for one, is stopped meanwhile. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
-	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=()
+	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=() CASE_NOECHO=0
+	local addtx=
 	case $c in
 	nojoin) # "no JOIN"
 		pm_limits server subflows=0 add_addr_accepted=0
@@ -325,6 +330,36 @@ case_setup() {
 		join='1 1 1' add='1 1' CASE_FAMILY=6 CASE_TO=2
 		CASE_WAIT=(2)
 		;;
+	tosig | tosig6) # "signal address, ADD_ADDR timeout" (ADD_ADDR6)
+		# Every echo is lost: the server sends its ADD_ADDR 4 times,
+		# the retransmission cap, 1 s apart; the client joins anyway.
+		CASE_SYSCTL=("server net.mptcp.add_addr_timeout=1") CASE_NOECHO=1
+		local v6=()
+		[[ $c != *6 ]] || CASE_FAMILY=6 v6=(v6)
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev "${v6[@]}"
+		client_limits 1 1
+		join='1 1 1' add='4 0' addtx='4 4'
+		CASE_WAIT=(2 --wait-mib server MPTcpExtAddAddrTx 4)
+		;;
+	tosigs) # "signal addresses, ADD_ADDR timeout"
+		CASE_SYSCTL=("server net.mptcp.add_addr_timeout=1") CASE_NOECHO=1
+		pm_limits server subflows=2 add_addr_accepted=2
+		pm_endpoint server 2 signal nodev
+		pm_endpoint server 3 signal nodev
+		client_limits 2 2
+		join='2 2 2' add='8 0'
+		CASE_WAIT=(3 --wait-mib server MPTcpExtAddAddrTx 8)
+		;;
+	toinvalid) # "invalid address, ADD_ADDR timeout": .12.1 exists nowhere
+		CASE_SYSCTL=("server net.mptcp.add_addr_timeout=1") CASE_NOECHO=1
+		pm_limits server subflows=2 add_addr_accepted=2
+		pm_endpoint server 12 signal nodev
+		pm_endpoint server 3 signal nodev
+		client_limits 2 2
+		join='1 1 1' add='8 0'
+		CASE_WAIT=(2 --wait-mib server MPTcpExtAddAddrTx 8)
+		;;
 	*)
 		log_err "joins: unknown case '$c'"
 		return 2
@@ -333,16 +368,21 @@ case_setup() {
 	fact_set "$c.want_join" "$join"
 	fact_set "$c.want_add" "$add"
 	fact_set "$c.want_rejected" "$rejected"
+	fact_set "$c.want_addtx" "$addtx"
 }
 
 # Every case of JOINS_CASES, one after the other, over the same topology.
 joins_run() {
-	local c kv undo=()
+	local c kv i undo=()
 	for c in $JOINS_CASES; do
 		# The previous case's sysctls go back to the kernel's defaults.
 		for kv in "${undo[@]}"; do
 			if [[ $kv == *" monitor" ]]; then
 				obs_monitor_start "${kv% *}"
+				continue
+			fi
+			if [[ $kv == "echo "* ]]; then
+				fault_drop_add_addr_echo_end "${kv#echo }"
 				continue
 			fi
 			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
@@ -365,6 +405,12 @@ joins_run() {
 			topo_sysctl $kv || return 1
 			undo+=("${kv%%=*}=$(case_default "${kv#* }")")
 		done
+		if ((CASE_NOECHO && JOINS_ECHO_LOSS)); then
+			for ((i = 1; i <= TOPO_PATHS; i++)); do
+				fault_drop_add_addr_echo "$i" || return 1
+				undo+=("echo $i")
+			done
+		fi
 		if ((${#CASE_LATE[@]})); then
 			late_case "$c"
 		else
@@ -378,6 +424,7 @@ joins_run() {
 case_default() {
 	case ${1%%=*} in
 	net.ipv4.tcp_syncookies | net.mptcp.allow_join_initial_addr_port) echo 1 ;;
+	net.mptcp.add_addr_timeout) echo 120 ;;
 	*) echo 0 ;;
 	esac
 }
@@ -401,18 +448,27 @@ late_case() {
 	obs_mib_record "$c"
 }
 
+# chk_add_tx_nr: ADD_ADDRs the server sent, echoes the client sent.
+# $1: case, $2: ADD_ADDR, $3: echoes
+add_tx_counted() {
+	assert_mib "$1" server MPTcpExtAddAddrTx -eq "$2" &&
+		assert_mib "$1" client MPTcpExtEchoAddTx -eq "$3"
+}
+
 # The case's counts against mptcp_join.sh's. $1: case
 joins_as_mptcp_join() {
-	local c=$1 syn synack ack add echo rejected
+	local c=$1 syn synack ack add echo rejected addtx
 	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
 	read -r add echo <<<"$(fact_get "$c.want_add")"
 	rejected=$(fact_get "$c.want_rejected")
+	read -ra addtx <<<"$(fact_get "$c.want_addtx")"
 	assert_mib "$c" server MPTcpExtMPJoinSynRx -eq "$syn" &&
 		assert_mib "$c" client MPTcpExtMPJoinSynAckRx -eq "$synack" &&
 		assert_mib "$c" server MPTcpExtMPJoinAckRx -eq "$ack" &&
 		assert_join_clean "$c" "$rejected" &&
 		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
 		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
+		{ [[ -z ${addtx[*]} ]] || add_tx_counted "$c" "${addtx[@]}"; } &&
 		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
 		assert_transfer_intact "$c" || return
 	# chk_cestab_nr: no connection is left counted as established.

@@ -119,3 +119,10 @@ load helpers
 	# The fault itself still struck once.
 	assert_output --regexp '(^|# )ok [0-9]+ two subflows: exactly one segment was corrupted'
 }
+
+@test "joins: ADD_ADDR echoes that are not lost fail the timeout case's retransmission counts" {
+	sabotage joins-options JOINS_CASES=tosig JOINS_ECHO_LOSS=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ signal address, ADD_ADDR timeout:'
+	assert_output --partial "client MPTcpExtAddAddr: expected exactly 4, got 1"
+}
