@@ -31,7 +31,7 @@ load ../harness/harness
 load joins-table
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin tosig tosig6 tosigs toinvalid}"
+: "${JOINS_CASES:=ckmulti cksignal cksubsig cksubsigs csum00 csum11 csum01 csum10 id0s1 id0s2 id0a1 id0a2 id0sa1 id0def usnoadd usnojoin usnorm tosig tosig6 tosigs toinvalid}"
 
 setup_file() {
 	harness_init || return 0
@@ -117,6 +117,11 @@ setup_file() {
 @test "userspace pm type does not send join: the client under the userspace PM makes nothing of its endpoint: 0 0 0" {
 	harness_case usnojoin JOINS_CASES
 	joins_as_mptcp_join usnojoin
+}
+
+@test "userspace pm type prevents rm_addr: under the userspace PM on both ends, deleting the client's endpoint sends no RM_ADDR: 0 0 0" {
+	harness_case usnorm JOINS_CASES
+	joins_as_mptcp_join usnorm
 }
 
 @test "signal address, ADD_ADDR timeout: every echo lost: the server sends its ADD_ADDR 4 times (the cap), the client still joins, 1 1 1" {

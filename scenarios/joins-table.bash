@@ -28,14 +28,16 @@ client_limits() {
 # an IPv6 socket to the server's IPv4-mapped address) and CASE_TO the
 # server path it connects to; CASE_LATE the
 # endpoints ("ROLE PATH FLAGS...") added only once the connection is up,
-# as mptcp_join.sh's add cases do; CASE_SYSCTL the case's sysctls
+# as mptcp_join.sh's add cases do, and CASE_DEL those ("ROLE PATH")
+# deleted once the joins are up; CASE_SYSCTL the case's sysctls
 # ("ROLE KEY=VALUE", undone before the next case), and the userspace path
 # manager ("ROLE uspm"), without a daemon: the role's ip mptcp monitor,
 # which the kernel would take for one, is stopped meanwhile. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
 	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=() CASE_NOECHO=0
-	local addtx=
+	local addtx='' mib=''
+	CASE_DEL=()
 	case $c in
 	nojoin) # "no JOIN"
 		pm_limits server subflows=0 add_addr_accepted=0
@@ -360,6 +362,62 @@ case_setup() {
 		join='1 1 1' add='8 0'
 		CASE_WAIT=(2 --wait-mib server MPTcpExtAddAddrTx 8)
 		;;
+	single6) # "single subflow IPv6"
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint client 3 subflow v6
+		join='1 1 1' CASE_FAMILY=6
+		CASE_WAIT=(2)
+		;;
+	mpcreuse) # "no MPC reuse with single endpoint": an endpoint on the
+		# initial subflow's own address makes no subflow, and one on an
+		# address the client lacks fails to bind
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 1
+		pm_endpoint client 1 subflow nodev
+		pm_endpoint client 12 subflow nodev
+		join='0 0 0' mib='client MPTcpExtMPJoinSynTxBindErr 1'
+		CASE_WAIT=(1 --wait-mib client MPTcpExtMPJoinSynTxBindErr 1)
+		;;
+	fm2x1) # "fullmesh test 2x1": two fullmesh endpoints first, an
+		# address announced during the connection
+		pm_limits server subflows=4 add_addr_accepted=0
+		client_limits 4 1
+		pm_endpoint client 2 subflow fullmesh nodev
+		pm_endpoint client 3 subflow fullmesh nodev
+		CASE_LATE=("server 2 signal nodev")
+		join='4 4 4' add='1 1'
+		CASE_WAIT=(5)
+		;;
+	fm1x1) # "fullmesh test 1x1": a fullmesh endpoint on the initial
+		# address first, one more added during the connection
+		pm_limits server subflows=3 add_addr_accepted=1
+		pm_endpoint server 2 signal nodev
+		client_limits 3 1
+		pm_endpoint client 1 subflow fullmesh nodev
+		CASE_LATE=("client 2 subflow fullmesh nodev")
+		join='3 3 3' add='1 1'
+		CASE_WAIT=(4)
+		;;
+	fm1x2 | fm1x2lim) # "fullmesh test 1x2" (", limited": 4 subflows)
+		local max=5
+		[[ $c != *lim ]] || max=4
+		pm_limits server subflows="$max" add_addr_accepted=2
+		pm_endpoint server 2 signal nodev
+		client_limits "$max" 1
+		CASE_LATE=("client 2 subflow fullmesh nodev" "client 3 subflow fullmesh nodev")
+		join="$max $max $max" add='1 1'
+		CASE_WAIT=($((max + 1)))
+		;;
+	usnorm) # "userspace pm type prevents rm_addr": both ends' PMs
+		CASE_SYSCTL=("server uspm" "client uspm")
+		pm_limits server subflows=1 add_addr_accepted=0
+		client_limits 1 0
+		pm_endpoint client 3 subflow nodev
+		CASE_DEL=("client 3")
+		join='0 0 0' mib='server MPTcpExtRmAddr 0;client MPTcpExtRmSubflow 0'
+		CASE_WAIT=(1)
+		;;
 	*)
 		log_err "joins: unknown case '$c'"
 		return 2
@@ -369,6 +427,7 @@ case_setup() {
 	fact_set "$c.want_add" "$add"
 	fact_set "$c.want_rejected" "$rejected"
 	fact_set "$c.want_addtx" "$addtx"
+	fact_set "$c.want_mib" "$mib"
 }
 
 # Every case of JOINS_CASES, one after the other, over the same topology.
@@ -411,7 +470,7 @@ joins_run() {
 				undo+=("echo $i")
 			done
 		fi
-		if ((${#CASE_LATE[@]})); then
+		if ((${#CASE_LATE[@]} || ${#CASE_DEL[@]})); then
 			late_case "$c"
 		else
 			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" \
@@ -443,6 +502,16 @@ late_case() {
 	done
 	traffic_wait_sf "$c" "${CASE_WAIT[0]}" 5000 ||
 		log_warn "$c: the client lists $TRAFFIC_SF subflows, waited for ${CASE_WAIT[0]}"
+	for ep in "${CASE_DEL[@]}"; do
+		# shellcheck disable=SC2086 # "ROLE PATH": words
+		pm_endpoint_del $ep || log_warn "$c: cannot delete endpoint '$ep'"
+	done
+	# What a deletion would send, it sends at once: more of the stream
+	# gives it the time to arrive.
+	if ((${#CASE_DEL[@]})); then
+		traffic_progress "$c"
+		traffic_mark "$c" $((TRAFFIC_RX + 262144)) 10000 || log_warn "$c: stalled after the deletions"
+	fi
 	traffic_wait 60000 "$c" || true
 	fact_set "$c.sf_max" "$(traffic_json client '.conns[0].max_subflows' "$c")"
 	obs_mib_record "$c"
@@ -457,11 +526,18 @@ add_tx_counted() {
 
 # The case's counts against mptcp_join.sh's. $1: case
 joins_as_mptcp_join() {
-	local c=$1 syn synack ack add echo rejected addtx
+	local c=$1 syn synack ack add echo rejected addtx role ctr n mib
 	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
 	read -r add echo <<<"$(fact_get "$c.want_add")"
 	rejected=$(fact_get "$c.want_rejected")
 	read -ra addtx <<<"$(fact_get "$c.want_addtx")"
+	# A case's own counters, where mptcp_join.sh checks more.
+	local -a own
+	IFS=';' read -ra own <<<"$(fact_get "$c.want_mib")"
+	for mib in "${own[@]}"; do
+		read -r role ctr n <<<"$mib"
+		assert_mib "$c" "$role" "$ctr" -eq "$n" || return
+	done
 	assert_mib "$c" server MPTcpExtMPJoinSynRx -eq "$syn" &&
 		assert_mib "$c" client MPTcpExtMPJoinSynAckRx -eq "$synack" &&
 		assert_mib "$c" server MPTcpExtMPJoinAckRx -eq "$ack" &&

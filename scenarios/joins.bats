@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# mptcp_join.sh's subflow, signal and add tables: for each case, the same
-# limits and endpoints give exactly the MP_JOIN and ADD_ADDR counts the
-# kernel's selftest wants, at both ends, and every byte arrives intact.
+# mptcp_join.sh's subflow, signal, add and fullmesh tables: for each case,
+# the same limits and endpoints give exactly the MP_JOIN and ADD_ADDR
+# counts the kernel's selftest wants, at both ends, and every byte arrives
+# intact.
 #
 # Each case is one upload over the same four paths, with the path manager
 # flushed and set up anew: the limits of both ends, the client's subflow
@@ -29,7 +30,7 @@ load ../harness/harness
 load joins-table
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid unused6 addsf addsig addsfs addsfs6 addaddrs6}"
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid unused6 addsf addsig addsfs addsfs6 addaddrs6 single6 mpcreuse fm2x1 fm1x1 fm1x2 fm1x2lim}"
 
 setup_file() {
 	harness_init || return 0
@@ -115,4 +116,34 @@ setup_file() {
 @test "add multiple addresses IPv6: two IPv6 signal endpoints added once connected: announced (2 2) and joined (2 2 2)" {
 	harness_case addaddrs6 JOINS_CASES
 	joins_as_mptcp_join addaddrs6
+}
+
+@test "single subflow IPv6: one IPv6 subflow endpoint, limits 1: 1 1 1" {
+	harness_case single6 JOINS_CASES
+	joins_as_mptcp_join single6
+}
+
+@test "no MPC reuse with single endpoint: an endpoint on the initial address makes no subflow, one on an address the client lacks fails to bind (MPJoinSynTxBindErr 1): 0 0 0" {
+	harness_case mpcreuse JOINS_CASES
+	joins_as_mptcp_join mpcreuse
+}
+
+@test "fullmesh test 2x1: two fullmesh endpoints, an address announced during the connection: 4 4 4, ADD_ADDR 1 1" {
+	harness_case fm2x1 JOINS_CASES
+	joins_as_mptcp_join fm2x1
+}
+
+@test "fullmesh test 1x1: a fullmesh endpoint on the initial address, one added during the connection: 3 3 3, ADD_ADDR 1 1" {
+	harness_case fm1x1 JOINS_CASES
+	joins_as_mptcp_join fm1x1
+}
+
+@test "fullmesh test 1x2: one announced address, two fullmesh endpoints added during the connection: 5 5 5, ADD_ADDR 1 1" {
+	harness_case fm1x2 JOINS_CASES
+	joins_as_mptcp_join fm1x2
+}
+
+@test "fullmesh test 1x2, limited: the same with a subflow limit of 4: 4 4 4, ADD_ADDR 1 1" {
+	harness_case fm1x2lim JOINS_CASES
+	joins_as_mptcp_join fm1x2lim
 }
