@@ -187,11 +187,11 @@ assert_mib() {
 		__assert_fail "assert_mib: after the value, only --else ROLE COUNTER (got: ${*:6})"
 		return 1
 	fi
-	v=$(obs_mib_of "$tag" "$role" "$name") || rc=$?
+	obs_mib_of_to v "$tag" "$role" "$name" || rc=$?
 	if ((rc == 2 && $# == 8)); then
 		local alt_role=$7 alt=$8
 		rc=0
-		v=$(obs_mib_of "$tag" "$alt_role" "$alt") || rc=$?
+		obs_mib_of_to v "$tag" "$alt_role" "$alt" || rc=$?
 		if ((rc == 0)); then
 			harness_diag "counter $name not in this kernel: $alt_role $alt stands in for $role $name"
 			assert_num "$alt_role $alt (for $role $name)" "$v" "$op" "$want"

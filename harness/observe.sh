@@ -689,6 +689,7 @@ obs_mib_mark() {
 	(($#)) || set -- client server
 	for role; do
 		__obs_mib_snapshot "$role" "$MPTH_RUN_DIR/mib-$tag-$role"
+		__OBS_SNAP_READ[$tag.$role]=''
 	done
 	fact_set "$tag.mib.roles" "$*"
 }
@@ -712,13 +713,34 @@ obs_mib_record() {
 # counter (the snapshot taken at obs_mib_mark lists every counter the
 # kernel has, zeros included). $1: tag, $2: role, $3: counter
 obs_mib_of() {
-	local snap=$MPTH_RUN_DIR/mib-$1-$2
-	fact_get "$1.mib.$2.recorded" >/dev/null || return 1
-	if [[ -s $snap ]] && ! grep -q "^$3 " "$snap"; then
-		return 2
-	fi
-	fact_get "$1.mib.$2.$3" || echo 0
+	local v
+	obs_mib_of_to v "$@" || return
+	printf '%s\n' "$v"
 }
+
+# Like obs_mib_of, into a variable, with builtins only: the checks of a
+# case with many counters fork nothing for them.
+# $1: variable, $2: tag, $3: role, $4: counter
+obs_mib_of_to() {
+	local key=$2.$3 line
+	fact_sync
+	[[ -n ${FACT[$2.mib.$3.recorded]+set} ]] || return 1
+	# The counters the snapshot lists, read once per process.
+	if [[ -z ${__OBS_SNAP_READ[$key]:-} ]]; then
+		__OBS_SNAP_READ[$key]=1
+		if [[ -s $MPTH_RUN_DIR/mib-$2-$3 ]]; then
+			while IFS= read -r line; do
+				__OBS_SNAP_HAS[$key.${line%% *}]=1
+			done <"$MPTH_RUN_DIR/mib-$2-$3"
+		else
+			__OBS_SNAP_READ[$key]=none
+		fi
+	fi
+	[[ ${__OBS_SNAP_READ[$key]} == none || -n ${__OBS_SNAP_HAS[$key.$4]:-} ]] || return 2
+	printf -v "$1" '%s' "${FACT[$2.mib.$3.$4]:-0}"
+}
+
+declare -gA __OBS_SNAP_READ=() __OBS_SNAP_HAS=()
 
 # Bytes every router forwarded, per direction, at the start of a tag.
 # $1: tag
