@@ -495,12 +495,14 @@ late_case() {
 	local c=$1 ep
 	obs_mib_mark "$c"
 	traffic_start --tag "$c" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES" || return 1
-	traffic_wait_sf "$c" 1 5000 || log_warn "$c: the client never listed its first subflow"
+	traffic_wait_sf "$c" 1 20000 || log_warn "$c: the client never listed its first subflow"
 	for ep in "${CASE_LATE[@]}"; do
 		# shellcheck disable=SC2086 # "ROLE PATH FLAGS...": words
 		pm_endpoint $ep || log_warn "$c: cannot add endpoint '$ep'"
 	done
-	traffic_wait_sf "$c" "${CASE_WAIT[0]}" 5000 ||
+	# A gate, not a bound: it returns once the joins are up, and waits
+	# long enough for them in a TCG guest.
+	traffic_wait_sf "$c" "${CASE_WAIT[0]}" 20000 ||
 		log_warn "$c: the client lists $TRAFFIC_SF subflows, waited for ${CASE_WAIT[0]}"
 	for ep in "${CASE_DEL[@]}"; do
 		# shellcheck disable=SC2086 # "ROLE PATH": words

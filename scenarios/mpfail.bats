@@ -136,15 +136,23 @@ setup_file() {
 
 @test "one subflow: the server's DSS checksum caught it, MP_FAIL went both ways, the client sent an infinite mapping and the server fell back" {
 	harness_case one MPFAIL_CASES
-	local im fb
-	im=$(obs_mib_of one server MPTcpExtInfiniteMapRx) || im=0
-	fb=$(obs_mib_of one server MPTcpExtDssFallback) || fb=0
+	local im fb rim=0 rfb=0
+	obs_mib_of_to im one server MPTcpExtInfiniteMapRx || rim=$?
+	obs_mib_of_to fb one server MPTcpExtDssFallback || rfb=$?
 	assert_mib one server MPTcpExtDataCsumErr -ge 1 &&
 		assert_mib one server MPTcpExtMPFailTx -eq 1 &&
 		assert_mib one client MPTcpExtMPFailRx -eq 1 &&
 		assert_mib one client MPTcpExtMPFailTx -eq 1 &&
-		assert_mib one client MPTcpExtInfiniteMapTx -eq 1 &&
-		assert_num "server fallbacks: InfiniteMapRx $im + DssFallback $fb" $((im + fb)) -ge 1
+		assert_mib one client MPTcpExtInfiniteMapTx -eq 1 || return
+	# Either counter may be missing from a kernel; with neither, the
+	# check cannot be made there.
+	if ((rim == 2 && rfb == 2)); then
+		assert_skip_check "server InfiniteMapRx + DssFallback -ge 1: neither counter in this kernel"
+		return
+	fi
+	((rim == 0)) || im=0
+	((rfb == 0)) || fb=0
+	assert_num "server fallbacks: InfiniteMapRx $im + DssFallback $fb" $((im + fb)) -ge 1
 }
 
 @test "one subflow: nothing is reset, and the application gets every byte, of which exactly the flipped one differs" {

@@ -170,7 +170,7 @@ remove_step() {
 	id0) pm_endpoint_del_id0 "$role" "${fam[@]}" ;;
 	esac || log_warn "$tag: removal '$2' failed"
 	harness_event "endpoint-$act" "$role" "${path:+path $path}"
-	traffic_until "$tag" 5000 sf_at_most "$tag" "$left" ||
+	traffic_until "$tag" 20000 sf_at_most "$tag" "$left" ||
 		log_warn "$tag: after '$2' the client still lists more than $left subflows"
 }
 
@@ -184,7 +184,9 @@ setup_file() {
 		case_setup "$c" || return 1
 		obs_mib_mark "$c"
 		traffic_start --tag "$c" --family "$CASE_FAM" --bytes "$REMOVES_BYTES" || return 1
-		traffic_wait_sf "$c" "$CASE_WAIT" 5000 ||
+		# A gate, not a bound: it returns once the joins are up, and
+		# waits long enough for them in a TCG guest.
+		traffic_wait_sf "$c" "$CASE_WAIT" 20000 ||
 			log_warn "$c: the client lists $TRAFFIC_SF subflows, waited for $CASE_WAIT"
 		if [[ $REMOVES_DO == 1 ]]; then
 			for step in "${CASE_STEPS[@]}"; do
