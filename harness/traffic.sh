@@ -533,6 +533,11 @@ traffic_no_sf() {
 	[[ -n ${__TR_SF[$1]:-} ]] && ((${__TR_SF[$1]} == 0))
 }
 
+# $1: tag, $2: count. True once the client lists at most that many.
+traffic_sf_at_most() {
+	((${__TR_SF[$1]:-0} <= $2))
+}
+
 # $1: tag, $2: count. True once the client lists that many subflows.
 traffic_has_sf() {
 	((${__TR_SF[$1]:-0} >= $2))

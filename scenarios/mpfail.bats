@@ -58,7 +58,7 @@ run_case() {
 	# The corrupted segment crosses the router, then the server's
 	# verdict on it takes effect: the client's subflows show it.
 	if ((want > 1)); then
-		traffic_until "$tag" 10000 sf_at_most "$tag" $((want - 1)) ||
+		traffic_until "$tag" 10000 traffic_sf_at_most "$tag" $((want - 1)) ||
 			log_warn "$tag: the corrupted subflow was not closed within 10 s"
 	fi
 	traffic_progress "$tag"
@@ -72,13 +72,6 @@ run_case() {
 	fact_set "$tag.sf_max" "$(traffic_json client '.conns[0].max_subflows' "$tag")"
 	obs_mib_record "$tag"
 	ip netns exec "$(topo_ns "r$path")" nft delete table inet mpth_corrupt 2>/dev/null || :
-}
-
-# $1: tag, $2: N. True once the client lists at most N subflows.
-sf_at_most() {
-	local n
-	traffic_sf_to n "$1"
-	((n <= $2))
 }
 
 setup_file() {

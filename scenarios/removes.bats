@@ -152,13 +152,6 @@ case_setup() {
 	fact_set "$c.rst" "$rst"
 }
 
-# $1: tag, $2: N. True once the client lists at most N subflows.
-sf_at_most() {
-	local n
-	traffic_sf_to n "$1"
-	((n <= $2))
-}
-
 # One removal step of a case. $1: tag, $2: ACTION:ROLE:PATH:LEFT
 remove_step() {
 	local tag=$1 act role path left fam=()
@@ -170,7 +163,7 @@ remove_step() {
 	id0) pm_endpoint_del_id0 "$role" "${fam[@]}" ;;
 	esac || log_warn "$tag: removal '$2' failed"
 	harness_event "endpoint-$act" "$role" "${path:+path $path}"
-	traffic_until "$tag" 20000 sf_at_most "$tag" "$left" ||
+	traffic_until "$tag" 20000 traffic_sf_at_most "$tag" "$left" ||
 		log_warn "$tag: after '$2' the client still lists more than $left subflows"
 }
 
