@@ -33,6 +33,13 @@
 
 #define TICK_MS		5	/* < 10 ms so timeline bins close on time */
 #define IO_BURST	8	/* syscalls per event before serving others */
+/*
+ * --rate: a token bucket per connection.  It holds at most PACE_BURST
+ * bytes, and a paused connection waits for PACE_RESUME of them, which
+ * the loop (awake every TICK_MS) hands out.
+ */
+#define PACE_BURST	(16 * 1024)
+#define PACE_RESUME	(4 * 1024)
 #define MAX_CONNS	1024	/* each holds a ~192 KiB pattern table */
 #define SF_EVENT_CONNS	8	/* connections whose subflows are events */
 
@@ -61,6 +68,7 @@ static bool cfg_stream;
 static const char *cfg_events;
 static const char *cfg_control;
 static const char *cfg_cc;
+static uint64_t cfg_rate_bps;	/* --rate: 0 = as fast as the socket takes */
 
 enum cstate {
 	CS_CONNECTING,
@@ -84,6 +92,9 @@ struct cconn {
 	bool tx_on;		/* we send payload (upload, bidir) */
 	bool tx_done;
 	uint64_t tx_bytes;
+	int64_t pace_tokens;	/* --rate: bytes this connection may send */
+	int64_t pace_us;	/* when the bucket was last filled */
+	bool paced;		/* paused by --rate: EPOLLOUT off */
 
 	bool rx_on;		/* we receive payload (download, bidir) */
 	bool rx_eof;
@@ -152,6 +163,10 @@ static void __noreturn usage(int code)
 "      --timeout MS            whole run (default 0 = none)\n"
 "      --require-mptcp         exit 8 if a connection ended up plain TCP\n"
 "      --cc NAME               TCP congestion control of the sockets\n"
+"      --rate R                send at most R bit/s per connection (N,\n"
+"                              Nk, Nm, Ng, or Nkbit...; default: no limit),\n"
+"                              paced by the application as a slow sender\n"
+"                              would be, so that no queue on the paths fills\n"
 "      --events FILE           progress events, one line each (a FIFO)\n"
 "      --control FILE          commands from the harness (a FIFO): mark N,\n"
 "                              now, sample, finish, abort (close every\n"
@@ -174,7 +189,7 @@ static void parse_opts(int argc, char **argv)
 	enum {
 		OPT_CORRUPT = 256, OPT_INFO, OPT_INFO_INTERVAL, OPT_TIMELINE,
 		OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_REQUIRE, OPT_STREAM,
-		OPT_EVENTS, OPT_CONTROL, OPT_CC, OPT_SKIP,
+		OPT_EVENTS, OPT_CONTROL, OPT_CC, OPT_SKIP, OPT_RATE,
 	};
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
@@ -198,6 +213,7 @@ static void parse_opts(int argc, char **argv)
 		{ "events", required_argument, NULL, OPT_EVENTS },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "cc", required_argument, NULL, OPT_CC },
+		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -281,6 +297,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case OPT_CC:
 			cfg_cc = optarg;
+			break;
+		case OPT_RATE:
+			cfg_rate_bps = opt_rate("--rate", optarg);
 			break;
 		case 'h':
 			usage(EXIT_OK);
@@ -600,6 +619,42 @@ static void conn_abort(struct cconn *c, int64_t now)
 	conn_close(c, now);
 }
 
+/* --rate: fill the bucket for the time since it was last filled. */
+static void pace_fill(struct cconn *c, int64_t now)
+{
+	int64_t add;
+
+	if (!c->pace_us) {
+		c->pace_us = now;
+		c->pace_tokens = PACE_BURST;
+		return;
+	}
+	add = (int64_t)(cfg_rate_bps / 8 * (uint64_t)(now - c->pace_us) /
+			1000000);
+	if (add <= 0)
+		return;
+	c->pace_tokens = MIN(c->pace_tokens + add, PACE_BURST);
+	c->pace_us = now;
+}
+
+/* --rate: writable connections whose bucket has refilled send again. */
+static void pace_resume(int64_t now)
+{
+	unsigned int i;
+	struct cconn *c;
+
+	for (i = 0; i < cfg_conns; i++) {
+		c = &cc[i];
+		if (!c->paced || c->state != CS_ACTIVE || c->tx_done)
+			continue;
+		pace_fill(c, now);
+		if (c->pace_tokens < PACE_RESUME)
+			continue;
+		c->paced = false;
+		conn_set_events(c, EPOLLIN | EPOLLOUT);
+	}
+}
+
 static void conn_writable(struct cconn *c, int64_t now)
 {
 	int64_t corrupt = c->idx == 0 ? cfg_corrupt_at : -1;
@@ -625,6 +680,15 @@ static void conn_writable(struct cconn *c, int64_t now)
 		} else {
 			left = cfg_bytes - c->tx_bytes;
 			pat_off = c->tx_bytes;
+			if (cfg_rate_bps) {
+				pace_fill(c, now);
+				if (c->pace_tokens <= 0) {
+					c->paced = true;
+					conn_set_events(c, EPOLLIN);
+					return;
+				}
+				left = MIN(left, (uint64_t)c->pace_tokens);
+			}
 			if (skip >= 0 && c->tx_bytes < (uint64_t)skip)
 				left = MIN(left, (uint64_t)skip - c->tx_bytes);
 			else if (skip >= 0)
@@ -645,6 +709,7 @@ static void conn_writable(struct cconn *c, int64_t now)
 		} else {
 			c->tx_bytes += n;
 			tx_total += n;
+			c->pace_tokens -= n;
 		}
 	}
 }
@@ -1101,6 +1166,7 @@ static bool write_json(const struct totals *t, const struct cconn *w,
 		json_uint(&j, "requested_bytes", cfg_bytes);
 	json_uint(&j, "requested_duration_ms", cfg_duration_ms);
 	json_bool(&j, "stream", cfg_stream);
+	json_uint(&j, "rate_bps", cfg_rate_bps);
 	json_uint(&j, "bytes_sent", t->tx);
 	json_uint(&j, "bytes_received", t->rx);
 	if (t->start_us) {
@@ -1187,6 +1253,8 @@ static void run(void)
 			}
 			conn_event(evs[i].data.ptr, evs[i].events, now);
 		}
+		if (cfg_rate_bps)
+			pace_resume(now);
 		ntf_flush();
 		/* Nobody is left to tell us to finish, or to read the events. */
 		if (cfg_stream && ntf_reader_gone())

@@ -58,6 +58,43 @@ bad:
 	die_usage("%s: invalid size '%s' (expected N, NK, NM or NG)", opt, s);
 }
 
+/* Decimal k/m/g, with or without "bit" after it: 10mbit = 10 * 10^6 bit/s. */
+uint64_t opt_rate(const char *opt, const char *s)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-' || !v)
+		goto bad;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mult = 1000;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1000 * 1000;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1000 * 1000 * 1000;
+		end++;
+		break;
+	}
+	if (*end && strcmp(end, "bit"))
+		goto bad;
+	if (v > UINT64_MAX / mult)
+		goto bad;
+	return v * mult;
+bad:
+	die_usage("%s: invalid rate '%s' (expected N[k|m|g][bit], > 0, in bit/s)",
+		  opt, s);
+}
+
 bool opt_proto(const char *opt, const char *s)
 {
 	if (!strcmp(s, "mptcp"))

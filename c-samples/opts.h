@@ -11,6 +11,8 @@
 
 uint64_t opt_size(const char *opt, const char *s);
 uint64_t opt_uint(const char *opt, const char *s, uint64_t max);
+/* A rate in bits per second, as tc writes one: N, Nk, Nm, Ng, or Nkbit... */
+uint64_t opt_rate(const char *opt, const char *s);
 bool opt_proto(const char *opt, const char *s);	/* true = mptcp */
 
 #endif

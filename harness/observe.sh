@@ -246,6 +246,16 @@ obs_path_bytes() {
 		jq -r '.[0].stats64.tx.bytes // 0'
 }
 
+# Packets router i's shaper dropped in one direction, its queue full: a
+# signal one of them carried (RM_ADDR, MP_PRIO go once) is lost for good.
+# $1: path, $2: up (client to server) or down
+obs_shaper_drops() {
+	local dev=s
+	[[ ${2:-up} == down ]] && dev=c
+	tc -n "$(topo_ns "r$1")" -s -j qdisc show dev "$dev" 2>/dev/null |
+		jq -r '[.[].drops // 0] | add // 0'
+}
+
 # Dump the state of every namespace of the scenario. $1: label
 obs_snapshot() {
 	local label=$1 role out ns

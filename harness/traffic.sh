@@ -92,10 +92,15 @@ traffic_size_bytes() {
 #                        what a corruption in flight brought to it
 #   --client-env K=V     environment for the client (repeatable)
 #   --timeout MS         the client gives up after MS (default 120000)
+#   --rate R             the client sends at most R bit/s (10mbit...), paced
+#                        by the application: mptcp_join.sh's slow sender,
+#                        for a case whose signals (RM_ADDR, MP_PRIO) go
+#                        once, in the data's direction, and would be lost
+#                        with the data a full path queue drops
 traffic_start() {
 	local tag='' bytes=16M duration='' mode=upload fam=4 ctype=mptcp stype=mptcp
 	local conns=1 to=1 seed=${MPTH_SEED:-1} corrupt='' dir port n cenv=() timeout=120000
-	local fixed=0 fd listen=() tolerate=()
+	local fixed=0 fd listen=() tolerate=() rate=()
 	while (($#)); do
 		case $1 in
 		--fixed) fixed=1; shift; continue ;;
@@ -114,6 +119,7 @@ traffic_start() {
 		--corrupt-at) corrupt=$2 ;;
 		--client-env) cenv+=("$2") ;;
 		--timeout) timeout=$2 ;;
+		--rate) rate=(--rate "$2") ;;
 		*)
 			log_err "traffic_start: unknown option '$1'"
 			return 2
@@ -188,6 +194,7 @@ traffic_start() {
 		args+=(--stream)
 	fi
 	[[ -z $corrupt ]] || args+=(--corrupt-at "$corrupt")
+	args+=("${rate[@]}")
 	[[ $mode == upload ]] || args+=(--timeline "$dir/client.timeline")
 	fact_set "$tag.start_ms" "$(now_ms)"
 	__traffic_spawn client "$dir/client.log" env "${cenv[@]}" "$MPTH_SAMPLES/mptcp-client" \

@@ -5,9 +5,12 @@
 # it counts them, and every byte arrives intact.
 #
 # Each case sets the limits and endpoints its mptcp_join.sh case sets,
-# starts one upload, waits until its joins are up, then removes what the
-# case removes, one step at a time: a step waits until the client's own
-# subflow events show the subflows it closes gone. Its test checks what
+# starts one upload, paced below the paths' rate as mptcp_join.sh's slow
+# sender is (a full router queue would drop an RM_ADDR, which goes once;
+# each case checks that the shapers dropped nothing), waits until its
+# joins are up, then removes what the case removes, one step at a time:
+# a step waits until the client's own subflow events show the subflows it
+# closes gone. Its test checks what
 # chk_join_nr, chk_add_nr, chk_rm_nr, chk_rm_tx_nr and chk_rst_nr check
 # there: the joins (SYN, SYN/ACK, ACK), the ADD_ADDRs and their echoes,
 # RM_ADDRs received and subflows removed on the side each is counted
@@ -30,7 +33,13 @@ load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
 : "${REMOVES_CASES:=rmsf rmsfs rmaddr rmsfsig rmsfssig rmaddrs flushsfsig flushsf flushaddr rmid0sf rmid0addr rmaddr6 rmsfsig6}"
-: "${REMOVES_BYTES:=4M}"
+: "${REMOVES_BYTES:=2M}"
+# The client's pace, below the 20 Mbit/s of a path: as mptcp_join.sh's
+# slow sender, it keeps the routers' queues from filling, so that no
+# RM_ADDR (sent once, in the upload's direction when the client removes)
+# is dropped with the data. '' sends as fast as the paths take (a
+# sabotage: the shapers drop).
+: "${REMOVES_RATE=10mbit}"
 # 0 skips the removals (a sabotage: nothing is removed).
 : "${REMOVES_DO:=1}"
 
@@ -152,6 +161,17 @@ case_setup() {
 	fact_set "$c.rst" "$rst"
 }
 
+# Packets the routers' shapers have dropped so far, both ways, every path.
+# $1: variable
+shaper_drops_to() {
+	local i n sum=0
+	for ((i = 1; i <= TOPO_PATHS; i++)); do
+		n=$(obs_shaper_drops "$i" up) && sum=$((sum + n))
+		n=$(obs_shaper_drops "$i" down) && sum=$((sum + n))
+	done
+	printf -v "$1" '%s' "$sum"
+}
+
 # One removal step of a case. $1: tag, $2: ACTION:ROLE:PATH:LEFT
 remove_step() {
 	local tag=$1 act role path left fam=()
@@ -170,13 +190,15 @@ remove_step() {
 setup_file() {
 	harness_init || return 0
 	topo_paths 4 --rate 20mbit
-	local c step
+	local c step drops0 drops1
 	for c in $REMOVES_CASES; do
 		pm_flush client
 		pm_flush server
 		case_setup "$c" || return 1
 		obs_mib_mark "$c"
-		traffic_start --tag "$c" --family "$CASE_FAM" --bytes "$REMOVES_BYTES" || return 1
+		shaper_drops_to drops0
+		traffic_start --tag "$c" --family "$CASE_FAM" --bytes "$REMOVES_BYTES" \
+			${REMOVES_RATE:+--rate "$REMOVES_RATE"} || return 1
 		# A gate, not a bound: it returns once the joins are up, and
 		# waits long enough for them in a TCG guest.
 		traffic_wait_sf "$c" "$CASE_WAIT" 20000 ||
@@ -192,6 +214,8 @@ setup_file() {
 		traffic_mark "$c" $((TRAFFIC_RX + 262144)) 10000 || log_warn "$c: stalled after the removals"
 		traffic_wait 60000 "$c" || true
 		obs_mib_record "$c"
+		shaper_drops_to drops1
+		fact_set "$c.drops" $((drops1 - drops0))
 	done
 }
 
@@ -225,7 +249,11 @@ removed_as_mptcp_join() {
 	rmtx=$(fact_get "$c.want_rmtx")
 	rst=$(fact_get "$c.rst")
 	[[ $rst != invert ]] || tx=client rx=server
-	assert_mib "$c" server MPTcpExtMPJoinSynRx -eq "$syn" &&
+	# What follows counts signals that go once: a full queue would have
+	# dropped one.
+	assert_num "packets the paths' shapers dropped during the case" \
+		"$(fact_get "$c.drops")" -eq 0 &&
+		assert_mib "$c" server MPTcpExtMPJoinSynRx -eq "$syn" &&
 		assert_mib "$c" client MPTcpExtMPJoinSynAckRx -eq "$synack" &&
 		assert_mib "$c" server MPTcpExtMPJoinAckRx -eq "$ack" &&
 		assert_join_clean "$c" &&

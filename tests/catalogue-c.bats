@@ -111,6 +111,13 @@ load helpers
 	assert_output --partial "client MPTcpExtRmAddr: expected exactly 1, got 0"
 }
 
+@test "removes: an unpaced client fills the routers' queues: the shapers drop, which the case reports before it counts signals" {
+	sabotage removes REMOVES_CASES='rmsfs' REMOVES_RATE=''
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ remove multiple subflows'
+	assert_output --regexp "packets the paths' shapers dropped during the case: expected exactly 0, got [1-9]"
+}
+
 @test "mpfail: with DSS checksums off the corruption goes unseen: no MP_FAIL, and the flipped byte reaches the server" {
 	sabotage mpfail MPFAIL_CASES=two MPFAIL_CSUM=0
 	assert_failure 1

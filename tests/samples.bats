@@ -347,6 +347,26 @@ stream_run() {
 	done
 }
 
+@test "--rate paces the sender: 2 MiB at 8 Mbit/s takes at least 2 s, every byte verified; a bad rate is refused" {
+	local ms
+	server -n 1
+	run in_ns client "$MPTH_SAMPLES/mptcp-client" --rate 8mbit -b 2M \
+		-j "$BATS_TEST_TMPDIR/c.json" "$SRV" "$PORT"
+	server_wait
+	assert_success
+	ms=$(jq -r '.end_ms - .start_ms' "$BATS_TEST_TMPDIR/c.json")
+	# 2 MiB is 16.8 Mbit: 2.1 s at 8 Mbit/s, less the 16 KiB the bucket
+	# starts with. A lower bound holds however loaded the machine is.
+	assert_num "duration of 2 MiB at 8 Mbit/s, ms" "$ms" -ge 2000
+	run jq -r '.rate_bps, .status' "$BATS_TEST_TMPDIR/c.json"
+	assert_output $'8000000\nok'
+	for bad in 0 10x -5 8mbits; do
+		run in_ns client "$MPTH_SAMPLES/mptcp-client" --rate "$bad" "$SRV" "$PORT"
+		assert_failure 2
+		assert_output --partial "--rate: invalid rate '$bad'"
+	done
+}
+
 @test "--hold-result keeps an upload's verdict (and the connection) until release" {
 	local d=$BATS_TEST_TMPDIR
 	channel
