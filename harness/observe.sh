@@ -256,6 +256,18 @@ obs_shaper_drops() {
 		jq -r '[.[].drops // 0] | add // 0'
 }
 
+# Packets the routers' shapers have dropped so far, both ways, every path:
+# taken before and after a case whose checks count such signals.
+# $1: variable
+obs_shaper_drops_to() {
+	local __i __n __sum=0
+	for ((__i = 1; __i <= TOPO_PATHS; __i++)); do
+		__n=$(obs_shaper_drops "$__i" up) && __sum=$((__sum + __n))
+		__n=$(obs_shaper_drops "$__i" down) && __sum=$((__sum + __n))
+	done
+	printf -v "$1" '%s' "$__sum"
+}
+
 # Dump the state of every namespace of the scenario. $1: label
 obs_snapshot() {
 	local label=$1 role out ns

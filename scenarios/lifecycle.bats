@@ -5,7 +5,8 @@
 # flushing the client's endpoints leaves the initial subflow carrying the
 # data, every byte intact.
 #
-# One upload (for a fixed time) with client `subflow` endpoints for paths
+# One upload, paced below the paths' rate (mptcp_join.sh's slow sender: a
+# full router queue would drop the RM_ADDR with the data), with client `subflow` endpoints for paths
 # 2 and 3 and a server `signal` endpoint for its path 2 address: four
 # subflows. Then, one step at a time, each waited for and counted:
 #   rm      ip mptcp endpoint delete (client, path 2)
@@ -28,6 +29,10 @@ load ../harness/harness
 : "${LIFECYCLE_BYTES:=4M}"
 # 0: the removed endpoint is not added back.
 : "${LIFECYCLE_READD:=1}"
+# The client's pace, below the 20 Mbit/s of a path, so that the routers'
+# queues never fill and drop the RM_ADDR the client sends once ('' sends
+# as fast as the paths take).
+: "${LIFECYCLE_RATE=10mbit}"
 
 # One change to the endpoints, with its counters and an event on the
 # timeline. $1: step tag, $2: event, $3: path, $4...: command
@@ -47,12 +52,14 @@ setup_file() {
 	pm_endpoint client 2 subflow
 	pm_endpoint client 3 subflow
 	pm_endpoint server 2 signal
-	local c1 c2 s1 s2 old
+	local c1 c2 s1 s2 old drops0 drops1
 	c1=$(topo_addr 1 client) c2=$(topo_addr 2 client)
 	s1=$(topo_addr 1 server) s2=$(topo_addr 2 server)
 	obs_mib_mark life
 	# The client streams until the harness is done with every step.
-	traffic_start --tag life --bytes "$LIFECYCLE_BYTES" || return 1
+	obs_shaper_drops_to drops0
+	traffic_start --tag life --bytes "$LIFECYCLE_BYTES" \
+		${LIFECYCLE_RATE:+--rate "$LIFECYCLE_RATE"} || return 1
 	traffic_wait_sf life 4 5000 || log_warn "life: $TRAFFIC_SF subflows, waited for 4"
 	traffic_live_pairs life
 	fact_set life.pairs_start "$TRAFFIC_LIVE_PAIRS"
@@ -60,11 +67,14 @@ setup_file() {
 	step rm endpoint-removed 2 pm_endpoint_del client 2
 	traffic_wait_pair_gone life "^${c2//./\\.}>"
 	fact_set rm.gone_ms "$TRAFFIC_WAITED_MS"
-	obs_mib_record rm
-
 	traffic_sf_locals life
 	old=$TRAFFIC_SF_LOCALS
+	# The server's RmAddr is counted once it has the RM_ADDR, which may
+	# come after the client's subflow is gone.
 	recipe_wait_removal_seen life
+	obs_mib_record rm
+	obs_shaper_drops_to drops1
+	fact_set rm.drops $((drops1 - drops0))
 	if [[ $LIFECYCLE_READD == 1 ]]; then
 		step readd endpoint-added 2 pm_endpoint client 2 subflow
 	else
@@ -116,7 +126,9 @@ during() {
 	[[ $(fact_get rm.gone_ms) != none ]] ||
 		assert_fail "the subflow from $(topo_addr 2 client) was still there 3 s after its endpoint went"
 	harness_diag "subflow from path 2 gone $(fact_get rm.gone_ms) ms after the removal"
-	assert_mib rm client MPTcpExtRmAddrTx -eq 1 &&
+	# The RM_ADDR goes once: a full queue would have dropped it.
+	assert_num "packets the paths' shapers dropped until then" "$(fact_get rm.drops)" -eq 0 &&
+		assert_mib rm client MPTcpExtRmAddrTx -eq 1 &&
 		assert_mib rm client MPTcpExtRmSubflow -eq 1 &&
 		assert_mib rm server MPTcpExtRmAddr -eq 1
 }

@@ -161,17 +161,6 @@ case_setup() {
 	fact_set "$c.rst" "$rst"
 }
 
-# Packets the routers' shapers have dropped so far, both ways, every path.
-# $1: variable
-shaper_drops_to() {
-	local i n sum=0
-	for ((i = 1; i <= TOPO_PATHS; i++)); do
-		n=$(obs_shaper_drops "$i" up) && sum=$((sum + n))
-		n=$(obs_shaper_drops "$i" down) && sum=$((sum + n))
-	done
-	printf -v "$1" '%s' "$sum"
-}
-
 # One removal step of a case. $1: tag, $2: ACTION:ROLE:PATH:LEFT
 remove_step() {
 	local tag=$1 act role path left fam=()
@@ -196,7 +185,7 @@ setup_file() {
 		pm_flush server
 		case_setup "$c" || return 1
 		obs_mib_mark "$c"
-		shaper_drops_to drops0
+		obs_shaper_drops_to drops0
 		traffic_start --tag "$c" --family "$CASE_FAM" --bytes "$REMOVES_BYTES" \
 			${REMOVES_RATE:+--rate "$REMOVES_RATE"} || return 1
 		# A gate, not a bound: it returns once the joins are up, and
@@ -214,7 +203,7 @@ setup_file() {
 		traffic_mark "$c" $((TRAFFIC_RX + 262144)) 10000 || log_warn "$c: stalled after the removals"
 		traffic_wait 60000 "$c" || true
 		obs_mib_record "$c"
-		shaper_drops_to drops1
+		obs_shaper_drops_to drops1
 		fact_set "$c.drops" $((drops1 - drops0))
 	done
 }

@@ -91,6 +91,13 @@ load helpers
 	assert_output --partial "no new subflow from 198.18.2.1 within 5000 ms of adding its endpoint back"
 }
 
+@test "lifecycle: an unpaced client fills the routers' queues: the shapers drop before the RM_ADDR is counted" {
+	sabotage lifecycle LIFECYCLE_RATE=''
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ removing the client.s path 2 endpoint'
+	assert_output --regexp "packets the paths' shapers dropped until then: expected exactly 0, got [1-9]"
+}
+
 @test "ipv6: IPv6 endpoints make no subflow for an IPv4 connection" {
 	sabotage ipv6 IPV6_CASES=subflow IPV6_FAMILY=4
 	assert_failure 1
