@@ -243,6 +243,20 @@ assert_join_clean() {
 	done
 }
 
+# Addresses announced with a port and the joins to that port, as
+# chk_add_nr's port part counts them: ADD_ADDRs with a port the client got
+# (PortAdd), the port joins' SYN, SYN/ACK and ACK, and no port mismatch.
+# $1: tag, $2: port joins (and ADD_ADDRs with a port)
+assert_port_joins() {
+	local tag=$1 n=$2
+	assert_mib "$tag" client MPTcpExtPortAdd -eq "$n" &&
+		assert_mib "$tag" server MPTcpExtMPJoinPortSynRx -eq "$n" &&
+		assert_mib "$tag" client MPTcpExtMPJoinPortSynAckRx -eq "$n" &&
+		assert_mib "$tag" server MPTcpExtMPJoinPortAckRx -eq "$n" &&
+		assert_mib "$tag" server MPTcpExtMismatchPortSynRx -eq 0 &&
+		assert_mib "$tag" server MPTcpExtMismatchPortAckRx -eq 0
+}
+
 # The subflows used exactly these address pairs, no more, no fewer.
 # $1: tag, $2...: local>remote pairs
 assert_pairs() {

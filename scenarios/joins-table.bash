@@ -11,6 +11,21 @@
 # 0 leaves the ADD_ADDR echoes alone in the timeout cases (a sabotage: the
 # first ADD_ADDR is echoed, so it is sent once, not 4 times).
 : "${JOINS_ECHO_LOSS:=1}"
+# 0 announces the port cases' addresses without their ports (a sabotage).
+: "${JOINS_WITH_PORT:=1}"
+# The port the port cases announce their addresses with, as mptcp_join.sh;
+# each case takes ports of its own from there (the kernel's listener for a
+# port endpoint cannot bind while an earlier case's subflow to that port
+# is in TIME-WAIT: EADDRINUSE, seen on 6.18).
+: "${JOINS_PORT:=10100}"
+
+# The endpoint flags that give an address a port, into the array P (none
+# under the JOINS_WITH_PORT sabotage). $1: port
+with_port() {
+	P=()
+	((JOINS_WITH_PORT)) && P=(port "$1")
+	return 0
+}
 
 # The client's limits, with the sabotage slack. $1: subflows,
 # $2: add_addr_accepted
@@ -21,7 +36,8 @@ client_limits() {
 
 # Set up one case as mptcp_join.sh does. What it expects becomes facts:
 # <case>.want_join "SYN SYN/ACK ACK" (chk_join_nr), .want_add "ADD_ADDR
-# ECHO" (chk_add_nr), .want_rejected (the joins the server refuses).
+# ECHO" (chk_add_nr), .want_rejected (the joins the server refuses),
+# .want_port (chk_add_nr's port joins, or '').
 # CASE_WAIT gets the recipe_counted arguments of what to wait for: the
 # subflows, and for a case whose decision leaves no subflow, the counter
 # that shows it was made; CASE_FAMILY the socket's family (4, 6, or 4in6:
@@ -36,7 +52,7 @@ client_limits() {
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
 	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=() CASE_NOECHO=0
-	local addtx='' mib=''
+	local addtx='' mib='' port='' P
 	CASE_DEL=()
 	case $c in
 	nojoin) # "no JOIN"
@@ -411,6 +427,37 @@ case_setup() {
 		join="$max $max $max" add='1 1'
 		CASE_WAIT=($((max + 1)))
 		;;
+	sigport) # "signal address with port"
+		pm_limits server subflows=1 add_addr_accepted=0
+		with_port "$JOINS_PORT"
+		pm_endpoint server 2 signal nodev "${P[@]}"
+		client_limits 1 1
+		join='1 1 1' add='1 1' port=1
+		CASE_WAIT=(2)
+		;;
+	subsigport) # "subflow and signal with port"
+		pm_limits server subflows=2 add_addr_accepted=0
+		with_port $((JOINS_PORT + 1))
+		pm_endpoint server 2 signal nodev "${P[@]}"
+		client_limits 2 1
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1' port=1
+		CASE_WAIT=(3)
+		;;
+	portsame | ports2) # "multiple addresses with port" (", ports": two)
+		local p1=$((JOINS_PORT + 2)) p2
+		[[ $c == portsame ]] || p1=$((JOINS_PORT + 3))
+		p2=$p1
+		[[ $c == portsame ]] || p2=$((p1 + 1))
+		pm_limits server subflows=2 add_addr_accepted=2
+		with_port "$p1"
+		pm_endpoint server 2 signal nodev "${P[@]}"
+		with_port "$p2"
+		pm_endpoint server 3 signal nodev "${P[@]}"
+		client_limits 2 2
+		join='2 2 2' add='2 2' port=2
+		CASE_WAIT=(3)
+		;;
 	usnorm) # "userspace pm type prevents rm_addr": both ends' PMs
 		CASE_SYSCTL=("server uspm" "client uspm")
 		pm_limits server subflows=1 add_addr_accepted=0
@@ -430,6 +477,7 @@ case_setup() {
 	fact_set "$c.want_rejected" "$rejected"
 	fact_set "$c.want_addtx" "$addtx"
 	fact_set "$c.want_mib" "$mib"
+	fact_set "$c.want_port" "$port"
 }
 
 # Every case of JOINS_CASES, one after the other, over the same topology.
@@ -530,11 +578,12 @@ add_tx_counted() {
 
 # The case's counts against mptcp_join.sh's. $1: case
 joins_as_mptcp_join() {
-	local c=$1 syn synack ack add echo rejected addtx role ctr n mib
+	local c=$1 syn synack ack add echo rejected addtx role ctr n mib port
 	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
 	read -r add echo <<<"$(fact_get "$c.want_add")"
 	rejected=$(fact_get "$c.want_rejected")
 	read -ra addtx <<<"$(fact_get "$c.want_addtx")"
+	port=$(fact_get "$c.want_port")
 	# A case's own counters, where mptcp_join.sh checks more.
 	local -a own
 	IFS=';' read -ra own <<<"$(fact_get "$c.want_mib")"
@@ -549,6 +598,7 @@ joins_as_mptcp_join() {
 		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
 		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
 		{ [[ -z ${addtx[*]} ]] || add_tx_counted "$c" "${addtx[@]}"; } &&
+		{ [[ -z $port ]] || assert_port_joins "$c" "$port"; } &&
 		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
 		assert_transfer_intact "$c" || return
 	# chk_cestab_nr: no connection is left counted as established.

@@ -32,7 +32,12 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${REMOVES_CASES:=rmsf rmsfs rmaddr rmsfsig rmsfssig rmaddrs flushsfsig flushsf flushaddr rmid0sf rmid0addr rmaddr6 rmsfsig6}"
+: "${REMOVES_CASES:=rmsf rmsfs rmaddr rmsfsig rmsfssig rmaddrs flushsfsig flushsf flushaddr rmid0sf rmid0addr rmaddr6 rmsfsig6 rmaddrport rmsfsigport flushsfsigport}"
+# The port of the port cases' announced address, as mptcp_join.sh's; each
+# case takes the next one: the kernel's listener for a port endpoint cannot
+# bind while the previous case's subflow to that port is in TIME-WAIT
+# (EADDRINUSE, seen on 6.18).
+: "${REMOVES_PORT:=10100}"
 : "${REMOVES_BYTES:=2M}"
 # The client's pace, below the 20 Mbit/s of a path: as mptcp_join.sh's
 # slow sender, it keeps the routers' queues from filling, so that no
@@ -47,12 +52,13 @@ load ../harness/harness
 # .want_add "ADD ECHO", .want_rm "RM_ADDR RM_SUBFLOW [invert] [simult]",
 # .want_rmtx (RM_ADDRs the client sends, or '' when the case does not
 # say), .rst (normal|invert, or none where mptcp_join.sh does not count
-# the resets: they are then only reported). CASE_STEPS: the removals, each
+# the resets: they are then only reported), .want_port (port joins, as
+# chk_add_nr counts them, or ''). CASE_STEPS: the removals, each
 # "ACTION:ROLE:PATH:LEFT" (del, flush or id0; LEFT: the client's subflows
 # after it); CASE_WAIT: the subflows to wait for first; CASE_FAM: 4 or 6.
 # $1: case
 case_setup() {
-	local c=$1 join add='0 0' rm rmtx='' rst=normal v6=() bk=(backup)
+	local c=$1 join add='0 0' rm rmtx='' rst=normal v6=() bk=(backup) port=''
 	CASE_FAM=4
 	case $c in
 	rmsf) # "remove single subflow"
@@ -149,6 +155,32 @@ case_setup() {
 		join='1 1 1' add='1 1' rm='1 1 invert' rst=invert
 		CASE_WAIT=2 CASE_STEPS=(id0:server::1)
 		;;
+	rmaddrport) # "remove single address with port"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev port "$REMOVES_PORT"
+		pm_limits client subflows=1 add_addr_accepted=1
+		join='1 1 1' add='1 1' port=1 rm='1 1 invert' rst=none
+		CASE_WAIT=2 CASE_STEPS=(del:server:2:1)
+		;;
+	rmsfsigport) # "remove subflow and signal with port"
+		pm_limits server subflows=2 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev port $((REMOVES_PORT + 1))
+		pm_limits client subflows=2 add_addr_accepted=1
+		pm_endpoint client 3 subflow nodev
+		join='2 2 2' add='1 1' port=1 rm='1 1' rst=none
+		CASE_WAIT=3 CASE_STEPS=(del:server:2:2 del:client:3:1)
+		;;
+	flushsfsigport) # "flush subflows and signal with port"
+		# The server flushes, then the client deletes its two
+		# endpoints; mptcp_join.sh counts no port join here.
+		pm_limits server subflows=3 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev port $((REMOVES_PORT + 2))
+		pm_limits client subflows=3 add_addr_accepted=1
+		pm_endpoint client 3 subflow nodev
+		pm_endpoint client 4 subflow nodev
+		join='3 3 3' add='1 1' rm='1 3 invert simult' rst=none
+		CASE_WAIT=4 CASE_STEPS=(flush:server::3 del:client:3:2 del:client:4:1)
+		;;
 	*)
 		log_err "removes: unknown case '$c'"
 		return 2
@@ -159,6 +191,7 @@ case_setup() {
 	fact_set "$c.want_rm" "$rm"
 	fact_set "$c.want_rmtx" "$rmtx"
 	fact_set "$c.rst" "$rst"
+	fact_set "$c.want_port" "$port"
 }
 
 # One removal step of a case. $1: tag, $2: ACTION:ROLE:PATH:LEFT
@@ -231,12 +264,13 @@ rm_counted() {
 
 # The case's counts against mptcp_join.sh's. $1: case
 removed_as_mptcp_join() {
-	local c=$1 syn synack ack add echo rm rmtx rst tx=server rx=client
+	local c=$1 syn synack ack add echo rm rmtx rst tx=server rx=client port
 	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
 	read -r add echo <<<"$(fact_get "$c.want_add")"
 	read -ra rm <<<"$(fact_get "$c.want_rm")"
 	rmtx=$(fact_get "$c.want_rmtx")
 	rst=$(fact_get "$c.rst")
+	port=$(fact_get "$c.want_port")
 	[[ $rst != invert ]] || tx=client rx=server
 	# What follows counts signals that go once: a full queue would have
 	# dropped one.
@@ -248,6 +282,7 @@ removed_as_mptcp_join() {
 		assert_join_clean "$c" &&
 		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
 		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
+		{ [[ -z $port ]] || assert_port_joins "$c" "$port"; } &&
 		rm_counted "$c" "${rm[@]}" &&
 		{ [[ -z $rmtx ]] || assert_mib "$c" client MPTcpExtRmAddrTx -eq "$rmtx"; } &&
 		if [[ $rst == none ]]; then
@@ -323,4 +358,19 @@ removed_as_mptcp_join() {
 @test "remove subflow and signal IPv6: one IPv6 endpoint deleted on each end: RM_ADDR 1, subflows removed 1" {
 	harness_case rmsfsig6 REMOVES_CASES
 	removed_as_mptcp_join rmsfsig6
+}
+
+@test "remove single address with port: the server's address announced with a port deleted: RM_ADDR 1, 1 subflow removed (invert), 1 port join" {
+	harness_case rmaddrport REMOVES_CASES
+	removed_as_mptcp_join rmaddrport
+}
+
+@test "remove subflow and signal with port: one endpoint deleted on each end, the server's with a port: RM_ADDR 1, subflows removed 1, 1 port join" {
+	harness_case rmsfsigport REMOVES_CASES
+	removed_as_mptcp_join rmsfsigport
+}
+
+@test "flush subflows and signal with port: the server flushed, then two client endpoints deleted: RM_ADDR 1, subflows removed 3 to 6 over both ends" {
+	harness_case flushsfsigport REMOVES_CASES
+	removed_as_mptcp_join flushsfsigport
 }

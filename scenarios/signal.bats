@@ -131,12 +131,7 @@ pairs_to() {
 @test "an address announced with a port: ADD_ADDR carries it, the join goes to that port, counted as a port join at both ends" {
 	harness_case port SIGNAL_CASES
 	add_addr_counted port 1 &&
-		assert_mib port client MPTcpExtPortAdd -eq 1 &&
-		assert_mib port server MPTcpExtMPJoinPortSynRx -eq 1 &&
-		assert_mib port client MPTcpExtMPJoinPortSynAckRx -eq 1 &&
-		assert_mib port server MPTcpExtMPJoinPortAckRx -eq 1 &&
-		assert_mib port server MPTcpExtMismatchPortSynRx -eq 0 &&
-		assert_mib port server MPTcpExtMismatchPortAckRx -eq 0
+		assert_port_joins port 1
 }
 
 @test "an address announced with a port: one subflow to that address and port, and the data arrives intact" {

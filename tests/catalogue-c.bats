@@ -118,6 +118,21 @@ load helpers
 	assert_output --regexp "packets the paths' shapers dropped during the case: expected exactly 0, got [1-9]"
 }
 
+@test "ports: with no port endpoint, the MP_CAPABLE connect to that port is refused by plain TCP, and nothing counts it" {
+	sabotage ports JOINS_CASES=mpc PORTS_MPC_ENDPOINT=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ port-based signal endpoint must not accept mpc'
+	assert_output --partial "server MPTcpExtMPCapableEndpAttempt: expected exactly 1, got 0"
+}
+
+@test "ports: the addresses announced without their port: the port counts fail, the other counts hold" {
+	sabotage ports JOINS_CASES=portsame JOINS_WITH_PORT=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ multiple addresses with port'
+	assert_output --partial "server MPTcpExtMPJoinSynRx: 2 (want -eq 2)"
+	assert_output --partial "client MPTcpExtPortAdd: expected exactly 2, got 0"
+}
+
 @test "mpfail: with DSS checksums off the corruption goes unseen: no MP_FAIL, and the flipped byte reaches the server" {
 	sabotage mpfail MPFAIL_CASES=two MPFAIL_CSUM=0
 	assert_failure 1
