@@ -15,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "clock.h"
 #include "json.h"
@@ -85,6 +88,8 @@ struct conn {
 
 	bool mptcp;
 	bool held;		/* upload verified, its result waits */
+	bool close_unread;	/* "close-unread": close once data waits */
+	int64_t unread;		/* bytes left unread at that close, -1: unknown */
 	const char *fallback_reason;
 	char cc[16];		/* congestion control, as the socket says */
 	unsigned int max_subflows;
@@ -137,7 +142,11 @@ static void __noreturn usage(int code)
 "      --hold-result         keep an upload's result until 'release' on\n"
 "                            --control (the connection stays up meanwhile)\n"
 "      --events FILE         progress events, one line each (a FIFO)\n"
-"      --control FILE        commands from the harness (a FIFO): mark N, now\n"
+"      --control FILE        commands from the harness (a FIFO): mark N, now,\n"
+"                            release, abort (close every connection with\n"
+"                            SO_LINGER 0: MP_FASTCLOSE), close-unread (stop\n"
+"                            reading, and close each upload once data waits\n"
+"                            unread in its socket: MP_FASTCLOSE too)\n"
 "  -h, --help                this text\n"
 "\n"
 "Exit codes (first match wins):\n"
@@ -553,6 +562,30 @@ static void conn_rx_data(struct conn *c, ssize_t n, int64_t now)
 	}
 }
 
+static void conn_readable(struct conn *c, int64_t now);
+
+/*
+ * "close-unread": data waits in the socket (EPOLLIN fired), so close()
+ * leaves it unread, which MPTCP answers with MP_FASTCLOSE.  SIOCINQ says
+ * how much, where the kernel has it for MPTCP (6.5 on).
+ */
+static void conn_close_unread(struct conn *c, int64_t now)
+{
+	int n;
+
+	c->unread = ioctl(c->fd, SIOCINQ, &n) ? -1 : n;
+	if (!c->unread) {
+		/* Only an EOF or an error woke us: nothing unread. */
+		c->close_unread = false;
+		conn_readable(c, now);
+		return;
+	}
+	warnx("%s: closed after %llu bytes with %lld unread, as asked",
+	      c->peer, (unsigned long long)c->rx.bytes, (long long)c->unread);
+	c->status = "closed_unread";
+	conn_close(c, now);
+}
+
 static void conn_readable(struct conn *c, int64_t now)
 {
 	ssize_t n;
@@ -659,7 +692,9 @@ static void conn_event(struct conn *c, uint32_t events, int64_t now)
 			conn_read_header(c, now);
 			break;
 		case ST_DATA:
-			if (!c->rx_eof)
+			if (c->close_unread)
+				conn_close_unread(c, now);
+			else if (!c->rx_eof)
 				conn_readable(c, now);
 			break;
 		case ST_DRAIN:
@@ -725,11 +760,59 @@ static void accept_all(int lfd, int64_t now)
 	}
 }
 
-/* "release": the held verdicts go out, and no later one is held. */
+/* "abort": every open connection closed with SO_LINGER 0. */
+static void abort_all(int64_t now)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct conn *c;
+
+	for (c = conns; c; c = c->next) {
+		if (c->state == ST_CLOSED)
+			continue;
+		if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))) {
+			conn_fail(c, "error", "SO_LINGER: %s", strerror(errno));
+		} else {
+			warnx("%s: aborted after %llu bytes, as asked", c->peer,
+			      (unsigned long long)c->rx.bytes);
+			c->status = "aborted";
+		}
+		conn_close(c, now);
+	}
+	ntf_emit(now, "aborted", "%llu", (unsigned long long)tot_rx);
+}
+
+/*
+ * "close-unread": uploads stop being read; each is closed at its next
+ * EPOLLIN, with that data unread.
+ */
+static void close_unread_all(int64_t now)
+{
+	struct conn *c;
+
+	for (c = conns; c; c = c->next) {
+		if (c->state != ST_DATA || !c->rx_on || c->rx_eof)
+			continue;
+		c->close_unread = true;
+	}
+	ntf_emit(now, "closing-unread", "%llu", (unsigned long long)tot_rx);
+}
+
+/*
+ * "release": the held verdicts go out, and no later one is held; "abort"
+ * and "close-unread": see above.
+ */
 static void control_cmd(const char *cmd, int64_t now)
 {
 	struct conn *c;
 
+	if (!strcmp(cmd, "abort")) {
+		abort_all(now);
+		return;
+	}
+	if (!strcmp(cmd, "close-unread")) {
+		close_unread_all(now);
+		return;
+	}
 	if (strcmp(cmd, "release")) {
 		warnx("control: unknown command '%s'", cmd);
 		return;
@@ -862,6 +945,8 @@ static void json_conn(struct json *j, const struct conn *c)
 	json_gap(j, &c->rx.gap);
 	json_int(j, "start_ms", epoch_ms(c->start_us));
 	json_opt_ms(j, "end_ms", c->end_us);
+	if (c->close_unread)
+		json_int(j, "unread_at_close", c->unread);
 	json_str(j, "status", c->status);
 	json_str(j, "error", c->error);
 	json_close(j, '}');
@@ -869,7 +954,7 @@ static void json_conn(struct json *j, const struct conn *c)
 
 static bool write_json(int code)
 {
-	uint64_t n = 0, ok = 0, failed = 0, badhdr = 0, intr = 0;
+	uint64_t n = 0, ok = 0, failed = 0, badhdr = 0, intr = 0, asked = 0;
 	int64_t first, last, mismatch = -1;
 	const struct conn *c, *gapc = NULL;
 	unsigned int max_sf = 0;
@@ -885,6 +970,9 @@ static bool write_json(int code)
 			badhdr++;
 		else if (!strcmp(c->status, "interrupted"))
 			intr++;
+		else if (!strcmp(c->status, "aborted") ||
+			 !strcmp(c->status, "closed_unread"))
+			asked++;
 		else
 			failed++;
 		if (mismatch < 0)
@@ -911,6 +999,7 @@ static bool write_json(int code)
 	json_uint(&j, "failed", failed);
 	json_uint(&j, "bad_header", badhdr);
 	json_uint(&j, "interrupted", intr);
+	json_uint(&j, "closed_as_asked", asked);
 	json_uint(&j, "bytes_received", tot_rx);
 	json_uint(&j, "bytes_sent", tot_tx);
 	json_opt_ms(&j, "first_byte_ms", first);

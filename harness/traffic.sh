@@ -716,21 +716,35 @@ traffic_finish() {
 	fact_set "$tag.finish_ms" "$NOW_MS"
 }
 
-# Abort a streaming run: the client closes every connection with
-# SO_LINGER 0 (MPTCP sends MP_FASTCLOSE) instead of finishing, and
-# traffic_wait then waits for the samples to end, not for --bytes. The
-# server sees the reset; its exit code says so (7). $1: tag
+# Abort a streaming run instead of finishing it, and traffic_wait then
+# waits for the samples to end, not for --bytes. Who closes, and how:
+#   client         the client, with SO_LINGER 0 (the default)
+#   server         the server, with SO_LINGER 0
+#   server-unread  the server stops reading and closes each upload once
+#                  data waits unread in its socket
+# MPTCP answers each with MP_FASTCLOSE; the other end sees the reset, and
+# its exit code says so (7). $1: tag, $2: who
 traffic_abort() {
-	local tag=$1
+	local tag=$1 who=${2:-client} role=client cmd=abort
 	if [[ ${__TR_STREAM[$tag]:-0} != 1 || -n ${__TR_FINISHED[$tag.asked]:-} ]]; then
 		log_err "traffic_abort: $tag is not a streaming run still going"
 		return 1
 	fi
+	case $who in
+	client) ;;
+	server) role=server ;;
+	server-unread) role=server cmd=close-unread ;;
+	*)
+		log_err "traffic_abort: expected client, server or server-unread, got '$who'"
+		return 2
+		;;
+	esac
 	__now_ms
 	__TR_FINISHED[$tag.asked]=$NOW_MS
 	__TR_FINISHED[$tag.aborted]=$NOW_MS
-	printf 'abort\n' >&"${__TR_CTL[$tag.client]}"
+	printf '%s\n' "$cmd" >&"${__TR_CTL[$tag.$role]}"
 	fact_set "$tag.abort_ms" "$NOW_MS"
+	fact_set "$tag.aborted_by" "$who"
 }
 
 # $1: tag

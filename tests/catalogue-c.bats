@@ -23,11 +23,15 @@ load helpers
 	assert_output --partial "most subflows at once (client MPTCP_INFO): expected exactly 2, got 3"
 }
 
-@test "fastclose: a transfer that finishes instead of aborting fails the MP_FASTCLOSE and reset checks" {
+@test "fastclose: transfers that finish instead of aborting fail the MP_FASTCLOSE and reset checks, from either end" {
 	sabotage fastclose FASTCLOSE_HOW=finish
 	assert_failure 1
 	assert_output --partial "client MPTcpExtMPFastcloseTx: expected exactly 2, got 0"
 	assert_output --partial "the server's verdict on the connection: expected 'error', got 'ok'"
+	assert_output --partial "server MPTcpExtMPFastcloseTx: expected exactly 2, got 0"
+	assert_output --partial "the client's verdict on the connection: expected 'error', got 'ok'"
+	assert_output --regexp 'not ok [0-9]+ fastclose server test: the server.s SO_LINGER 0 close'
+	assert_output --regexp 'not ok [0-9]+ close with unread data: the server closes'
 	# The abort-independent check still passes.
 	assert_output --regexp '(^|# )ok [0-9]+ both subflows are up when the client aborts'
 }
