@@ -131,6 +131,24 @@ pm_endpoint_change() {
 	ip -n "$(topo_ns "$1")" mptcp endpoint change id "$id" "$3"
 }
 
+# Change the flags of every endpoint of a role, as mptcp_join.sh's sflags
+# does. $1: role, $2...: flags (backup, nobackup, fullmesh, nofullmesh)
+pm_endpoint_change_all() {
+	local role=$1 ns line id rc=0 i w=()
+	shift
+	ns=$(topo_ns "$role")
+	while read -r line; do
+		read -ra w <<<"$line"
+		id=''
+		for ((i = 0; i + 1 < ${#w[@]}; i++)); do
+			[[ ${w[i]} != id ]] || { id=${w[i + 1]}; break; }
+		done
+		[[ -n $id ]] || continue
+		ip -n "$ns" mptcp endpoint change id "$id" "$@" || rc=1
+	done < <(ip -n "$ns" mptcp endpoint show 2>/dev/null)
+	return "$rc"
+}
+
 # Endpoints of a role as "address flags..." lines. $1: role
 pm_endpoints() {
 	in_ns "$1" ip mptcp endpoint show 2>/dev/null

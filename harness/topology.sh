@@ -391,6 +391,24 @@ __topo_paths() {
 	obs_start
 }
 
+# The client reaches the server's path-i address over path i, from its own
+# path-i address, as over the direct link mptcp_join.sh's topology has: a
+# subflow the kernel opens to it unbound (one to an announced address)
+# then leaves from that address, which the PM takes as an implicit
+# endpoint. In the client's namespace only. $1: path, $2: add or del
+topo_direct_route() {
+	local c s g ns
+	__topo_addr_to c "$1" client 4
+	__topo_addr_to s "$1" server 4
+	__topo_addr_to g "$1" rc 4
+	topo_ns_to ns client
+	if [[ ${2:-add} == del ]]; then
+		ip -n "$ns" route del "$s/32" via "$g" src "$c"
+	else
+		ip -n "$ns" route replace "$s/32" via "$g" src "$c"
+	fi
+}
+
 # Set sysctls in a role's namespace (never the host's).
 # $1: role, $2...: key=value
 topo_sysctl() {

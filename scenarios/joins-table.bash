@@ -13,6 +13,14 @@
 : "${JOINS_ECHO_LOSS:=1}"
 # 0 announces the port cases' addresses without their ports (a sabotage).
 : "${JOINS_WITH_PORT:=1}"
+# The client's pace in the cases whose signal goes once (MP_PRIO), below
+# the 20 Mbit/s of a path: mptcp_join.sh's slow sender ('' sends as fast as
+# the paths take, a sabotage: the shapers drop).
+: "${JOINS_RATE=10mbit}"
+# 0 leaves out the cases' direct routes (a sabotage: the client's subflow to
+# the announced address leaves from its initial address, which no endpoint
+# change reaches, so it sends no MP_PRIO).
+: "${JOINS_DIRECT:=1}"
 # The port the port cases announce their addresses with, as mptcp_join.sh;
 # each case takes ports of its own from there (the kernel's listener for a
 # port endpoint cannot bind while an earlier case's subflow to that port
@@ -45,13 +53,21 @@ client_limits() {
 # server path it connects to; CASE_LATE the
 # endpoints ("ROLE PATH FLAGS...") added only once the connection is up,
 # as mptcp_join.sh's add cases do, and CASE_DEL those ("ROLE PATH")
-# deleted once the joins are up; CASE_SYSCTL the case's sysctls
+# deleted once the joins are up; CASE_CHANGE the flags every endpoint of
+# both ends takes then (mptcp_join.sh's sflags); CASE_RATE the client's
+# pace (a case whose signal goes once in the upload's direction: MP_PRIO);
+# CASE_ONCE 1 for a case that counts such a signal (it checks that the
+# shapers dropped nothing); CASE_DIRECT the server paths the client reaches as over a direct link
+# (topo_direct_route: a subflow to an announced address then comes from
+# the client's address on that path, an implicit endpoint, as in
+# mptcp_join.sh's topology, where the sflags change reaches it); CASE_SYSCTL the case's sysctls
 # ("ROLE KEY=VALUE", undone before the next case), and the userspace path
 # manager ("ROLE uspm"), without a daemon: the role's ip mptcp monitor,
 # which the kernel would take for one, is stopped meanwhile. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
 	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=() CASE_NOECHO=0
+	CASE_CHANGE=() CASE_RATE='' CASE_DIRECT=() CASE_ONCE=0
 	local addtx='' mib='' port='' P
 	CASE_DEL=()
 	case $c in
@@ -458,6 +474,41 @@ case_setup() {
 		join='2 2 2' add='2 2' port=2
 		CASE_WAIT=(3)
 		;;
+	sigbk | sigportbk) # "single address, backup" (", with port")
+		local P=()
+		[[ $c != sigportbk ]] || with_port $((JOINS_PORT + 10))
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal backup nodev "${P[@]}"
+		client_limits 1 1
+		CASE_CHANGE=(nobackup) CASE_RATE=$JOINS_RATE CASE_ONCE=1 CASE_DIRECT=(2)
+		join='1 1 1' add='1 1' mib=$(prio_mib 1 0 0 1)
+		CASE_WAIT=(2)
+		;;
+	sigtobk) # "single address, switch to backup"
+		pm_limits server subflows=1 add_addr_accepted=0
+		pm_endpoint server 2 signal nodev
+		client_limits 1 1
+		CASE_CHANGE=(backup) CASE_RATE=$JOINS_RATE CASE_ONCE=1 CASE_DIRECT=(2)
+		join='1 1 1' add='1 1' mib=$(prio_mib 1 1 0 0)
+		CASE_WAIT=(2)
+		;;
+	mpcbk) # "mpc backup": an endpoint on the client's initial address
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint client 1 subflow backup nodev
+		CASE_RATE=$JOINS_RATE CASE_ONCE=1
+		join='0 0 0' mib=$(prio_mib 0 1 0 0)
+		CASE_WAIT=(1)
+		;;
+	mpctobk2) # "mpc switch to backup both sides"
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 0
+		pm_endpoint server 1 subflow nodev
+		pm_endpoint client 1 subflow nodev
+		CASE_CHANGE=(backup) CASE_RATE=$JOINS_RATE CASE_ONCE=1
+		join='0 0 0' mib=$(prio_mib 1 1 0 0)
+		CASE_WAIT=(1)
+		;;
 	usnorm) # "userspace pm type prevents rm_addr": both ends' PMs
 		CASE_SYSCTL=("server uspm" "client uspm")
 		pm_limits server subflows=1 add_addr_accepted=0
@@ -480,6 +531,13 @@ case_setup() {
 	fact_set "$c.want_port" "$port"
 }
 
+# mptcp_join.sh's chk_prio_nr: MP_PRIO sent and received as the server
+# counts them, MP_JOIN SYNs with the backup bit the server got, SYN/ACKs
+# with it the client got, as a want_mib list. $1..$4: those four
+prio_mib() {
+	printf '%s' "server MPTcpExtMPPrioTx $1;server MPTcpExtMPPrioRx $2;server MPTcpExtMPJoinSynBackupRx $3;client MPTcpExtMPJoinSynAckBackupRx $4"
+}
+
 # Every case of JOINS_CASES, one after the other, over the same topology.
 joins_run() {
 	local c kv i undo=()
@@ -492,6 +550,10 @@ joins_run() {
 			fi
 			if [[ $kv == "echo "* ]]; then
 				fault_drop_add_addr_echo_end "${kv#echo }"
+				continue
+			fi
+			if [[ $kv == "direct "* ]]; then
+				topo_direct_route "${kv#direct }" del
 				continue
 			fi
 			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
@@ -514,13 +576,18 @@ joins_run() {
 			topo_sysctl $kv || return 1
 			undo+=("${kv%%=*}=$(case_default "${kv#* }")")
 		done
+		((JOINS_DIRECT)) || CASE_DIRECT=()
+		for i in "${CASE_DIRECT[@]}"; do
+			topo_direct_route "$i" add || return 1
+			undo+=("direct $i")
+		done
 		if ((CASE_NOECHO && JOINS_ECHO_LOSS)); then
 			for ((i = 1; i <= TOPO_PATHS; i++)); do
 				fault_drop_add_addr_echo "$i" || return 1
 				undo+=("echo $i")
 			done
 		fi
-		if ((${#CASE_LATE[@]} || ${#CASE_DEL[@]})); then
+		if ((${#CASE_LATE[@]} || ${#CASE_DEL[@]} || ${#CASE_CHANGE[@]} || CASE_ONCE)); then
 			late_case "$c"
 		else
 			recipe_counted "$c" "${CASE_WAIT[@]}" --family "$CASE_FAMILY" \
@@ -542,9 +609,11 @@ case_default() {
 # counters recipe_counted records, with the endpoints added between the
 # connection and the wait for its joins. $1: case
 late_case() {
-	local c=$1 ep
+	local c=$1 ep role drops0 drops1
 	obs_mib_mark "$c"
-	traffic_start --tag "$c" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES" || return 1
+	obs_shaper_drops_to drops0
+	traffic_start --tag "$c" --family "$CASE_FAMILY" --bytes "$JOINS_BYTES" \
+		${CASE_RATE:+--rate "$CASE_RATE"} || return 1
 	traffic_wait_sf "$c" 1 20000 || log_warn "$c: the client never listed its first subflow"
 	for ep in "${CASE_LATE[@]}"; do
 		# shellcheck disable=SC2086 # "ROLE PATH FLAGS...": words
@@ -558,15 +627,25 @@ late_case() {
 		# shellcheck disable=SC2086 # "ROLE PATH": words
 		pm_endpoint_del $ep || log_warn "$c: cannot delete endpoint '$ep'"
 	done
-	# What a deletion would send, it sends at once: more of the stream
-	# gives it the time to arrive.
-	if ((${#CASE_DEL[@]})); then
+	if ((${#CASE_CHANGE[@]})); then
+		for role in server client; do
+			pm_endpoint_change_all "$role" "${CASE_CHANGE[@]}" ||
+				log_warn "$c: cannot change the endpoints of the $role to '${CASE_CHANGE[*]}'"
+		done
+	fi
+	# What a deletion or a change would send, it sends at once: more of
+	# the stream gives it the time to arrive.
+	if ((${#CASE_DEL[@]} || ${#CASE_CHANGE[@]})); then
 		traffic_progress "$c"
 		traffic_mark "$c" $((TRAFFIC_RX + 262144)) 10000 || log_warn "$c: stalled after the deletions"
 	fi
 	traffic_wait 60000 "$c" || true
 	fact_set "$c.sf_max" "$(traffic_json client '.conns[0].max_subflows' "$c")"
 	obs_mib_record "$c"
+	if ((CASE_ONCE)); then
+		obs_shaper_drops_to drops1
+		fact_set "$c.drops" $((drops1 - drops0))
+	fi
 }
 
 # chk_add_tx_nr: ADD_ADDRs the server sent, echoes the client sent.
@@ -586,6 +665,12 @@ joins_as_mptcp_join() {
 	port=$(fact_get "$c.want_port")
 	# A case's own counters, where mptcp_join.sh checks more.
 	local -a own
+	# A paced case counts signals that go once: a full queue would have
+	# dropped one.
+	local drops
+	if fact_var drops "$c.drops"; then
+		assert_num "packets the paths' shapers dropped during the case" "$drops" -eq 0 || return
+	fi
 	IFS=';' read -ra own <<<"$(fact_get "$c.want_mib")"
 	for mib in "${own[@]}"; do
 		read -r role ctr n <<<"$mib"

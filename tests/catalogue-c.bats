@@ -137,6 +137,19 @@ load helpers
 	assert_output --partial "client MPTcpExtPortAdd: expected exactly 2, got 0"
 }
 
+@test "prio: without the direct route the client's join leaves from its initial address, which no endpoint change reaches: no MP_PRIO received" {
+	sabotage prio JOINS_CASES=sigtobk JOINS_DIRECT=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ single address, switch to backup'
+	assert_output --partial "server MPTcpExtMPPrioRx: expected exactly 1, got 0"
+}
+
+@test "prio: an unpaced client fills the routers' queues: the shapers drop, which the case reports before it counts MP_PRIO" {
+	sabotage prio JOINS_CASES=mpcbk JOINS_RATE=''
+	assert_failure 1
+	assert_output --regexp "packets the paths' shapers dropped during the case: expected exactly 0, got [1-9]"
+}
+
 @test "mpfail: with DSS checksums off the corruption goes unseen: no MP_FAIL, and the flipped byte reaches the server" {
 	sabotage mpfail MPFAIL_CASES=two MPFAIL_CSUM=0
 	assert_failure 1
