@@ -10,7 +10,8 @@
 # with the same counters: MPFastcloseTx on the end that closes,
 # MPFastcloseRx on the other, and MP_RST only where the kernel sends it.
 # The close with unread data is the kernel's other road to MP_FASTCLOSE
-# (__mptcp_close: data left unread is as good as SO_LINGER 0).
+# (the kernel closes an MPTCP socket with data left unread as it does one
+# with SO_LINGER 0).
 #
 # Two subflows (a subflow endpoint for path 2) and a streaming upload per
 # case. Once both subflows are up and 1 MiB has arrived, the harness tells
