@@ -86,6 +86,20 @@ fastclosed() {
 		mib "$c" "$by" MPRstRx -eq 0
 }
 
+# Both subflows were up when the end closed, and it fastclosed them both.
+# $1: case, $2: the end that closed, $3: the other
+fastclosed_both() {
+	assert_num "subflows the client listed before the close" "$(fact_get "$1.sf_at_abort")" -eq 2 &&
+		fastclosed "$@"
+}
+
+# The end that closed reports how it closed, and exits 0.
+# $1: case, $2: role, $3: its expected status
+closed_as() {
+	assert_str "the $2's status" "$(traffic_json "$2" '.conns[0].status' "$1")" "$3" &&
+		assert_num "the $2's exit code" "$(<"$(traffic_dir "$1")/$2.rc")" -eq 0
+}
+
 # The end that did not close saw the reset, not an ended transfer.
 # $1: case, $2: role, $3: its expected error text
 saw_reset() {
@@ -120,27 +134,23 @@ saw_reset() {
 @test "the server's application sees the reset, not an ended transfer; the client reports its abort" {
 	harness_case abort FASTCLOSE_CASES
 	saw_reset abort server "Connection reset by peer" &&
-		assert_str "the client's status" "$(traffic_json client '.conns[0].status' abort)" aborted &&
-		assert_num "the client's exit code" "$(<"$(traffic_dir abort)/client.rc")" -eq 0
+		closed_as abort client aborted
 }
 
 @test "fastclose server test: the server's SO_LINGER 0 close sends MP_FASTCLOSE and MP_RST on each subflow; the client receives them" {
 	harness_case server FASTCLOSE_CASES
-	assert_num "subflows the client listed before the abort" "$(fact_get server.sf_at_abort)" -eq 2 &&
-		fastclosed server server client
+	fastclosed_both server server client
 }
 
 @test "fastclose server test: the client's application sees the reset; the server reports its abort" {
 	harness_case server FASTCLOSE_CASES
 	saw_reset server client "Connection reset by peer" &&
-		assert_str "the server's status" "$(traffic_json server '.conns[0].status' server)" aborted &&
-		assert_num "the server's exit code" "$(<"$(traffic_dir server)/server.rc")" -eq 0
+		closed_as server server aborted
 }
 
 @test "close with unread data: the server closes with bytes left in its socket: MP_FASTCLOSE and MP_RST on each subflow, as an abort" {
 	harness_case unread FASTCLOSE_CASES
-	assert_num "subflows the client listed before the close" "$(fact_get unread.sf_at_abort)" -eq 2 &&
-		fastclosed unread server client
+	fastclosed_both unread server client
 }
 
 @test "close with unread data: the client's application sees the reset; the server left data unread" {
@@ -149,6 +159,6 @@ saw_reset() {
 	unread=$(traffic_json server '.conns[0].unread_at_close' unread)
 	harness_diag "bytes unread in the server's socket at its close (-1: no SIOCINQ here): $unread"
 	saw_reset unread client "Connection reset by peer" &&
-		assert_str "the server's status" "$(traffic_json server '.conns[0].status' unread)" closed_unread &&
+		closed_as unread server closed_unread &&
 		assert_num "bytes left unread (-1: SIOCINQ unknown)" "$unread" -ne 0
 }
