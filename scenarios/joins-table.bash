@@ -57,10 +57,11 @@ client_limits() {
 # both ends takes then (mptcp_join.sh's sflags); CASE_RATE the client's
 # pace (a case whose signal goes once in the upload's direction: MP_PRIO);
 # CASE_ONCE 1 for a case that counts such a signal (it checks that the
-# shapers dropped nothing); CASE_DIRECT the server paths the client reaches as over a direct link
-# (topo_direct_route: a subflow to an announced address then comes from
-# the client's address on that path, an implicit endpoint, as in
-# mptcp_join.sh's topology, where the sflags change reaches it); CASE_SYSCTL the case's sysctls
+# shapers dropped nothing); CASE_DIRECT the server paths the client
+# reaches as over a direct link (topo_direct_route: a subflow to an
+# announced address then comes from the client's address on that path, an
+# implicit endpoint, as in mptcp_join.sh's topology, where the sflags
+# change reaches it); CASE_SYSCTL the case's sysctls
 # ("ROLE KEY=VALUE", undone before the next case), and the userspace path
 # manager ("ROLE uspm"), without a daemon: the role's ip mptcp monitor,
 # which the kernel would take for one, is stopped meanwhile. $1: case

@@ -6,9 +6,9 @@
 # data, every byte intact.
 #
 # One upload, paced below the paths' rate (mptcp_join.sh's slow sender: a
-# full router queue would drop the RM_ADDR with the data), with client `subflow` endpoints for paths
-# 2 and 3 and a server `signal` endpoint for its path 2 address: four
-# subflows. Then, one step at a time, each waited for and counted:
+# full router queue would drop the RM_ADDR with the data), with client
+# `subflow` endpoints for paths 2 and 3 and a server `signal` endpoint for
+# its path 2 address: four subflows. Then, one step at a time, each waited for and counted:
 #   rm      ip mptcp endpoint delete (client, path 2)
 #   readd   ip mptcp endpoint add (client, path 2)
 #   rm-sig  ip mptcp endpoint delete (server, its path 2 address)

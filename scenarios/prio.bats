@@ -57,7 +57,7 @@ setup_file() {
 	joins_as_mptcp_join mpcbk
 }
 
-@test "mpc switch to backup both sides: endpoints on both initial addresses turned backup: MP_PRIO sent by the server and received by it" {
+@test "mpc switch to backup both sides: endpoints on both initial addresses turned backup: the server sends MP_PRIO and receives the client's" {
 	harness_case mpctobk2 JOINS_CASES
 	joins_as_mptcp_join mpctobk2
 }

@@ -8,16 +8,15 @@
 # starts one upload, paced below the paths' rate as mptcp_join.sh's slow
 # sender is (a full router queue would drop an RM_ADDR, which goes once;
 # each case checks that the shapers dropped nothing), waits until its
-# joins are up, then removes what the case removes, one step at a time:
-# a step waits until the client's own subflow events show the subflows it
-# closes gone. Its test checks what
-# chk_join_nr, chk_add_nr, chk_rm_nr, chk_rm_tx_nr and chk_rst_nr check
-# there: the joins (SYN, SYN/ACK, ACK), the ADD_ADDRs and their echoes,
-# RM_ADDRs received and subflows removed on the side each is counted
-# ("invert": the server removed, so the client counts the RM_ADDR and the
-# server the subflows; "simult": a flush on both ends, whose subflow
-# removals are counted on either side, so their sum is bounded), RM_ADDRs
-# the client sent, and no MP_RST.
+# joins are up, then removes what the case removes, one step at a time: a
+# step waits until the client's own subflow events show the subflows it
+# closes gone. Its test checks what chk_join_nr, chk_add_nr, chk_rm_nr,
+# chk_rm_tx_nr and chk_rst_nr check there: the joins (SYN, SYN/ACK, ACK),
+# the ADD_ADDRs and their echoes, RM_ADDRs received and subflows removed
+# on the side each is counted ("invert": the server removed, so the client
+# counts the RM_ADDR and the server the subflows; "simult": a flush on
+# both ends, whose subflow removals are counted on either side, so their
+# sum is bounded), RM_ADDRs the client sent, and no MP_RST.
 #
 #            +------+
 #   client --| r1   |-- path 1 --+ 198.19.1.1
