@@ -286,6 +286,49 @@ obs_snapshot() {
 	} >"$out" 2>&1
 }
 
+# A subflow the client shut down whose server side still sends, from a
+# snapshot (obs_snapshot): on the client a tcp subflow in FIN-WAIT-2 with
+# bytes waiting in its receive queue that the MPTCP socket never takes,
+# on the server that subflow's other end in CLOSE-WAIT with bytes unsent.
+# The data is acked at the TCP level and never at the MPTCP level, and
+# nothing moves it to another subflow: the connection cannot complete.
+# Sets OBS_STUCK (what was seen, in words). $1: the snapshot's label
+obs_stuck_half_closed() {
+	local f=$MPTH_ART_DIR/state-$1.txt line role='' w a p k
+	local -A fin=() cw=()
+	# shellcheck disable=SC2034 # read by assert_closed_cleanly (assert.sh)
+	OBS_STUCK=''
+	[[ -r $f ]] || return 1
+	while IFS= read -r line; do
+		if [[ $line == '=== '* ]]; then
+			read -r _ role _ <<<"$line"
+			continue
+		fi
+		[[ $line == tcp* ]] || continue
+		read -ra w <<<"$line"
+		((${#w[@]} >= 6)) || continue
+		# Addresses as "a.b.c.d:port": no v4-mapped brackets, no %dev.
+		for k in 4 5; do
+			a=${w[k]#"[::ffff:"}
+			a=${a/]/}
+			[[ $a != *%* ]] || a=${a%%\%*}:${a##*:}
+			w[k]=$a
+		done
+		if [[ $role == client && ${w[1]} == FIN-WAIT-2 ]] && ((w[2] > 0)); then
+			fin[${w[4]}]=${w[2]}
+		elif [[ $role == server && ${w[1]} == CLOSE-WAIT ]] && ((w[3] > 0)); then
+			cw[${w[5]}]=${w[3]}
+		fi
+	done <"$f"
+	for p in "${!fin[@]}"; do
+		[[ -n ${cw[$p]:-} ]] || continue
+		# shellcheck disable=SC2034 # read by assert_closed_cleanly
+		OBS_STUCK="the client's subflow $p is shut down (FIN-WAIT-2) with ${fin[$p]} bytes received that its MPTCP socket never took; its server end (CLOSE-WAIT) holds ${cw[$p]} bytes the MPTCP level never saw acked, and sends them on that subflow alone"
+		return 0
+	done
+	return 1
+}
+
 # Everything a reader of a failure needs, to stderr and the artifacts.
 obs_failure_dump() {
 	local role gone f=$MPTH_ART_DIR/failure-dump.txt

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The path of the initial subflow fails mid-transfer, by interface down and
 # by a silent blackhole; MPTCP carries on over the second path with every
-# byte intact, and a new subflow joins when the path comes back.
+# byte intact, a new subflow joins when the path comes back, and the
+# connection then closes cleanly: the server's result and DATA_FIN reach
+# the client.
 #
 # link-down: the client's interface goes down and, as a connection manager
 # (mptcpd, NetworkManager) does, its endpoint is withdrawn, closing the dead
@@ -86,6 +88,11 @@ setup_file() {
 	assert_rejoined_within link-down 5000
 }
 
+@test "link-down: the connection closes cleanly in both directions: the server's result and DATA_FIN reach the client" {
+	harness_case link-down FAILOVER_FAULTS
+	assert_closed_cleanly link-down
+}
+
 @test "blackhole: a second subflow joins before the fault (MIB, ss -M, MPTCP_INFO)" {
 	harness_case blackhole FAILOVER_FAULTS
 	assert_joined_before_fault blackhole "$FAILOVER_SUBFLOWS"
@@ -114,4 +121,9 @@ setup_file() {
 @test "blackhole: a new subflow joins over path 1 within 5 s of its return" {
 	harness_case blackhole FAILOVER_FAULTS
 	assert_rejoined_within blackhole 5000
+}
+
+@test "blackhole: the connection closes cleanly in both directions: the server's result and DATA_FIN reach the client" {
+	harness_case blackhole FAILOVER_FAULTS
+	assert_closed_cleanly blackhole
 }

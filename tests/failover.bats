@@ -59,11 +59,15 @@ sabotage() {
 	assert_output --partial "seed 4242 (reproduce with --seed 4242)"
 	run jq -r '.conns[0].seed' "$BATS_TEST_TMPDIR/art/failover/traffic-link-down/server.json"
 	assert_output 4242
+	# The link-down case's 6 tests pass; a close that hung on the kernel's
+	# half-closed initial subflow is the one named skip allowed.
+	local want=6
+	[[ ! -s $BATS_TEST_TMPDIR/art/failover/state-hung-link-down.txt ]] || want=5
 	run jq -r '.seed, .passed, .scenarios[0].name, (.scenarios[0].figures | has("link-down.outage_ms"))' \
 		"$BATS_TEST_TMPDIR/s.json"
-	assert_output $'4242\n5\nfailover\ntrue'
+	assert_output $'4242\n'"$want"$'\nfailover\ntrue'
 	# One testcase per @test, in well-formed XML.
 	run python3 -c 'import sys, xml.dom.minidom as m; print(len(m.parse(sys.argv[1]).getElementsByTagName("testcase")))' \
 		"$BATS_TEST_TMPDIR/j.xml"
-	assert_output 10
+	assert_output 12
 }

@@ -22,7 +22,13 @@ placements() {
 	printf '%s\n' "$output" >"$out"
 	assert_success
 	assert_output --regexp '# stress: 2 '
-	assert_line '10 passed, 0 failed, 0 skipped'
+	# A close that hangs on the kernel's half-closed initial subflow is
+	# a named skip (assert_closed_cleanly), the one skip allowed.
+	if [[ $output == *"KNOWN KERNEL BUG (a half-closed initial subflow"* ]]; then
+		assert_line '11 passed, 0 failed, 1 skipped'
+	else
+		assert_line '12 passed, 0 failed, 0 skipped'
+	fi
 	# Both faults, each judged against 2% (20 per mille), both within.
 	run placements "$out"
 	assert_equal "${#lines[@]}" 2

@@ -65,7 +65,7 @@ __transferring() {
 	__in_ns mptcp-client
 }
 __tearing_down() {
-	grep -q '^# ok 10 ' "$OUT"
+	grep -q '^# ok 12 ' "$OUT"
 }
 
 # Wait for a phase; fail with what the run printed if it never comes.
