@@ -8,9 +8,10 @@ USPM_CTL=${USPM_CTL:-$MPTH_SAMPLES/mptcp-pm-ctl}
 
 declare -gA __USPM_FD=()
 
-# Build mptcp-pm-ctl if it is not there (it needs libmnl-dev).
+# Build mptcp-pm-ctl if it is not there or older than its source (it
+# needs libmnl-dev).
 uspm_build() {
-	[[ -x $USPM_CTL ]] && return 0
+	[[ -x $USPM_CTL && $USPM_CTL -nt $MPTH_ROOT/c-samples/pm-ctl/mptcp-pm-ctl.c ]] && return 0
 	local log
 	log=$(make -C "$MPTH_ROOT/c-samples/pm-ctl" -s O="$(dirname "$USPM_CTL")" 2>&1) || {
 		printf '%s\n' "$log" >&2

@@ -7,6 +7,8 @@
  * the "mptcp_pm" generic netlink family.  This tool sends one command
  * (ANNOUNCE, REMOVE, SUBFLOW_CREATE, SUBFLOW_DESTROY) or listens to the
  * "mptcp_pm_events" multicast group and prints each event as a JSON line.
+ * It also adds an endpoint of the in-kernel path manager (ADD_ADDR) with
+ * flags that the system's ip(8) may not know: "laminar" (6.18).
  *
  * The userspace PM accepts commands for a connection only while someone
  * listens to its events, so a scenario keeps "mptcp-pm-ctl listen" running
@@ -54,6 +56,7 @@
 #define PM_GENL_VER		1
 
 enum {
+	PM_CMD_ADD_ADDR = 1,
 	PM_CMD_ANNOUNCE = 8,
 	PM_CMD_REMOVE = 9,
 	PM_CMD_SUBFLOW_CREATE = 10,
@@ -78,7 +81,21 @@ enum {
 };
 
 #define PM_ADDR_FLAG_SIGNAL	(1u << 0)
+#define PM_ADDR_FLAG_SUBFLOW	(1u << 1)
 #define PM_ADDR_FLAG_BACKUP	(1u << 2)
+#define PM_ADDR_FLAG_FULLMESH	(1u << 3)
+#define PM_ADDR_FLAG_LAMINAR	(1u << 5)
+
+static const struct {
+	const char *name;
+	uint32_t flag;
+} addr_flags[] = {
+	{ "signal", PM_ADDR_FLAG_SIGNAL },
+	{ "subflow", PM_ADDR_FLAG_SUBFLOW },
+	{ "backup", PM_ADDR_FLAG_BACKUP },
+	{ "fullmesh", PM_ADDR_FLAG_FULLMESH },
+	{ "laminar", PM_ADDR_FLAG_LAMINAR },
+};
 
 /* Event attributes (enum mptcp_event_attr). */
 enum {
@@ -131,6 +148,7 @@ static const char *cfg_remote;
 static int cfg_rport = -1;
 static const char *cfg_dev;
 static bool cfg_backup;
+static uint32_t cfg_flags;
 static const char *cfg_ready;
 static long cfg_timeout_ms;
 
@@ -167,6 +185,10 @@ static void usage(FILE *f)
 		"            --remote B --rport P\n"
 		"  destroy   SUBFLOW_DESTROY the subflow with these four endpoints\n"
 		"            --token T --addr A --port P --remote B --rport P\n"
+		"  endpoint-add  add an endpoint of the in-kernel path manager, as\n"
+		"            ip mptcp endpoint add does, with any flag the kernel\n"
+		"            has     --addr A --flags LIST [--id N] [--port P]\n"
+		"            [--dev IF]\n"
 		"\n"
 		"Options:\n"
 		"  -t, --token N     connection token, from the created or established\n"
@@ -178,6 +200,8 @@ static void usage(FILE *f)
 		"  -P, --rport N     remote port\n"
 		"  -d, --dev IFNAME  bind the address to this interface\n"
 		"  -b, --backup      create: the new subflow is a backup\n"
+		"  -f, --flags LIST  endpoint-add: comma-separated signal, subflow,\n"
+		"                    backup, fullmesh, laminar\n"
 		"      --ready FILE  listen: write FILE once subscribed\n"
 		"      --timeout MS  listen: exit after MS (exit code 6)\n"
 		"  -h, --help        this text\n"
@@ -196,6 +220,31 @@ static void __noreturn __printf(1, 2) die_usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n(see mptcp-pm-ctl --help)\n");
 	exit(EXIT_USAGE);
+}
+
+/* "signal,laminar" as PM_ADDR_FLAG_* bits; an unknown name is a usage error. */
+static uint32_t opt_flags(const char *s)
+{
+	char buf[128], *tok, *save;
+	uint32_t flags = 0;
+	size_t i;
+
+	if (strlen(s) >= sizeof(buf))
+		die_usage("--flags: '%s' is too long", s);
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < ARRAY_SIZE(addr_flags); i++)
+			if (!strcmp(tok, addr_flags[i].name))
+				break;
+		if (i == ARRAY_SIZE(addr_flags))
+			die_usage("--flags: unknown flag '%s' (signal, subflow, backup, fullmesh, laminar)",
+				  tok);
+		flags |= addr_flags[i].flag;
+	}
+	if (!flags)
+		die_usage("--flags: no flag in '%s'", s);
+	return flags;
 }
 
 /* @opt names the option in the error, @s is its text, @max its bound. */
@@ -223,6 +272,7 @@ static void parse_opts(int argc, char **argv)
 		{ "rport", required_argument, NULL, 'P' },
 		{ "dev", required_argument, NULL, 'd' },
 		{ "backup", no_argument, NULL, 'b' },
+		{ "flags", required_argument, NULL, 'f' },
 		{ "ready", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -230,7 +280,7 @@ static void parse_opts(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:i:a:p:r:P:d:bh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:i:a:p:r:P:d:bf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			cfg_token = opt_ulong("--token", optarg, UINT32_MAX);
@@ -257,6 +307,9 @@ static void parse_opts(int argc, char **argv)
 		case 'b':
 			cfg_backup = true;
 			break;
+		case 'f':
+			cfg_flags = opt_flags(optarg);
+			break;
 		case 'R':
 			cfg_ready = optarg;
 			break;
@@ -271,11 +324,18 @@ static void parse_opts(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		die_usage("want exactly one command (listen, announce, remove, create, destroy)");
+		die_usage("want exactly one command (listen, announce, remove, create, destroy, endpoint-add)");
 	cfg_cmd = argv[optind];
 
 	if (!strcmp(cfg_cmd, "listen"))
 		return;
+	if (!strcmp(cfg_cmd, "endpoint-add")) {
+		if (!cfg_addr || !cfg_flags)
+			die_usage("endpoint-add needs --addr and --flags");
+		if (cfg_have_token)
+			die_usage("endpoint-add takes no --token (an endpoint is for every connection)");
+		return;
+	}
 	if (!cfg_have_token)
 		die_usage("%s needs --token", cfg_cmd);
 	if (!strcmp(cfg_cmd, "announce")) {
@@ -506,7 +566,9 @@ static int run_command(void)
 	int err;
 
 	resolve_family(nl, &fam);
-	if (!strcmp(cfg_cmd, "announce"))
+	if (!strcmp(cfg_cmd, "endpoint-add"))
+		cmd = PM_CMD_ADD_ADDR;
+	else if (!strcmp(cfg_cmd, "announce"))
 		cmd = PM_CMD_ANNOUNCE;
 	else if (!strcmp(cfg_cmd, "remove"))
 		cmd = PM_CMD_REMOVE;
@@ -516,8 +578,13 @@ static int run_command(void)
 		cmd = PM_CMD_SUBFLOW_DESTROY;
 
 	nlh = genl_msg(fam.id, cmd, PM_GENL_VER, time(NULL));
-	mnl_attr_put_u32(nlh, PM_ATTR_TOKEN, cfg_token);
+	if (cmd != PM_CMD_ADD_ADDR)
+		mnl_attr_put_u32(nlh, PM_ATTR_TOKEN, cfg_token);
 	switch (cmd) {
+	case PM_CMD_ADD_ADDR:
+		put_addr(nlh, PM_ATTR_ADDR, cfg_addr, cfg_id, cfg_port,
+			 cfg_flags, cfg_dev);
+		break;
 	case PM_CMD_ANNOUNCE:
 		put_addr(nlh, PM_ATTR_ADDR, cfg_addr, cfg_id, cfg_port,
 			 PM_ADDR_FLAG_SIGNAL, cfg_dev);
