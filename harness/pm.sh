@@ -36,13 +36,18 @@ pm_limits() {
 # "nodev" for no device (as mptcp_join.sh adds most of its endpoints; a
 # path index with no device then names an address the role does not
 # have), "id N", "port N" (a signal endpoint announced with its own port:
-# ADD_ADDR with a port, and a listener the kernel opens for the joins).
+# ADD_ADDR with a port, and a listener the kernel opens for the joins),
+# "laminar" (6.18: the address a subflow to an announced address leaves
+# from, instead of the one routing picks; added with mptcp-pm-ctl, as
+# iproute2 6.1 has no such flag).
 pm_endpoint() {
 	local role=$1 path=$2 fam=4 flags=() ns addr dev=(dev "p$2") mapped=''
+	local laminar=0
 	shift 2
 	while (($#)); do
 		case $1 in
 		subflow | signal | backup | fullmesh) flags+=("$1") ;;
+		laminar) laminar=1 ;;
 		v6) fam=6 ;;
 		mapped) mapped='::ffff:' ;;
 		nodev) dev=() ;;
@@ -57,7 +62,22 @@ pm_endpoint() {
 	done
 	topo_ns_to ns "$role"
 	topo_addr_to addr "$path" "$role" "$fam"
-	ip -n "$ns" mptcp endpoint add "$mapped$addr" "${dev[@]}" "${flags[@]}"
+	((laminar)) || {
+		ip -n "$ns" mptcp endpoint add "$mapped$addr" "${dev[@]}" "${flags[@]}"
+		return
+	}
+	# The same words as mptcp-pm-ctl options: a flag list, --id, --port,
+	# --dev.
+	local opts=() names=laminar i
+	for ((i = 0; i < ${#flags[@]}; i++)); do
+		case ${flags[i]} in
+		id | port) opts+=("--${flags[i]}" "${flags[i + 1]}"); i=$((i + 1)) ;;
+		*) names+=",${flags[i]}" ;;
+		esac
+	done
+	((${#dev[@]} == 0)) || opts+=(--dev "${dev[1]}")
+	uspm_build || return 1
+	ip netns exec "$ns" "$USPM_CTL" endpoint-add --addr "$mapped$addr" --flags "$names" "${opts[@]}"
 }
 
 # Remove the endpoint of a path's address. $1: role, $2: path, $3: 4|6

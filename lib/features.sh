@@ -200,6 +200,16 @@ __feat_probe() {
 		}
 		FEAT_HOW="iptables -m connbytes"
 		;;
+	laminar)
+		# As mptcp_join.sh asks: by the function the feature brought
+		# (6.18), since an older kernel takes the flag and ignores it.
+		local ks=${MPTH_KALLSYMS:-/proc/kallsyms}
+		if ! grep -q ' mptcp_pm_get_endp_laminar_max$' "$ks" 2>/dev/null; then
+			FEAT_REASON="kernel has no laminar endpoints (no mptcp_pm_get_endp_laminar_max in $ks; Linux >= 6.18)"
+			return 1
+		fi
+		FEAT_HOW="$ks has mptcp_pm_get_endp_laminar_max"
+		;;
 	libmnl)
 		if [[ ! -r /usr/include/libmnl/libmnl.h ]] || ! command -v "${CC:-gcc}" >/dev/null; then
 			FEAT_REASON="libmnl headers or a C compiler missing (package libmnl-dev)"

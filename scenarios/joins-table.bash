@@ -21,6 +21,12 @@
 # the announced address leaves from its initial address, which no endpoint
 # change reaches, so it sends no MP_PRIO).
 : "${JOINS_DIRECT:=1}"
+# 0 adds the laminar cases' endpoints without the laminar flag, and 0 lets
+# router 2 pass their MP_JOIN SYNs (sabotages: the subflow to the
+# announced address then leaves from routing's source, refused, or
+# accepted).
+: "${JOINS_LAMINAR:=1}"
+: "${JOINS_REFUSE:=1}"
 # The port the port cases announce their addresses with, as mptcp_join.sh;
 # each case takes ports of its own from there (the kernel's listener for a
 # port endpoint cannot bind while an earlier case's subflow to that port
@@ -33,6 +39,18 @@ with_port() {
 	P=()
 	((JOINS_WITH_PORT)) && P=(port "$1")
 	return 0
+}
+
+# A laminar endpoint on a path of the client (plain, under the
+# JOINS_LAMINAR sabotage). $1: path, $2...: more pm_endpoint words
+laminar_endpoint() {
+	local path=$1
+	shift
+	if ((JOINS_LAMINAR)); then
+		pm_endpoint client "$path" laminar nodev "$@"
+	else
+		pm_endpoint client "$path" nodev "$@"
+	fi
 }
 
 # The client's limits, with the sabotage slack. $1: subflows,
@@ -61,14 +79,16 @@ client_limits() {
 # reaches as over a direct link (topo_direct_route: a subflow to an
 # announced address then comes from the client's address on that path, an
 # implicit endpoint, as in mptcp_join.sh's topology, where the sflags
-# change reaches it); CASE_SYSCTL the case's sysctls
+# change reaches it); CASE_REFUSE the paths whose routers refuse MP_JOIN
+# SYNs with a reset (mptcp_join.sh's reset_with_tcp_filter); CASE_SYSCTL
+# the case's sysctls
 # ("ROLE KEY=VALUE", undone before the next case), and the userspace path
 # manager ("ROLE uspm"), without a daemon: the role's ip mptcp monitor,
 # which the kernel would take for one, is stopped meanwhile. $1: case
 case_setup() {
 	local c=$1 join add='0 0' rejected=0
 	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=() CASE_NOECHO=0
-	CASE_CHANGE=() CASE_RATE='' CASE_DIRECT=() CASE_ONCE=0
+	CASE_CHANGE=() CASE_RATE='' CASE_DIRECT=() CASE_ONCE=0 CASE_REFUSE=()
 	local addtx='' mib='' port='' P
 	CASE_DEL=()
 	case $c in
@@ -510,6 +530,49 @@ case_setup() {
 		join='0 0 0' mib=$(prio_mib 1 1 0 0)
 		CASE_WAIT=(1)
 		;;
+	lamnone | lamone | lammulti | lamsingle | lamsub)
+		# laminar_endp_tests: the server announces its path-2 address;
+		# the client's route to it (the direct link) leaves from its
+		# own path-2 address, whose MP_JOIN SYNs router 2 refuses, as
+		# the selftest's filter does. A laminar endpoint gives the
+		# subflow to an announced address its source instead.
+		CASE_DIRECT=(2) CASE_REFUSE=(2)
+		((JOINS_REFUSE)) || CASE_REFUSE=()
+		pm_limits server subflows=2 add_addr_accepted=0
+		client_limits 2 2
+		pm_endpoint server 2 signal nodev
+		join='1 1 1' add='1 1'
+		CASE_WAIT=(2)
+		case $c in
+		lamnone) # "without a laminar endpoint": routing's source, refused
+			join='0 0 0' mib='client MPTcpExtMPJoinSynTx 1'
+			CASE_WAIT=(1 --wait-mib client MPTcpExtMPJoinSynTx 1)
+			;;
+		lamone) # "with a laminar endpoint"
+			laminar_endpoint 3
+			;;
+		lammulti) # "with multiple laminar endpoints": the IPv6 one unused
+			pm_endpoint server 3 signal nodev
+			laminar_endpoint 3 v6
+			laminar_endpoint 3
+			laminar_endpoint 4
+			join='2 2 2' add='2 2'
+			CASE_WAIT=(3)
+			;;
+		lamsingle) # "single laminar endpoint": two announced, one used
+			pm_endpoint server 3 signal nodev
+			laminar_endpoint 3
+			CASE_WAIT=(2 --wait-mib server MPTcpExtEchoAdd 2)
+			add='2 2'
+			;;
+		lamsub) # "sublow + laminar endpoints": each used once
+			pm_limits server subflows=4 add_addr_accepted=0
+			client_limits 4 2
+			laminar_endpoint 1 subflow
+			laminar_endpoint 3 subflow
+			;;
+		esac
+		;;
 	usnorm) # "userspace pm type prevents rm_addr": both ends' PMs
 		CASE_SYSCTL=("server uspm" "client uspm")
 		pm_limits server subflows=1 add_addr_accepted=0
@@ -557,6 +620,10 @@ joins_run() {
 				topo_direct_route "${kv#direct }" del
 				continue
 			fi
+			if [[ $kv == "refuse "* ]]; then
+				fault_refuse_join_end "${kv#refuse }"
+				continue
+			fi
 			# shellcheck disable=SC2086 # "ROLE KEY=VALUE": two words
 			topo_sysctl $kv
 		done
@@ -581,6 +648,10 @@ joins_run() {
 		for i in "${CASE_DIRECT[@]}"; do
 			topo_direct_route "$i" add || return 1
 			undo+=("direct $i")
+		done
+		for i in "${CASE_REFUSE[@]}"; do
+			fault_refuse_join "$i" reset || return 1
+			undo+=("refuse $i")
 		done
 		if ((CASE_NOECHO && JOINS_ECHO_LOSS)); then
 			for ((i = 1; i <= TOPO_PATHS; i++)); do

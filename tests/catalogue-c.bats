@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Each key check of the limits, fastclose, joinerr, bind, readd, joins,
-# removes and mpfail scenarios, and of the port, nobackup, prio-initial,
+# removes, laminar and mpfail scenarios, and of the port, nobackup, prio-initial,
 # signal-backup and userspace-PM contract cases, can fail: break one thing
 # on purpose through the scenario's knobs and watch the matching test
 # report "not ok" with the reason.
@@ -164,4 +164,21 @@ load helpers
 	assert_failure 1
 	assert_output --regexp 'not ok [0-9]+ signal address, ADD_ADDR timeout:'
 	assert_output --partial "client MPTcpExtAddAddr: expected exactly 4, got 1"
+}
+
+@test "laminar: endpoints without the laminar flag make no join, and the laminar join checks fail" {
+	grep -q " mptcp_pm_get_endp_laminar_max$" /proc/kallsyms || skip "kernel has no laminar endpoints"
+	sabotage laminar JOINS_CASES="lamone lammulti" JOINS_LAMINAR=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ with a laminar endpoint'
+	assert_output --regexp 'not ok [0-9]+ with multiple laminar endpoints'
+	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 1, got 0"
+}
+
+@test "laminar: with routing's source not refused, the no-laminar case joins, and its no-join check fails" {
+	grep -q " mptcp_pm_get_endp_laminar_max$" /proc/kallsyms || skip "kernel has no laminar endpoints"
+	sabotage laminar JOINS_CASES=lamnone JOINS_REFUSE=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ without a laminar endpoint'
+	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 0, got 1"
 }
