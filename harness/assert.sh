@@ -285,6 +285,19 @@ assert_join_clean() {
 	done
 }
 
+# Counters that changed by exactly so much, from a list a case table
+# keeps: "ROLE COUNTER N;ROLE COUNTER N..." (empty: nothing to check).
+# $1: tag, $2: the list
+assert_mib_list() {
+	local tag=$1 item role ctr n
+	local -a items
+	IFS=';' read -ra items <<<"$2"
+	for item in "${items[@]}"; do
+		read -r role ctr n <<<"$item"
+		assert_mib "$tag" "$role" "$ctr" -eq "$n" || return
+	done
+}
+
 # Addresses announced with a port and the joins to that port, as
 # chk_add_nr's port part counts them: ADD_ADDRs with a port the client got
 # (PortAdd), the port joins' SYN, SYN/ACK and ACK, and no port mismatch.

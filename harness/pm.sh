@@ -37,17 +37,20 @@ pm_limits() {
 # path index with no device then names an address the role does not
 # have), "id N", "port N" (a signal endpoint announced with its own port:
 # ADD_ADDR with a port, and a listener the kernel opens for the joins),
+# "addr A" (this address instead of the path's: one the role does not
+# have, as mptcp_join.sh's invalid addresses, 224.0.0.1 among them),
 # "laminar" (6.18: the address a subflow to an announced address leaves
 # from, instead of the one routing picks; added with mptcp-pm-ctl, as
 # iproute2 6.1 has no such flag).
 pm_endpoint() {
 	local role=$1 path=$2 fam=4 flags=() ns addr dev=(dev "p$2") mapped=''
-	local laminar=0
+	local laminar=0 literal=''
 	shift 2
 	while (($#)); do
 		case $1 in
 		subflow | signal | backup | fullmesh) flags+=("$1") ;;
 		laminar) laminar=1 ;;
+		addr) literal=$2; shift ;;
 		v6) fam=6 ;;
 		mapped) mapped='::ffff:' ;;
 		nodev) dev=() ;;
@@ -62,6 +65,7 @@ pm_endpoint() {
 	done
 	topo_ns_to ns "$role"
 	topo_addr_to addr "$path" "$role" "$fam"
+	[[ -z $literal ]] || addr=$literal
 	((laminar)) || {
 		ip -n "$ns" mptcp endpoint add "$mapped$addr" "${dev[@]}" "${flags[@]}"
 		return
@@ -113,9 +117,28 @@ pm_endpoint_id() {
 # Like pm_endpoint_id, into a variable: one ip, no other fork.
 # $1: variable, $2: role, $3: path, $4: 4|6
 pm_endpoint_id_to() {
-	local __addr __ns __line __i __found=1
-	local -a __lines __w
+	local __addr
 	topo_addr_to __addr "$3" "$2" "${4:-4}"
+	__pm_endpoint_id_of "$1" "$2" "$__addr"
+}
+
+# Remove the endpoint of an address given as such (pm_endpoint ... addr).
+# $1: role, $2: address
+pm_endpoint_del_addr() {
+	local id ns
+	__pm_endpoint_id_of id "$1" "$2" || {
+		log_err "pm_endpoint_del_addr: no endpoint for $2 on $1"
+		return 1
+	}
+	topo_ns_to ns "$1"
+	ip -n "$ns" mptcp endpoint delete id "$id"
+}
+
+# The id of a role's endpoint for an address, into a variable.
+# $1: variable, $2: role, $3: address
+__pm_endpoint_id_of() {
+	local __addr=$3 __ns __line __i __found=1
+	local -a __lines __w
 	topo_ns_to __ns "$2"
 	printf -v "$1" ''
 	mapfile -t __lines < <(ip -n "$__ns" mptcp endpoint show)

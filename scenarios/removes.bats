@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # mptcp_join.sh's removal table: endpoints deleted or flushed under a live
-# connection, on either end, id 0 included, give exactly the RM_ADDR and
-# subflow-removal counts the kernel's selftest wants, with no reset where
-# it counts them, and every byte arrives intact.
+# connection, on either end, id 0 included, and announced addresses that
+# cannot be used, give exactly the RM_ADDR and subflow-removal counts the
+# kernel's selftest wants, with no reset where it counts them, and every
+# byte arrives intact.
 #
 # Each case sets the limits and endpoints its mptcp_join.sh case sets,
 # starts one upload, paced below the paths' rate as mptcp_join.sh's slow
@@ -31,7 +32,7 @@
 load ../harness/harness
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${REMOVES_CASES:=rmsf rmsfs rmaddr rmsfsig rmsfssig rmaddrs flushsfsig flushsf flushaddr rmid0sf rmid0addr rmaddr6 rmsfsig6 rmaddrport rmsfsigport flushsfsigport}"
+: "${REMOVES_CASES:=rmsf rmsfs rmaddr rmsfsig rmsfssig rmaddrs rmbad flushsfsig flushsf flushaddr flushbad rmid0sf rmid0addr rmaddr6 rmsfsig6 rmaddrport rmsfsigport flushsfsigport}"
 # The port of the port cases' announced address, as mptcp_join.sh's; each
 # case takes the next one: the kernel's listener for a port endpoint cannot
 # bind while the previous case's subflow to that port is in TIME-WAIT
@@ -44,6 +45,10 @@ load ../harness/harness
 # is dropped with the data. '' sends as fast as the paths take (a
 # sabotage: the shapers drop).
 : "${REMOVES_RATE=10mbit}"
+# The addresses the invalid-address cases announce: two the server does
+# not have (its kernel drops what is sent to them) and a multicast one (a
+# subflow to it cannot even be connected).
+: "${REMOVES_BAD:=198.19.12.1 224.0.0.1 198.19.14.1}"
 # 0 skips the removals (a sabotage: nothing is removed).
 : "${REMOVES_DO:=1}"
 
@@ -52,12 +57,16 @@ load ../harness/harness
 # .want_rmtx (RM_ADDRs the client sends, or '' when the case does not
 # say), .rst (normal|invert, or none where mptcp_join.sh does not count
 # the resets: they are then only reported), .want_port (port joins, as
-# chk_add_nr counts them, or ''). CASE_STEPS: the removals, each
-# "ACTION:ROLE:PATH:LEFT" (del, flush or id0; LEFT: the client's subflows
-# after it); CASE_WAIT: the subflows to wait for first; CASE_FAM: 4 or 6.
+# chk_add_nr counts them, or ''), .want_mib (the case's own counters,
+# "ROLE COUNTER N;...": chk_join_nr's join_syn_tx and join_connect_err).
+# CASE_STEPS: the removals, each "ACTION:ROLE:PATH:LEFT" (del, flush or
+# id0; PATH may be an address an endpoint was given with "addr"; LEFT:
+# the client's subflows after it); CASE_WAIT: the subflows to wait for first; CASE_FAM: 4 or 6.
 # $1: case
 case_setup() {
-	local c=$1 join add='0 0' rm rmtx='' rst=normal v6=() bk=(backup) port=''
+	local c=$1 join add='0 0' rm rmtx='' rst=normal v6=() bk=(backup) port='' mib=''
+	local bad
+	read -ra bad <<<"$REMOVES_BAD"
 	CASE_FAM=4
 	case $c in
 	rmsf) # "remove single subflow"
@@ -113,6 +122,18 @@ case_setup() {
 		join='3 3 3' add='3 3' rm='3 3 invert'
 		CASE_WAIT=4 CASE_STEPS=(del:server:2:3 del:server:3:2 del:server:4:1)
 		;;
+	rmbad) # "remove invalid addresses": two of three unusable
+		pm_limits server subflows=3 add_addr_accepted=3
+		pm_endpoint server 1 signal backup nodev addr "${bad[0]}"
+		pm_endpoint server 1 signal backup nodev addr "${bad[1]}"
+		pm_endpoint server 3 signal backup nodev
+		# Two accepted: the unconnectable address is not counted as
+		# one, so the last, valid one still is.
+		pm_limits client subflows=2 add_addr_accepted=2
+		join='1 1 1' add='3 3' rm='3 1 invert'
+		mib='client MPTcpExtMPJoinSynTx 2;client MPTcpExtMPJoinSynTxConnectErr 1'
+		CASE_WAIT=2 CASE_STEPS=("del:server:${bad[0]}:2" "del:server:${bad[1]}:2" del:server:3:1)
+		;;
 	flushsfsig) # "flush subflows and signal"
 		pm_limits server subflows=3 add_addr_accepted=0
 		pm_endpoint server 2 signal backup nodev
@@ -139,6 +160,16 @@ case_setup() {
 		pm_limits client subflows=3 add_addr_accepted=3
 		join='3 3 3' add='3 3' rm='3 3 invert simult'
 		CASE_WAIT=4 CASE_STEPS=(flush:client::4 flush:server::1)
+		;;
+	flushbad) # "flush invalid addresses": two of three unreachable
+		pm_limits server subflows=3 add_addr_accepted=3
+		pm_endpoint server 1 signal backup nodev addr "${bad[0]}"
+		pm_endpoint server 3 signal backup nodev
+		pm_endpoint server 1 signal backup nodev addr "${bad[2]}"
+		pm_limits client subflows=3 add_addr_accepted=3
+		join='1 1 1' add='3 3' rm='3 1 invert'
+		mib='client MPTcpExtMPJoinSynTx 3'
+		CASE_WAIT=2 CASE_STEPS=(flush:server::1)
 		;;
 	rmid0sf) # "remove id 0 subflow": the client's initial address
 		pm_limits server subflows=1 add_addr_accepted=0
@@ -191,6 +222,7 @@ case_setup() {
 	fact_set "$c.want_rmtx" "$rmtx"
 	fact_set "$c.rst" "$rst"
 	fact_set "$c.want_port" "$port"
+	fact_set "$c.want_mib" "$mib"
 }
 
 # One removal step of a case. $1: tag, $2: ACTION:ROLE:PATH:LEFT
@@ -199,7 +231,13 @@ remove_step() {
 	IFS=: read -r act role path left <<<"$2"
 	[[ $CASE_FAM != 6 ]] || fam=(6)
 	case $act in
-	del) pm_endpoint_del "$role" "$path" "${fam[@]}" ;;
+	del)
+		if [[ $path == *.* ]]; then
+			pm_endpoint_del_addr "$role" "$path"
+		else
+			pm_endpoint_del "$role" "$path" "${fam[@]}"
+		fi
+		;;
 	flush) pm_flush "$role" ;;
 	id0) pm_endpoint_del_id0 "$role" "${fam[@]}" ;;
 	esac || log_warn "$tag: removal '$2' failed"
@@ -279,6 +317,7 @@ removed_as_mptcp_join() {
 		assert_mib "$c" client MPTcpExtMPJoinSynAckRx -eq "$synack" &&
 		assert_mib "$c" server MPTcpExtMPJoinAckRx -eq "$ack" &&
 		assert_join_clean "$c" &&
+		assert_mib_list "$c" "$(fact_get "$c.want_mib")" &&
 		assert_mib "$c" client MPTcpExtAddAddr -eq "$add" &&
 		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
 		{ [[ -z $port ]] || assert_port_joins "$c" "$port"; } &&
@@ -324,6 +363,11 @@ removed_as_mptcp_join() {
 	removed_as_mptcp_join rmaddrs
 }
 
+@test "remove invalid addresses: two of the three announced addresses unusable (one the server does not have, one multicast), all three deleted: 1 join, 2 MP_JOIN SYNs sent, 1 connect error, RM_ADDR 3, 1 subflow removed (invert)" {
+	harness_case rmbad REMOVES_CASES
+	removed_as_mptcp_join rmbad
+}
+
 @test "flush subflows and signal: both ends flushed: RM_ADDR 1, subflows removed 3 to 6 over both ends" {
 	harness_case flushsfsig REMOVES_CASES
 	removed_as_mptcp_join flushsfsig
@@ -337,6 +381,11 @@ removed_as_mptcp_join() {
 @test "flush addresses: the server's three announced addresses flushed: RM_ADDR 3, subflows removed 3 to 6" {
 	harness_case flushaddr REMOVES_CASES
 	removed_as_mptcp_join flushaddr
+}
+
+@test "flush invalid addresses: two of the three announced addresses the server does not have, all flushed: 1 join, 3 MP_JOIN SYNs sent, RM_ADDR 3, 1 subflow removed (invert)" {
+	harness_case flushbad REMOVES_CASES
+	removed_as_mptcp_join flushbad
 }
 
 @test "remove id 0 subflow: the client's initial address removed: RM_ADDR 1, the initial subflow removed, the join carries on" {

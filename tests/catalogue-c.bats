@@ -182,3 +182,12 @@ load helpers
 	assert_output --regexp 'not ok [0-9]+ without a laminar endpoint'
 	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 0, got 1"
 }
+
+@test "removes: announced addresses that all work make every join, and the invalid-address checks fail" {
+	sabotage removes REMOVES_CASES="rmbad flushbad" REMOVES_BAD="198.19.2.1 198.19.4.1 198.19.4.1"
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ remove invalid addresses'
+	assert_output --regexp 'not ok [0-9]+ flush invalid addresses'
+	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 1, got 2"
+	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 1, got 3"
+}
