@@ -26,6 +26,9 @@
 # announced address then leaves from routing's source, refused, or
 # accepted).
 : "${JOINS_LAMINAR:=1}"
+# 0 leaves the endpoints' flags as they are where a case changes them (a
+# sabotage: no MP_PRIO, no subflow made again).
+: "${JOINS_CHANGE:=1}"
 : "${JOINS_REFUSE:=1}"
 # The port the port cases announce their addresses with, as mptcp_join.sh;
 # each case takes ports of its own from there (the kernel's listener for a
@@ -79,7 +82,10 @@ client_limits() {
 # reaches as over a direct link (topo_direct_route: a subflow to an
 # announced address then comes from the client's address on that path, an
 # implicit endpoint, as in mptcp_join.sh's topology, where the sflags
-# change reaches it); CASE_REFUSE the paths whose routers refuse MP_JOIN
+# change reaches it); CASE_RENEW the client path whose subflow the
+# change closes and opens again (a fullmesh flag flipped), waited for;
+# CASE_SFMAX the most subflows at once, where not the joins + 1 (a
+# renewed subflow replaces its old one); CASE_REFUSE the paths whose routers refuse MP_JOIN
 # SYNs with a reset (mptcp_join.sh's reset_with_tcp_filter); CASE_SYSCTL
 # the case's sysctls
 # ("ROLE KEY=VALUE", undone before the next case), and the userspace path
@@ -89,6 +95,7 @@ case_setup() {
 	local c=$1 join add='0 0' rejected=0
 	CASE_FAMILY=4 CASE_TO=1 CASE_LATE=() CASE_SYSCTL=() CASE_NOECHO=0
 	CASE_CHANGE=() CASE_RATE='' CASE_DIRECT=() CASE_ONCE=0 CASE_REFUSE=()
+	CASE_RENEW='' CASE_SFMAX=''
 	local addtx='' mib='' port='' P
 	CASE_DEL=()
 	case $c in
@@ -464,6 +471,39 @@ case_setup() {
 		join="$max $max $max" add='1 1'
 		CASE_WAIT=($((max + 1)))
 		;;
+	fmset | fmunset | fmsetbk) # "set fullmesh flag test", "set
+		# nofullmesh flag test", "set backup,fullmesh flags test": an
+		# endpoint added during the connection, its flags flipped: its
+		# subflow is closed and made again
+		local fm=()
+		[[ $c != fmunset ]] || fm=(fullmesh)
+		pm_limits server subflows=4 add_addr_accepted=4
+		pm_endpoint server 2 subflow "${fm[@]}" nodev
+		client_limits 4 4
+		CASE_LATE=("client 3 subflow ${fm[*]} nodev")
+		case $c in
+		fmset) CASE_CHANGE=(fullmesh) ;;
+		fmunset) CASE_CHANGE=(nofullmesh) ;;
+		fmsetbk) CASE_CHANGE=(backup fullmesh) ;;
+		esac
+		CASE_RENEW=3 CASE_SFMAX=2
+		join='2 2 2' mib='server MPTcpExtRmAddr 0;client MPTcpExtRmSubflow 1'
+		if [[ $c == fmsetbk ]]; then
+			CASE_RATE=$JOINS_RATE CASE_ONCE=1
+			mib+=";$(prio_mib 0 1 1 0)"
+		fi
+		CASE_WAIT=(2)
+		;;
+	fmunsetbk) # "set nobackup,nofullmesh flags test": a backup fullmesh
+		# endpoint from the start, both flags dropped
+		pm_limits server subflows=4 add_addr_accepted=4
+		client_limits 4 4
+		pm_endpoint client 2 subflow backup fullmesh nodev
+		CASE_CHANGE=(nobackup nofullmesh) CASE_RENEW=2 CASE_SFMAX=2
+		CASE_RATE=$JOINS_RATE CASE_ONCE=1
+		join='2 2 2' mib="server MPTcpExtRmAddr 0;client MPTcpExtRmSubflow 1;$(prio_mib 0 1 1 0)"
+		CASE_WAIT=(2)
+		;;
 	sigport) # "signal address with port"
 		pm_limits server subflows=1 add_addr_accepted=0
 		with_port "$JOINS_PORT"
@@ -593,6 +633,7 @@ case_setup() {
 	fact_set "$c.want_addtx" "$addtx"
 	fact_set "$c.want_mib" "$mib"
 	fact_set "$c.want_port" "$port"
+	fact_set "$c.want_sfmax" "$CASE_SFMAX"
 }
 
 # mptcp_join.sh's chk_prio_nr: MP_PRIO sent and received as the server
@@ -645,6 +686,7 @@ joins_run() {
 			undo+=("${kv%%=*}=$(case_default "${kv#* }")")
 		done
 		((JOINS_DIRECT)) || CASE_DIRECT=()
+		((JOINS_CHANGE)) || CASE_CHANGE=()
 		for i in "${CASE_DIRECT[@]}"; do
 			topo_direct_route "$i" add || return 1
 			undo+=("direct $i")
@@ -699,11 +741,22 @@ late_case() {
 		# shellcheck disable=SC2086 # "ROLE PATH": words
 		pm_endpoint_del $ep || log_warn "$c: cannot delete endpoint '$ep'"
 	done
+	local old=''
+	if [[ -n $CASE_RENEW ]]; then
+		traffic_sf_locals "$c"
+		old=$TRAFFIC_SF_LOCALS
+	fi
 	if ((${#CASE_CHANGE[@]})); then
 		for role in server client; do
 			pm_endpoint_change_all "$role" "${CASE_CHANGE[@]}" ||
 				log_warn "$c: cannot change the endpoints of the $role to '${CASE_CHANGE[*]}'"
 		done
+	fi
+	if [[ -n $CASE_RENEW ]]; then
+		traffic_wait_new_sf "$c" "$(topo_addr "$CASE_RENEW" client)" "$old" 10000
+		fact_set "$c.renewed_ms" "$TRAFFIC_WAITED_MS"
+		[[ $TRAFFIC_WAITED_MS != none ]] ||
+			log_warn "$c: no new subflow from path $CASE_RENEW within 10 s of the change"
 	fi
 	# What a deletion or a change would send, it sends at once: more of
 	# the stream gives it the time to arrive.
@@ -729,12 +782,13 @@ add_tx_counted() {
 
 # The case's counts against mptcp_join.sh's. $1: case
 joins_as_mptcp_join() {
-	local c=$1 syn synack ack add echo rejected addtx port
+	local c=$1 syn synack ack add echo rejected addtx port sfmax
 	read -r syn synack ack <<<"$(fact_get "$c.want_join")"
 	read -r add echo <<<"$(fact_get "$c.want_add")"
 	rejected=$(fact_get "$c.want_rejected")
 	read -ra addtx <<<"$(fact_get "$c.want_addtx")"
 	port=$(fact_get "$c.want_port")
+	sfmax=$(fact_get "$c.want_sfmax")
 	# A paced case counts signals that go once: a full queue would have
 	# dropped one.
 	local drops
@@ -751,7 +805,7 @@ joins_as_mptcp_join() {
 		assert_mib "$c" server MPTcpExtEchoAdd -eq "$echo" &&
 		{ [[ -z ${addtx[*]} ]] || add_tx_counted "$c" "${addtx[@]}"; } &&
 		{ [[ -z $port ]] || assert_port_joins "$c" "$port"; } &&
-		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq $((ack + 1)) &&
+		assert_num "most subflows at once (client MPTCP_INFO)" "$(fact_get "$c.sf_max")" -eq "${sfmax:-$((ack + 1))}" &&
 		assert_transfer_intact "$c" || return
 	# chk_cestab_nr: no connection is left counted as established.
 	[[ $c != add* ]] || assert_mib "$c" client MPTcpExtMPCurrEstab -eq 0 || return

@@ -30,7 +30,7 @@ load ../harness/harness
 load joins-table
 
 # Knobs, so tests/catalogue-c.bats can prove that each check can fail.
-: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid unused6 addsf addsig addsfs addsfs6 addaddrs6 single6 mpcreuse fm2x1 fm1x1 fm1x2 fm1x2lim}"
+: "${JOINS_CASES:=nojoin climit0 slimit0 single dev unused subsig multisig sigaddrs siginvalid unused6 addsf addsig addsfs addsfs6 addaddrs6 single6 mpcreuse fm2x1 fm1x1 fm1x2 fm1x2lim fmset fmunset fmsetbk fmunsetbk}"
 
 setup_file() {
 	harness_init || return 0
@@ -146,4 +146,24 @@ setup_file() {
 @test "fullmesh test 1x2, limited: the same with a subflow limit of 4: 4 4 4, ADD_ADDR 1 1" {
 	harness_case fm1x2lim JOINS_CASES
 	joins_as_mptcp_join fm1x2lim
+}
+
+@test "set fullmesh flag: an endpoint added during the connection turned fullmesh: its subflow closed and made again: 2 2 2, 1 subflow removed, no RM_ADDR" {
+	harness_case fmset JOINS_CASES
+	joins_as_mptcp_join fmset
+}
+
+@test "set nofullmesh flag: a fullmesh endpoint added during the connection turned nofullmesh: 2 2 2, 1 subflow removed, no RM_ADDR" {
+	harness_case fmunset JOINS_CASES
+	joins_as_mptcp_join fmunset
+}
+
+@test "set backup,fullmesh flags: both flags set on a live endpoint: 2 2 2, 1 subflow removed, MP_PRIO received and the new join a backup one" {
+	harness_case fmsetbk JOINS_CASES
+	joins_as_mptcp_join fmsetbk
+}
+
+@test "set nobackup,nofullmesh flags: a backup fullmesh endpoint loses both flags: 2 2 2, 1 subflow removed, MP_PRIO received, the first join a backup one" {
+	harness_case fmunsetbk JOINS_CASES
+	joins_as_mptcp_join fmunsetbk
 }

@@ -191,3 +191,11 @@ load helpers
 	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 1, got 2"
 	assert_output --partial "server MPTcpExtMPJoinSynRx: expected exactly 1, got 3"
 }
+
+@test "joins: fullmesh flags left unchanged make no second join, and the set-flag checks fail" {
+	sabotage joins JOINS_CASES="fmset fmunsetbk" JOINS_CHANGE=0
+	assert_failure 1
+	assert_output --regexp 'not ok [0-9]+ set fullmesh flag'
+	assert_output --regexp 'not ok [0-9]+ set nobackup,nofullmesh flags'
+	assert_output --partial "client MPTcpExtRmSubflow: expected exactly 1, got 0"
+}
