@@ -391,3 +391,19 @@ stream_run() {
 	run "$MPTH_SAMPLES/mptcp-server" --hold-result
 	assert_failure 2
 }
+
+@test "mptcp-pm-ctl endpoint-add: the flags as asked, laminar among them; a bad flag exits 2, a duplicate 4 with the kernel's reason" {
+	uspm_build
+	run in_ns server "$USPM_CTL" endpoint-add --addr 198.51.100.7 --id 42 --flags signal,laminar
+	assert_success
+	run in_ns server ip mptcp endpoint show id 42
+	# iproute2 6.1 prints the bit it has no name for as rawflags.
+	assert_output --regexp '^198\.51\.100\.7 id 42 signal (laminar|rawflags 20)'
+	run in_ns server "$USPM_CTL" endpoint-add --addr 198.51.100.7 --flags signal
+	assert_failure 4
+	assert_output --partial "endpoint-add refused: File exists"
+	run in_ns server "$USPM_CTL" endpoint-add --addr 198.51.100.8 --flags signal,laminar,bogus
+	assert_failure 2
+	assert_output --partial "unknown flag 'bogus'"
+	pm_flush server
+}
