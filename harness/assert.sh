@@ -16,7 +16,7 @@
 # shares, aggregation, and the failover's phases.
 
 # $1: what, $2: actual, $3: operator (-ge -le -eq -gt -lt), $4: expected
-assert_num() {
+__assert_num() {
 	local what=$1 actual=$2 op=$3 want=$4
 	if [[ ! $actual =~ ^-?[0-9]+$ ]]; then
 		__assert_record "$what" "$actual" "$op" "$want" fail
@@ -40,7 +40,7 @@ assert_num() {
 
 # String equality that says what it expected. $1: what, $2: actual,
 # $3: expected
-assert_str() {
+__assert_str() {
 	if [[ $2 != "$3" ]]; then
 		__assert_record "$1" "$2" == "$3" fail
 		__assert_fail "$1: expected '$3', got '$2'"
@@ -86,7 +86,7 @@ assert_fail() {
 # of the test goes on, and the diagnostics say "SKIP check" with why. In
 # strict mode (--strict, or the selftests' switch
 # SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES=1) it fails. $1: the check and why
-assert_skip_check() {
+__assert_skip_check() {
 	if [[ ${MPTH_STRICT:-0} == 1 || ${SELFTESTS_MPTCP_LIB_EXPECT_ALL_FEATURES:-0} == 1 ]]; then
 		__assert_fail "$1 (strict: a check that cannot be made fails)"
 		return 1
@@ -101,7 +101,7 @@ assert_skip_check() {
 # the kernel's bug does not read as the harness's; a failure with
 # MPTH_KNOWN_BUGS=fail or in strict mode. $1: reference, $2: what happened,
 # $3: what failed, in the failure's words (default: data corrupted)
-assert_known_bug() {
+__assert_known_bug() {
 	if [[ ${MPTH_KNOWN_BUGS:-skip} == skip && ${MPTH_STRICT:-0} != 1 ]]; then
 		harness_note "KNOWN KERNEL BUG reproduced ($1)"
 		skip "KNOWN KERNEL BUG ($1): $2. MPTH_KNOWN_BUGS=fail or --strict makes this fail."
@@ -189,7 +189,7 @@ __assert_result_lost() {
 # mode). Seen on 6.18 after a failover whose RM_ADDR for the initial
 # subflow was lost: the server kept that subflow, got its FIN late and
 # went on sending on it. $1: tag
-assert_closed_cleanly() {
+__assert_closed_cleanly() {
 	local tag=$1 dir crc=none src=none mode st what
 	fact_sync
 	traffic_dir_to dir "$tag"
@@ -223,7 +223,7 @@ assert_closed_cleanly() {
 # says so.
 # $1: tag, $2: role, $3: counter, $4: operator (-eq -ge ...), $5: value,
 # then optionally --else ROLE COUNTER
-assert_mib() {
+__assert_mib() {
 	local tag=$1 role=$2 name=$3 op=$4 want=$5 v rc=0
 	if (($# > 5)) && [[ $6 != --else || $# -ne 8 ]]; then
 		__assert_fail "assert_mib: after the value, only --else ROLE COUNTER (got: ${*:6})"
@@ -256,7 +256,7 @@ assert_mib() {
 # subflows by MPTCP_INFO and by ss -M; and, as mptcp_join.sh's
 # chk_join_nr checks them, none refused, no HMAC failure and no fallback.
 # $1: tag, $2: N
-assert_joins_exact() {
+__assert_joins_exact() {
 	local tag=$1 n=$2
 	fact_sync
 	assert_num "most subflows at once (client MPTCP_INFO)" "${FACT[$tag.sf_max]-}" -eq $((n + 1)) &&
@@ -272,7 +272,7 @@ assert_joins_exact() {
 # failing its HMAC, no token unknown, nothing fallen back to TCP: the
 # counters mptcp_join.sh's chk_join_nr and chk_fallback_nr want at 0 when
 # no fallback is meant. $1: tag, $2: joins the server refuses (default 0)
-assert_join_clean() {
+__assert_join_clean() {
 	local tag=$1 c
 	assert_mib "$tag" server MPTcpExtMPJoinRejected -eq "${2:-0}" &&
 		assert_mib "$tag" server MPTcpExtMPJoinNoTokenFound -eq 0 &&
@@ -288,7 +288,7 @@ assert_join_clean() {
 # Counters that changed by exactly so much, from a list a case table
 # keeps: "ROLE COUNTER N;ROLE COUNTER N..." (empty: nothing to check).
 # $1: tag, $2: the list
-assert_mib_list() {
+__assert_mib_list() {
 	local tag=$1 item role ctr n
 	local -a items
 	IFS=';' read -ra items <<<"$2"
@@ -302,7 +302,7 @@ assert_mib_list() {
 # chk_add_nr's port part counts them: ADD_ADDRs with a port the client got
 # (PortAdd), the port joins' SYN, SYN/ACK and ACK, and no port mismatch.
 # $1: tag, $2: port joins (and ADD_ADDRs with a port)
-assert_port_joins() {
+__assert_port_joins() {
 	local tag=$1 n=$2
 	assert_mib "$tag" client MPTcpExtPortAdd -eq "$n" &&
 		assert_mib "$tag" server MPTcpExtMPJoinPortSynRx -eq "$n" &&
@@ -314,7 +314,7 @@ assert_port_joins() {
 
 # The subflows used exactly these address pairs, no more, no fewer.
 # $1: tag, $2...: local>remote pairs
-assert_pairs() {
+__assert_pairs() {
 	local tag=$1 want got
 	shift
 	want=$(printf '%s\n' "$@" | sort -u | paste -sd' ')
@@ -328,7 +328,7 @@ assert_pairs() {
 
 # Every subflow of a tag pairs two addresses of one family, and that
 # family. $1: tag, $2: 4|6
-assert_pairs_family() {
+__assert_pairs_family() {
 	local tag=$1 fam=$2 p l r bad=()
 	fact_sync
 	for p in ${FACT[$tag.pairs]-}; do
@@ -346,7 +346,7 @@ assert_pairs_family() {
 }
 
 # No subflow of a tag pairs an IPv4 address with an IPv6 one. $1: tag
-assert_pairs_same_family() {
+__assert_pairs_same_family() {
 	local p l r bad=()
 	fact_sync
 	for p in ${FACT[$1.pairs]-}; do
@@ -364,7 +364,7 @@ assert_pairs_same_family() {
 
 # A path carried at most pct% of a window's payload. $1: what, $2: wire
 # bytes, $3: payload bytes, $4: percent
-assert_share_at_most() {
+__assert_share_at_most() {
 	(($3 > 0)) || {
 		__assert_fail "$1: no payload arrived in the window"
 		return 1
@@ -375,7 +375,7 @@ assert_share_at_most() {
 # MPTCP beat the best single path by a clear margin: goodput above the
 # best path's rate plus pct% of what the other paths add. Prints the
 # goodput as a share of the sum of the path rates. $1: tag, $2: percent
-assert_aggregates() {
+__assert_aggregates() {
 	local tag=$1 pct=$2 i r best=0 sum=0 got mid bound
 	for ((i = 1; i <= TOPO_PATHS; i++)); do
 		fact_var r "$tag.rate$i" || r=0
@@ -403,7 +403,7 @@ assert_aggregates() {
 # for a download or bidir run, what the server sent against what was asked
 # for (the request, or for a run the harness ended, at least its plan).
 # $1: tag (default: the latest run)
-assert_transfer_intact() {
+__assert_transfer_intact() {
 	local tag=${1:-} mode want sent
 	fact_sync
 	__assert_transfer_verdicts "$tag" || return 1
@@ -421,7 +421,7 @@ assert_transfer_intact() {
 }
 
 # $1: tag, $2: expected subflows
-assert_joined_before_fault() {
+__assert_joined_before_fault() {
 	local tag=$1 want=${2:-2}
 	fact_sync
 	assert_num "subflows in the client's MPTCP_INFO (MPTCP_SUBFLOW_ADDRS)" \
@@ -442,7 +442,7 @@ assert_joined_before_fault() {
 # until the fault was in place (the receiver's own count at that moment is
 # printed too: it jumps with bursts of reordered data).
 # $1: tag, $2: tolerance in per mille of the bytes (default 20, i.e. 2%)
-assert_fault_mid_transfer() {
+__assert_fault_mid_transfer() {
 	local tag=$1 tol=${2:-20} span due at
 	fact_sync
 	fact_var span "$tag.span"
@@ -461,7 +461,7 @@ assert_fault_mid_transfer() {
 # The bytes the server got after the failover, up to the restore, crossed
 # the surviving path: its router forwarded at least pct% of them (headers
 # make it more than 100% when all did). $1: tag, $2: percent required
-assert_survivor_carried() {
+__assert_survivor_carried() {
 	local tag=$1 pct=${2:-90} moved wire
 	fact_sync
 	moved=$((${FACT[$tag.restore_recv]-} - ${FACT[$tag.window_recv]-}))
@@ -479,7 +479,7 @@ assert_survivor_carried() {
 # pct% of the payload: judged from the moment every wanted subflow was up
 # (before it the scheduler had no choice) until the fault, both ends read
 # from timestamped sources. $1: tag, $2: percent allowed
-assert_survivor_idle_before_fault() {
+__assert_survivor_idle_before_fault() {
 	local tag=$1 pct=$2 t_join sv
 	fact_sync
 	fact_var t_join "$tag.join_ms"
@@ -495,7 +495,7 @@ assert_survivor_idle_before_fault() {
 }
 
 # $1: tag, $2: bound in ms
-assert_outage_below() {
+__assert_outage_below() {
 	fact_sync
 	assert_num "outage after the fault (ms, longest receive gap)" \
 		"${FACT[$1.outage_ms]-}" -le "$2"
@@ -504,14 +504,14 @@ assert_outage_below() {
 # Time to recovery: from the fault to the first 200 ms in which the
 # receiver got at least half of the surviving path's rate again, after the
 # stall (traffic_recovery_ms). $1: tag, $2: bound in ms
-assert_recovery_below() {
+__assert_recovery_below() {
 	fact_sync
 	assert_num "recovery after the fault (ms, until 200 ms at half the survivor's rate)" \
 		"${FACT[$1.recovery_ms]-}" -le "$2"
 }
 
 # $1: tag, $2: bound in ms
-assert_rejoined_within() {
+__assert_rejoined_within() {
 	local v
 	fact_sync
 	fact_var v "$1.rejoin_ms"
@@ -531,3 +531,13 @@ assert_rejoined_within() {
 	fi
 	assert_num "time until a new subflow joined over the restored path (ms)" "$v" -le "$2"
 }
+
+# Each check above runs with Bats' DEBUG trap off (wait_untraced): the
+# trap runs some forty lines of bash before every command, which made the
+# checks of a scenario cost more than its traffic. A failing check says
+# what failed in its own words, and Bats still names the @test's line
+# that called it. assert_fail stays traced: it is where a failure is.
+for __f in num str skip_check known_bug closed_cleanly mib joins_exact join_clean mib_list port_joins pairs pairs_family pairs_same_family share_at_most aggregates transfer_intact joined_before_fault fault_mid_transfer survivor_carried survivor_idle_before_fault outage_below recovery_below rejoined_within ; do
+	eval "assert_$__f() { wait_untraced __assert_$__f \"\$@\"; }"
+done
+unset __f

@@ -134,6 +134,9 @@ traffic_start() {
 	fi
 	dir=$MPTH_RUN_DIR/traffic-$tag
 	mkdir -p "$dir" || return 1
+	# A run under a tag used before: its flat summary goes (see traffic_json).
+	rm -f "$dir/summary.flat"
+	unset "__TR_FLAT_OK[$dir]"
 	[[ -x $MPTH_SAMPLES/mptcp-server && -x $MPTH_SAMPLES/mptcp-client ]] || {
 		log_err "c-samples not built in $MPTH_SAMPLES (run: make -C c-samples)"
 		return 1
@@ -858,44 +861,136 @@ traffic_stop() {
 
 # --- after the run: figures from the timestamped files
 
-# A JSON field of a traffic run's summary. $1: client|server, $2: jq
-# filter, $3: tag
-traffic_json() {
-	local f
-	traffic_dir_to f "${3:-}"
-	f+=/$1.json
-	[[ -s $f ]] || { echo "missing"; return 1; }
-	jq -r "$2" "$f" 2>/dev/null
+# The summaries' scalar fields, both sides flattened by one jq per run
+# and kept beside them (summary.flat: "side<TAB>a.b.0.c<TAB>value", each
+# value as jq -r prints it), so that the checks read them with builtins:
+# a scenario's @tests read the same few fields in a process each.
+# Rebuilt when a summary is newer. $1: traffic dir
+declare -gA __TR_FLAT=() __TR_FLAT_OK=()
+__traffic_flat_load() {
+	local d=$1 f=$1/summary.flat side key val files=()
+	for side in client server; do
+		[[ ! -s $d/$side.json ]] || files+=("$d/$side.json")
+	done
+	# Loaded already, from the same summaries (one may come later).
+	[[ ${__TR_FLAT_OK[$d]:-} != "${files[*]}" ]] || return 0
+	if ((${#files[@]})) && [[ ! -s $f || ${files[0]} -nt $f || ${files[-1]} -nt $f ]]; then
+		# shellcheck disable=SC2016 # a jq program: $p is its variable
+		# Objects, arrays and strings that hold a tab or a newline get
+		# \x01: a filter that names one of them is left to jq.
+		if jq -r 'paths as $p
+			| [(input_filename | sub(".*/"; "") | sub("[.]json$"; "")),
+			   ($p | map(tostring) | join(".")),
+			   (getpath($p) | if type == "string"
+				then (if test("[\t\n]") then "\u0001" else . end)
+				elif type == "object" or type == "array" then "\u0001"
+				else tojson end)]
+			| join("\t")' "${files[@]}" >"$f.$$" 2>/dev/null; then
+			mv -f "$f.$$" "$f"
+		else
+			rm -f "$f.$$"
+		fi
+	fi
+	for key in "${!__TR_FLAT[@]}"; do
+		[[ $key != "$d|"* ]] || unset "__TR_FLAT[$key]"
+	done
+	if [[ -s $f ]]; then
+		while IFS=$'\t' read -r side key val; do
+			__TR_FLAT[$d|$side|$key]=$val
+		done <"$f"
+	fi
+	__TR_FLAT_OK[$d]="${files[*]}"
 }
 
-# Several JSON fields of a run's summary at once, one jq, each into a
-# variable of the caller's: what traffic_json would print for its filter
-# ("missing" for every one when the summary is not there; false then).
+# What jq -r would print first for a filter made of plain paths, literals
+# and "//" alternatives (.a.b, .conns[0].status // "upload", .x // empty),
+# from the flat summary, into a variable; "missing" with status 1 when the
+# summary is absent, status 2 for any other filter (jq's to judge).
+# $1: variable, $2: traffic dir, $3: client|server, $4: filter
+__traffic_flat_get() {
+	local __alt __k __v __rest=$4 __re='^\.[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\]|\.[A-Za-z_][A-Za-z0-9_]*)*$'
+	local -a __alts=()
+	[[ -s $2/$3.json ]] || { printf -v "$1" missing; return 1; }
+	while [[ $__rest == *' // '* ]]; do
+		__alts+=("${__rest%% // *}")
+		__rest=${__rest#* // }
+	done
+	__alts+=("$__rest")
+	for __alt in "${__alts[@]}"; do
+		[[ $__alt =~ $__re || $__alt =~ ^\"[^\"\\]*\"$ || $__alt =~ ^-?[0-9]+$ || $__alt == empty ]] ||
+			return 2
+	done
+	__traffic_flat_load "$2"
+	for __alt in "${__alts[@]}"; do
+		case $__alt in
+		empty) __v='' ;;
+		\"*) __v=${__alt:1:-1} ;;
+		.*)
+			__k=${__alt#.}
+			__k=${__k//[/.}
+			__v=${__TR_FLAT[$2|$3|${__k//]/}]-null}
+			[[ $__v != $'\001' ]] || return 2
+			;;
+		*) __v=$__alt ;;
+		esac
+		[[ $__v == null || $__v == false ]] || break
+	done
+	# jq prints nothing for "empty": not even a line.
+	__TR_FLAT_NONE=0
+	[[ $__alt != empty ]] || __TR_FLAT_NONE=1
+	printf -v "$1" '%s' "$__v"
+}
+
+# A JSON field of a traffic run's summary: what jq -r prints for the
+# filter (read from the flat summary where it can be). $1: client|server,
+# $2: jq filter, $3: tag
+traffic_json() {
+	local f v rc=0
+	traffic_dir_to f "${3:-}"
+	__traffic_flat_get v "$f" "$1" "$2" || rc=$?
+	case $rc in
+	0) ((__TR_FLAT_NONE)) || printf '%s\n' "$v" ;;
+	1) echo missing; return 1 ;;
+	*) jq -r "$2" "$f/$1.json" 2>/dev/null ;;
+	esac
+}
+
+# Several JSON fields of a run's summary at once, each into a variable of
+# the caller's: what traffic_json would print for its filter (its first
+# line; "missing" for every one when the summary is not there; false then).
+# Filters the flat summary cannot answer go to one jq together.
 # $1: tag, $2: client|server, then pairs: variable, jq filter
 traffic_json_to() {
-	local __f __prog='' __i
-	local -a __vars=() __vals=()
-	traffic_dir_to __f "$1"
-	__f+=/$2.json
+	local __d __f __prog='' __i __rc
+	local -a __vars=() __vals=() __jq=()
+	traffic_dir_to __d "$1"
+	__f=$__d/$2.json
+	[[ -s $__f ]] || {
+		shift 2
+		while (($# >= 2)); do
+			printf -v "$1" missing
+			shift 2
+		done
+		return 1
+	}
+	local __side=$2
 	shift 2
 	while (($# >= 2)); do
-		__vars+=("$1")
-		# Each filter gives one line: its first output as jq -r prints
-		# it, or an empty line when it outputs nothing.
-		__prog+="${__prog:+, }([$2] | if length == 0 then \"\" else (.[0] | if type == \"string\" then . else tojson end) end)"
+		__rc=0
+		__traffic_flat_get "$1" "$__d" "$__side" "$2" || __rc=$?
+		if ((__rc == 2)); then
+			__vars+=("$1")
+			# Each filter gives one line: its first output as jq -r
+			# prints it, or an empty line when it outputs nothing.
+			__prog+="${__prog:+, }([$2] | if length == 0 then \"\" else (.[0] | if type == \"string\" then . else tojson end) end)"
+		fi
 		shift 2
 	done
-	if [[ -s $__f ]]; then
-		mapfile -t __vals < <(jq -r "$__prog" "$__f" 2>/dev/null)
-	fi
+	((${#__vars[@]})) || return 0
+	mapfile -t __vals < <(jq -r "$__prog" "$__f" 2>/dev/null)
 	for __i in "${!__vars[@]}"; do
-		if [[ -s $__f ]]; then
-			printf -v "${__vars[__i]}" '%s' "${__vals[__i]:-}"
-		else
-			printf -v "${__vars[__i]}" missing
-		fi
+		printf -v "${__vars[__i]}" '%s' "${__vals[__i]:-}"
 	done
-	[[ -s $__f ]]
 }
 
 # The receive timelines of a run's receiving side(s). $1: tag
@@ -983,7 +1078,22 @@ traffic_recovery_ms() {
 # Goodput of a run in kbit/s, by the server (first to last payload byte).
 # $1: tag
 traffic_goodput_kbps() {
-	traffic_json server '.goodput_mbps * 1000 | floor' "$1"
+	local mbps
+	mbps=$(traffic_json server '.goodput_mbps' "$1") || { echo "$mbps"; return 1; }
+	__traffic_milli "$mbps"
+}
+
+# floor(N * 1000) of a non-negative decimal as the samples write it
+# (digits, a dot, digits), with builtins; anything else goes to awk.
+# $1: number
+__traffic_milli() {
+	local i f
+	if [[ $1 =~ ^([0-9]+)(\.([0-9]*))?$ ]]; then
+		i=${BASH_REMATCH[1]} f=${BASH_REMATCH[3]}000
+		echo $((10#$i * 1000 + 10#${f:0:3}))
+	else
+		awk -v g="$1" 'BEGIN { x = g * 1000; printf "%d\n", x - (x < int(x)) }'
+	fi
 }
 
 # Goodput in kbit/s over the middle 60% of the receive timeline, without
@@ -1005,7 +1115,9 @@ traffic_goodput_share() {
 	shape_rates_total_to sum
 	mbps=$(traffic_json server '.goodput_mbps' "$1") || return 1
 	((sum > 0)) || return 1
-	awk -v g="$mbps" -v s="$sum" 'BEGIN { printf "%d\n", g * 1e6 * 100 / s + 0.5 }'
+	# Rounded: kbit/s * 1000 * 100 / sum, plus a half.
+	mbps=$(__traffic_milli "$mbps") || return 1
+	echo $(((mbps * 100000 * 2 / sum + 1) / 2))
 }
 
 # The client's subflow events of connection 0, one per line:

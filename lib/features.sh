@@ -262,12 +262,18 @@ feat_have() {
 		return "${line%%$'\t'*}"
 	fi
 	if [[ -n $cache && -r $cache ]]; then
-		line=$(grep -m1 "^$name	" "$cache" 2>/dev/null) && {
-			IFS=$'\t' read -r _ rc FEAT_HOW <<<"$line"
+		# The whole cache, read with builtins (other processes of the
+		# run append to it): the first line of a name wins, as before.
+		local n how
+		while IFS=$'\t' read -r n rc how; do
+			[[ -n ${__FEAT_SEEN[$cache|$n]:-} ]] || __FEAT_SEEN[$cache|$n]=$rc$'\t'$how
+		done <"$cache"
+		if [[ -n ${__FEAT_SEEN[$cache|$name]:-} ]]; then
+			line=${__FEAT_SEEN[$cache|$name]}
+			FEAT_HOW=${line#*$'\t'}
 			FEAT_REASON=$FEAT_HOW
-			__FEAT_SEEN[$cache|$name]=$rc$'\t'$FEAT_HOW
-			return "$rc"
-		}
+			return "${line%%$'\t'*}"
+		fi
 	fi
 	__feat_probe "$name"
 	rc=$?

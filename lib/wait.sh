@@ -40,12 +40,16 @@ __wait_fd() {
 # status is returned. Only for code whose failures carry their own
 # message (Bats' stack trace inside it is lost). $@: command
 wait_untraced() {
-	local __wu_trap='' __wu_line __wu_rc=0
-	__wait_fd
+	# Every command before "trap -" pays for the trap (a millisecond
+	# each): the pipe is checked, then the trap's text is saved and the
+	# trap removed in one group, and only then is anything else done.
+	[[ ${__WAIT_FD_PID:-} == "$BASHPID" ]] || __wait_fd
 	{
 		trap -p DEBUG
+		trap - DEBUG
 		printf '%s\n' '#end'
 	} >&"$__WAIT_FD"
+	local __wu_trap='' __wu_line __wu_rc=0
 	while IFS= read -r -u "$__WAIT_FD" __wu_line && [[ $__wu_line != '#end' ]]; do
 		__wu_trap+=$__wu_line$'\n'
 	done
@@ -53,7 +57,6 @@ wait_untraced() {
 		"$@"
 		return
 	fi
-	trap - DEBUG
 	# Not "|| rc=$?": that would turn set -e off inside the command.
 	"$@"
 	__wu_rc=$?
